@@ -1,0 +1,56 @@
+/**
+ * The composition root: which implementation of each interface runs, chosen in one place from
+ * the configuration.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Logger } from "effect"
+import { AppConfig } from "./Config.js"
+import * as Config from "./Config.js"
+import * as Webhook from "./ingest/Webhook.js"
+import { ApiLive } from "./http/ApiLive.js"
+import * as AdminAuth from "./http/AdminAuth.js"
+import * as Metrics from "./http/Metrics.js"
+import { OpsRoutes } from "./http/OpsRoutes.js"
+import * as Readiness from "./http/Readiness.js"
+import * as Server from "./http/Server.js"
+import * as Ledger from "./store/Ledger.js"
+
+const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
+
+/** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
+export const UsageStoreLive = Ledger.usageStoreLayer
+
+const LedgerReadiness = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const readiness = yield* Readiness.Readiness
+    const ledger = yield* Ledger.Ledger
+    readiness.register(
+      "ledger",
+      ledger.checkWritable.pipe(Effect.as({ ok: true }), Effect.catchAll((e) => Effect.succeed({ ok: false, error: e.message })))
+    )
+  })
+)
+
+/** Configuration, the ledger, metrics and readiness: what every process of the app shares. */
+export const CoreLive = Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
+  Layer.provideMerge(Config.layer)
+)
+
+/** Everything `serve` runs, over a given core (tests pass a core with their own configuration). */
+export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | Metrics.Metrics | Readiness.Readiness, E, R>) =>
+  Server.layer.pipe(
+    Layer.provide(OpsRoutes),
+    Layer.provide(ApiLive),
+    Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext]),
+    Layer.provide(Webhook.layer),
+    Layer.provide(AdminAuth.layer),
+    Layer.provideMerge(LedgerReadiness),
+    Layer.provideMerge(UsageStoreLive),
+    Layer.provideMerge(core)
+  )
+
+export const coreFromMap = (vars: Record<string, string>) =>
+  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(Layer.provideMerge(Config.layerFromMap(vars)))
+
+export const JsonLogger = Logger.json

@@ -1,0 +1,33 @@
+/** One billed LLM request, as kept in the ledger and written to InfluxDB (SPEC §4). */
+export interface UsageEvent {
+  readonly generationId: string
+  /** Request start, nanoseconds since the Unix epoch. */
+  readonly eventTimeNs: bigint
+  readonly clientOrgId: string
+  readonly user: string
+  readonly model: string
+  readonly apiKeyName: string
+  readonly provider: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly totalTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+  readonly costNusd: bigint
+}
+
+/** Per (user, model) sums over a time window: what the daily batch summarises. */
+export interface UsageAggregate {
+  readonly user: string
+  readonly model: string
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly totalTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+  readonly costNusd: bigint
+}
+
+/** Why a delivery's content was answered 2xx but not stored (SPEC §3 "What is not billed"). */
+export type IgnoredReason = "connection-test" | "error-no-cost" | "api-key-not-allowed" | "no-usage"

@@ -1,0 +1,7 @@
+/**
+ * The HTTP contract of the JSON API, declared apart from its handlers. Each capability adds its
+ * group here; `ApiLive.ts` provides the handlers.
+ */
+import { HttpApi } from "@effect/platform"
+
+export class MaiApi extends HttpApi.make("mai-usage") {}

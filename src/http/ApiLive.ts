@@ -1,0 +1,6 @@
+/** The handlers of every group of `MaiApi`, provided in one place. */
+import { HttpApiBuilder } from "@effect/platform"
+import { Layer } from "effect"
+import { MaiApi } from "./Api.js"
+
+export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide(Layer.empty))

@@ -1,0 +1,36 @@
+/** /ready: each capability registers its own check (ledger, summary DB, InfluxDB, outbox, batch). */
+import { Context, Effect, Layer } from "effect"
+
+export interface CheckResult {
+  readonly ok: boolean
+  readonly [detail: string]: unknown
+}
+
+export interface ReadinessShape {
+  readonly register: (name: string, check: Effect.Effect<CheckResult>) => void
+  readonly run: Effect.Effect<{ readonly ok: boolean; readonly checks: Record<string, CheckResult> }>
+}
+
+export class Readiness extends Context.Tag("mai-usage/Readiness")<Readiness, ReadinessShape>() {}
+
+export const make = (): ReadinessShape => {
+  const checks = new Map<string, Effect.Effect<CheckResult>>()
+  return {
+    register: (name, check) => void checks.set(name, check),
+    run: Effect.gen(function*() {
+      const results = yield* Effect.forEach(
+        [...checks],
+        ([name, check]) =>
+          check.pipe(
+            Effect.timeoutFail({ duration: "3 seconds", onTimeout: () => "timed out" }),
+            Effect.catchAllCause((cause) => Effect.succeed({ ok: false, error: String(cause).split("\n")[0] })),
+            Effect.map((r) => [name, r] as const)
+          ),
+        { concurrency: "unbounded" }
+      )
+      return { ok: results.every(([, r]) => r.ok), checks: Object.fromEntries(results) }
+    })
+  }
+}
+
+export const layer = Layer.sync(Readiness, make)

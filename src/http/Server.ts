@@ -1,0 +1,104 @@
+/**
+ * One `node:http` server. The webhook — the hot path — runs its Effect straight from the Node
+ * handler through the layer's runtime (about twice the throughput of a router route, measured in
+ * bench/webhook.ts); every other path goes to the Effect `HttpApp` built from `MaiApi` and the
+ * plain routes.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Cause, Context, Effect, Exit, Layer, Runtime } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { AppConfig } from "../Config.js"
+import { WEBHOOK_PATHS, Webhook } from "../ingest/Webhook.js"
+import { Metrics } from "./Metrics.js"
+
+export interface ListeningShape {
+  readonly port: number
+  readonly url: string
+}
+
+export class Listening extends Context.Tag("mai-usage/Listening")<Listening, ListeningShape>() {}
+
+const pathOf = (url: string | undefined) => {
+  const q = url?.indexOf("?") ?? -1
+  return q === -1 ? url ?? "/" : url!.slice(0, q)
+}
+
+const JSON_HEADERS = { "content-type": "application/json" }
+
+export const make = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const webhook = yield* Webhook
+  const metrics = yield* Metrics
+  const app = yield* HttpApiBuilder.httpApp
+  const appHandler = yield* NodeHttpServer.makeHandler(app)
+  const runtime = yield* Effect.runtime<never>()
+  const runFork = Runtime.runFork(runtime)
+
+  const requests = metrics.counter("mai_webhook_requests_total", "Webhook requests by HTTP status")
+  const latency = metrics.histogram(
+    "mai_http_request_duration_seconds",
+    "HTTP request latency",
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+  )
+
+  const handleWebhook = (req: Http.IncomingMessage, res: Http.ServerResponse, started: number) => {
+    const fiber = runFork(webhook.handle(req))
+    fiber.addObserver((exit) => {
+      let status: number
+      let body: string
+      if (Exit.isSuccess(exit)) {
+        status = 200
+        body = JSON.stringify(exit.value)
+      } else {
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some") {
+          status = failure.value.status
+          body = JSON.stringify({ error: failure.value.message })
+        } else {
+          status = 500
+          body = JSON.stringify({ error: "internal error" })
+          runFork(Effect.logError("webhook crashed", Cause.pretty(exit.cause)))
+        }
+        if (status !== 401) runFork(Effect.logWarning("webhook request refused", { status, reason: body }))
+      }
+      requests.inc({ status: String(status) })
+      // A refused body may still be arriving: close rather than read what we will not use.
+      const headers = status === 200 ? JSON_HEADERS : { ...JSON_HEADERS, connection: "close" }
+      res.writeHead(status, headers).end(body)
+      latency.observe((performance.now() - started) / 1000, { route: "webhook" })
+    })
+  }
+
+  const server = Http.createServer((req, res) => {
+    const started = performance.now()
+    const path = pathOf(req.url)
+    if (WEBHOOK_PATHS.has(path) && (req.method === "POST" || req.method === "PUT")) {
+      return handleWebhook(req, res, started)
+    }
+    res.once("finish", () => latency.observe((performance.now() - started) / 1000, { route: "other" }))
+    appHandler(req, res)
+  })
+  server.keepAliveTimeout = 65_000
+
+  yield* Effect.async<void, Error>((resume) => {
+    server.once("error", (e) => resume(Effect.fail(e)))
+    server.listen(config.port, config.host, () => resume(Effect.void))
+  })
+  yield* Effect.addFinalizer(() =>
+    Effect.async<void>((resume) => {
+      // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
+      server.close(() => resume(Effect.void))
+      server.closeIdleConnections()
+      setTimeout(() => server.closeAllConnections(), 5_000).unref()
+    })
+  )
+  const port = (server.address() as AddressInfo).port
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
+  yield* Effect.logInfo("listening", { port, host: config.host })
+  return Listening.of({ port, url: `http://${host}:${port}` })
+})
+
+/** Needs the routes (`HttpApiBuilder.Router`) and the API already built; see `App.ts`. */
+export const layer = Layer.scoped(Listening, make)

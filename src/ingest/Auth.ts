@@ -1,0 +1,47 @@
+/**
+ * Webhook authentication (SPEC §3): a bearer token, an `X-Webhook-Secret` header, or an
+ * `X-Webhook-Signature: sha256=<hex HMAC of the raw body>`, against any configured secret.
+ * Comparisons go through SHA-256 digests and `timingSafeEqual`, so their time does not depend
+ * on where the strings differ or on their lengths.
+ */
+import { Redacted } from "effect"
+import * as Crypto from "node:crypto"
+
+const digest = (s: string | Buffer) => Crypto.createHash("sha256").update(s).digest()
+
+export interface Authenticator {
+  /** True when a static header carries a configured secret. */
+  readonly headerMatches: (authorization: string | undefined, webhookSecret: string | undefined) => boolean
+  /** True when `sha256=<hex>` is the HMAC of the body under a configured secret. */
+  readonly signatureMatches: (signature: string, body: Buffer) => boolean
+}
+
+export const makeAuthenticator = (secrets: ReadonlyArray<Redacted.Redacted<string>>): Authenticator => {
+  const plain = secrets.map(Redacted.value)
+  const digests = plain.map(digest)
+  const matchesAny = (candidate: string) => {
+    const d = digest(candidate)
+    let ok = false
+    for (const s of digests) ok = Crypto.timingSafeEqual(d, s) || ok
+    return ok
+  }
+  return {
+    headerMatches: (authorization, webhookSecret) => {
+      if (authorization !== undefined) {
+        const m = /^Bearer\s+(.+)$/i.exec(authorization.trim())
+        if (m !== null && matchesAny(m[1])) return true
+      }
+      return webhookSecret !== undefined && matchesAny(webhookSecret.trim())
+    },
+    signatureMatches: (signature, body) => {
+      const m = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim())
+      if (m === null) return false
+      const given = Buffer.from(m[1].toLowerCase(), "hex")
+      let ok = false
+      for (const secret of plain) {
+        ok = Crypto.timingSafeEqual(Crypto.createHmac("sha256", secret).update(body).digest(), given) || ok
+      }
+      return ok
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The app's source of NBP rates (SPEC §5): `NbpRate.forUsageDay(day, rule)`
+ * picks the table for a usage day, `NbpRate.latest` the newest table.
+ * Through the NBP service when `serviceUrl` is set, straight from NBP
+ * otherwise; the same caching either way. No invented rate, ever.
+ */
+import { FetchHttpClient } from "@effect/platform"
+import { Context, Duration, Effect, Either, Layer } from "effect"
+import { type ExchangeRateRule, isExchangeRateRule, parseIsoDay } from "../domain/RateRule.js"
+import * as NbpApi from "./NbpApi.js"
+import { NbpRateError } from "./NbpRateError.js"
+import * as NbpServiceClient from "./NbpServiceClient.js"
+import { directSource, makeRateCache } from "./RateCache.js"
+import { type RateQuote, toRateQuote } from "./RateQuote.js"
+
+export type { ExchangeRateRule } from "../domain/RateRule.js"
+export { NbpRateError } from "./NbpRateError.js"
+export type { RateQuote } from "./RateQuote.js"
+
+export class NbpRate extends Context.Tag("mai-usage/NbpRate")<NbpRate, {
+  /** the table for a Warsaw calendar day (YYYY-MM-DD) under the rule */
+  readonly forUsageDay: (day: string, rule: ExchangeRateRule) => Effect.Effect<RateQuote, NbpRateError>
+  /** the newest table; `stale: true` when a refresh failed and the last good one is served */
+  readonly latest: Effect.Effect<RateQuote, NbpRateError>
+}>() {}
+
+export interface NbpRateOptions {
+  /** the NBP rate service; unset → ask NBP directly */
+  readonly serviceUrl: string | undefined
+  /** NBP's USD resource, used when `serviceUrl` is unset */
+  readonly apiUrl: string
+  /** how long the latest table is kept (default 15 minutes) */
+  readonly latestTtl?: Duration.DurationInput
+  /** per upstream request (default 10 seconds) */
+  readonly timeout?: Duration.DurationInput
+}
+
+export const make = (options: NbpRateOptions) =>
+  Effect.gen(function*() {
+    const timeout = options.timeout ?? Duration.seconds(10)
+    const source = options.serviceUrl === undefined || options.serviceUrl === ""
+      ? directSource(yield* NbpApi.make({ apiUrl: options.apiUrl, timeout }))
+      : yield* NbpServiceClient.make({ serviceUrl: options.serviceUrl, timeout })
+    const cache = yield* makeRateCache(source, { cacheTtl: options.latestTtl ?? Duration.minutes(15) })
+
+    const forUsageDay = (day: string, rule: ExchangeRateRule): Effect.Effect<RateQuote, NbpRateError> =>
+      Either.match(parseIsoDay(day), {
+        onLeft: (message) => Effect.fail(new NbpRateError({ reason: "bad-request", message })),
+        onRight: (valid) =>
+          isExchangeRateRule(rule)
+            ? Effect.map(cache.select(valid, rule), (cached) => toRateQuote(cached, { day: valid, rule }))
+            : Effect.fail(new NbpRateError({ reason: "bad-request", message: `unknown rule ${JSON.stringify(rule)}` }))
+      })
+
+    return NbpRate.of({
+      forUsageDay,
+      latest: Effect.map(cache.latest, (cached) => toRateQuote(cached))
+    })
+  })
+
+/** `NbpRate` with its own HTTP client: no requirements left. */
+export const layer = (options: NbpRateOptions): Layer.Layer<NbpRate> =>
+  Layer.effect(NbpRate, make(options)).pipe(Layer.provide(FetchHttpClient.layer))

@@ -1,0 +1,210 @@
+/**
+ * The durable ledger (SPEC §4): one row per generation id. Every accepted event is committed
+ * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
+ */
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer, Schema } from "effect"
+import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
+import { sqliteLayer } from "./Sqlite.js"
+import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
+
+export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
+  message: Schema.String
+}) {}
+
+export interface LedgerRow extends UsageEvent {
+  readonly id: bigint
+  readonly receivedAtMs: number
+}
+
+export interface LedgerShape {
+  /** Inserts in one transaction; a generation id already present counts as a duplicate. */
+  readonly record: (
+    events: ReadonlyArray<UsageEvent>
+  ) => Effect.Effect<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
+  readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, LedgerUnavailable>
+  readonly unflushed: (limit: number) => Effect.Effect<ReadonlyArray<LedgerRow>, LedgerUnavailable>
+  readonly markFlushed: (ids: ReadonlyArray<bigint>, atMs: number) => Effect.Effect<void, LedgerUnavailable>
+  /** Unflushed rows in total, and those whose event time lies in the window. */
+  readonly backlog: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
+  readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
+  /** Succeeds when a write transaction can be taken (for /ready). */
+  readonly checkWritable: Effect.Effect<void, LedgerUnavailable>
+}
+
+export class Ledger extends Context.Tag("mai-usage/Ledger")<Ledger, LedgerShape>() {}
+
+const migrations = {
+  "0001_ledger_events": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`CREATE TABLE ledger_events (
+        id INTEGER PRIMARY KEY,
+        generation_id TEXT NOT NULL UNIQUE,
+        event_time_ns INTEGER NOT NULL,
+        client_org_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        model TEXT NOT NULL,
+        api_key_name TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_nusd INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        flushed_at INTEGER
+      )`,
+      sql`CREATE INDEX ledger_events_window ON ledger_events (client_org_id, event_time_ns)`,
+      sql`CREATE INDEX ledger_events_outbox ON ledger_events (id) WHERE flushed_at IS NULL`
+    ], { discard: true }))
+}
+
+const unavailable = (what: string) => (cause: unknown) =>
+  new LedgerUnavailable({ message: `ledger ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
+
+interface RawRow {
+  readonly id: bigint
+  readonly generation_id: string
+  readonly event_time_ns: bigint
+  readonly client_org_id: string
+  readonly user: string
+  readonly model: string
+  readonly api_key_name: string
+  readonly provider: string
+  readonly input_tokens: bigint
+  readonly output_tokens: bigint
+  readonly total_tokens: bigint
+  readonly cached_tokens: bigint
+  readonly reasoning_tokens: bigint
+  readonly cost_nusd: bigint
+  readonly received_at: bigint
+}
+
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
+
+  const insertOne = (e: UsageEvent, now: number) =>
+    sql`INSERT INTO ledger_events (generation_id, event_time_ns, client_org_id, user, model, api_key_name, provider,
+          input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, received_at)
+        VALUES (${e.generationId}, ${e.eventTimeNs}, ${e.clientOrgId}, ${e.user}, ${e.model}, ${e.apiKeyName},
+          ${e.provider}, ${e.inputTokens}, ${e.outputTokens}, ${e.totalTokens}, ${e.cachedTokens},
+          ${e.reasoningTokens}, ${e.costNusd}, ${now})
+        ON CONFLICT (generation_id) DO NOTHING`.raw.pipe(
+      Effect.map((r) => (r as { changes: number }).changes)
+    )
+
+  const record: LedgerShape["record"] = (events) => {
+    if (events.length === 0) return Effect.succeed({ accepted: 0, duplicates: 0 })
+    const now = Date.now()
+    const insertAll = Effect.reduce(events, 0, (n, e) => Effect.map(insertOne(e, now), (c) => n + c))
+    const inserted = events.length === 1 ? insertAll : sql.withTransaction(insertAll)
+    return inserted.pipe(
+      Effect.map((accepted) => ({ accepted, duplicates: events.length - accepted })),
+      Effect.mapError(unavailable("write"))
+    )
+  }
+
+  const aggregate: LedgerShape["aggregate"] = (w) =>
+    exact(
+      sql<{
+        user: string
+        model: string
+        requests: bigint
+        input_tokens: bigint
+        output_tokens: bigint
+        total_tokens: bigint
+        cached_tokens: bigint
+        reasoning_tokens: bigint
+        cost_nusd: bigint
+      }>`SELECT user, model, count(*) AS requests, sum(input_tokens) AS input_tokens,
+            sum(output_tokens) AS output_tokens, sum(total_tokens) AS total_tokens,
+            sum(cached_tokens) AS cached_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+            sum(cost_nusd) AS cost_nusd
+          FROM ledger_events
+          WHERE client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
+          GROUP BY user, model ORDER BY user, model`
+    ).pipe(
+      Effect.map((rows) =>
+        rows.map((r): UsageAggregate => ({
+          user: r.user,
+          model: r.model,
+          requests: Number(r.requests),
+          inputTokens: Number(r.input_tokens),
+          outputTokens: Number(r.output_tokens),
+          totalTokens: Number(r.total_tokens),
+          cachedTokens: Number(r.cached_tokens),
+          reasoningTokens: Number(r.reasoning_tokens),
+          costNusd: BigInt(r.cost_nusd)
+        }))
+      ),
+      Effect.mapError(unavailable("read"))
+    )
+
+  const unflushed: LedgerShape["unflushed"] = (limit) =>
+    exact(sql<RawRow>`SELECT * FROM ledger_events WHERE flushed_at IS NULL ORDER BY id LIMIT ${limit}`).pipe(
+      Effect.map((rows) =>
+        rows.map((r): LedgerRow => ({
+          id: r.id,
+          generationId: r.generation_id,
+          eventTimeNs: r.event_time_ns,
+          clientOrgId: r.client_org_id,
+          user: r.user,
+          model: r.model,
+          apiKeyName: r.api_key_name,
+          provider: r.provider,
+          inputTokens: Number(r.input_tokens),
+          outputTokens: Number(r.output_tokens),
+          totalTokens: Number(r.total_tokens),
+          cachedTokens: Number(r.cached_tokens),
+          reasoningTokens: Number(r.reasoning_tokens),
+          costNusd: r.cost_nusd,
+          receivedAtMs: Number(r.received_at)
+        }))
+      ),
+      Effect.mapError(unavailable("read"))
+    )
+
+  const markFlushed: LedgerShape["markFlushed"] = (ids, atMs) =>
+    ids.length === 0
+      ? Effect.void
+      : sql`UPDATE ledger_events SET flushed_at = ${atMs} WHERE ${sql.in("id", ids)}`.pipe(
+        Effect.asVoid,
+        Effect.mapError(unavailable("write"))
+      )
+
+  const backlog: LedgerShape["backlog"] = (w) =>
+    (w === undefined
+      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL`
+      : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL
+          AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
+      .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
+
+  const pruneFlushedBefore: LedgerShape["pruneFlushedBefore"] = (ms) =>
+    sql`DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ${ms}`.raw.pipe(
+      Effect.map((r) => (r as { changes: number }).changes),
+      Effect.mapError(unavailable("write"))
+    )
+
+  // A write statement takes the write lock even when it matches nothing.
+  const checkWritable = sql`DELETE FROM ledger_events WHERE 0`.pipe(
+    Effect.asVoid,
+    Effect.mapError(unavailable("write check"))
+  )
+
+  return Ledger.of({ record, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
+})
+
+export const layer = (filename: string) => Layer.effect(Ledger, make).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+
+/** Embedded mode: the ledger is the usage store. */
+export const usageStoreLayer = Layer.effect(
+  UsageStore,
+  Effect.map(Ledger, (ledger) =>
+    UsageStore.of({
+      source: "ledger",
+      aggregate: (w) => ledger.aggregate(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message }))),
+      ensureComplete: () => Effect.void
+    }))
+)

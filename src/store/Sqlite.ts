@@ -1,0 +1,31 @@
+/** Opening one of our SQLite files: WAL, a busy timeout for the CLI beside the server, migrations. */
+import { SqlClient } from "@effect/sql"
+import { Migrator } from "@effect/sql"
+import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+
+export const sqliteLayer = (
+  filename: string,
+  migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
+) =>
+  Layer.effectDiscard(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // NORMAL in WAL mode: a commit survives a process crash (SIGKILL); FULL would add an fsync per
+      // commit that only protects against power loss, which the sender's retry covers until we answer.
+      yield* sql.unsafe("PRAGMA synchronous = NORMAL")
+      yield* sql.unsafe("PRAGMA busy_timeout = 5000")
+    })
+  ).pipe(
+    Layer.provideMerge(SqliteMigrator.layer({ loader: Migrator.fromRecord(migrations) })),
+    Layer.provideMerge(
+      Layer.unwrapEffect(Effect.sync(() => {
+        Fs.mkdirSync(Path.dirname(Path.resolve(filename)), { recursive: true })
+        return SqliteClient.layer({ filename })
+      }))
+    ),
+    Layer.provide(NodeContext.layer)
+  )

@@ -1,0 +1,69 @@
+/**
+ * The summary database (`USAGE_SUMMARY_DB`, SPEC §6): daily rows, the rates used, batch runs.
+ * Its own tag, so that it never mixes with the ledger's SQL client in one context.
+ */
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import { sqliteLayer } from "./Sqlite.js"
+
+export class SummaryDb extends Context.Tag("mai-usage/SummaryDb")<SummaryDb, SqlClient.SqlClient>() {}
+
+const migrations = {
+  "0001_summary": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      // Money and rates are decimal TEXT; cost_nusd keeps the exact integer the text came from.
+      sql`CREATE TABLE daily_usage (
+        usage_date TEXT NOT NULL,
+        client_org_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_nusd INTEGER NOT NULL,
+        cost_usd TEXT NOT NULL,
+        markup TEXT NOT NULL,
+        rate TEXT NOT NULL,
+        rate_table TEXT NOT NULL,
+        rate_date TEXT NOT NULL,
+        cost_pln TEXT NOT NULL,
+        batch_run_id INTEGER,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (usage_date, client_org_id, user, model)
+      )`,
+      sql`CREATE TABLE exchange_rates (
+        usage_date TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        rate TEXT NOT NULL,
+        table_no TEXT NOT NULL,
+        effective_date TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (usage_date, rule)
+      )`,
+      sql`CREATE TABLE batch_runs (
+        id INTEGER PRIMARY KEY,
+        usage_date TEXT NOT NULL,
+        client_org_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        events INTEGER,
+        rows_written INTEGER,
+        corrections INTEGER,
+        rate TEXT,
+        rate_table TEXT,
+        markup TEXT,
+        source TEXT,
+        code_version TEXT,
+        error TEXT
+      )`,
+      sql`CREATE INDEX batch_runs_day ON batch_runs (usage_date, status)`
+    ], { discard: true }))
+}
+
+export const layer = (filename: string) =>
+  Layer.effect(SummaryDb, SqlClient.SqlClient).pipe(Layer.provide(sqliteLayer(filename, migrations)))
