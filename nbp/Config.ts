@@ -1,0 +1,34 @@
+/** The NBP service's environment (SPEC §2, §5), read and validated once. */
+import { Config, Duration, type Redacted } from "effect"
+
+export interface NbpServiceConfig {
+  readonly port: number
+  readonly host: string
+  readonly apiUrl: string
+  readonly fetchInterval: Duration.Duration
+  readonly cacheTtl: Duration.Duration
+  /** unset: POST /api/cache/clear answers 403 */
+  readonly adminToken: Redacted.Redacted | undefined
+}
+
+const seconds = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be a positive number of seconds`, validation: (n) => n > 0 }),
+    Config.map(Duration.seconds)
+  )
+
+export const nbpServiceConfig: Config.Config<NbpServiceConfig> = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(8001)),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  apiUrl: Config.url("NBP_API_URL").pipe(
+    Config.map((url) => url.toString()),
+    Config.withDefault("https://api.nbp.pl/api/exchangerates/rates/a/usd/")
+  ),
+  fetchInterval: seconds("FETCH_INTERVAL", 3600),
+  cacheTtl: seconds("CACHE_TTL", 7200),
+  adminToken: Config.redacted("NBP_ADMIN_TOKEN").pipe(
+    Config.option,
+    Config.map((token) => (token._tag === "Some" ? token.value : undefined))
+  )
+})

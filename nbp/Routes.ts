@@ -1,0 +1,176 @@
+/**
+ * The service's HTTP contract (SPEC §5) as plain effects: a request in, a
+ * reply out. The transport (`Server.ts`) only parses and writes.
+ */
+import { createHash, timingSafeEqual } from "node:crypto"
+import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { daysBetween, type ExchangeRateRule, parseExchangeRateRule, parseIsoDay } from "../src/domain/RateRule.js"
+import type { NbpRateError } from "../src/rates/NbpRateError.js"
+import type { CachedTable } from "../src/rates/RateQuote.js"
+import type { ServiceMetrics } from "./Metrics.js"
+import type { RateService } from "./RateService.js"
+
+export interface Request {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly authorization: string | undefined
+}
+
+export interface Reply {
+  readonly status: number
+  readonly body: string
+  readonly contentType: string
+  readonly headers?: Record<string, string>
+}
+
+const jsonType = "application/json; charset=utf-8"
+const json = (status: number, body: unknown): Reply => ({ status, body: JSON.stringify(body), contentType: jsonType })
+const error = (status: number, message: string): Reply => json(status, { error: message })
+
+const statusOf = (e: NbpRateError): number =>
+  e.reason === "bad-request" ? 400 : e.reason === "not-found" ? 404 : 503
+
+/** The error reply carries NBP's reason, never a rate. */
+const failure = (e: NbpRateError): Reply => error(statusOf(e), e.message)
+
+const quoteFields = (cached: CachedTable) => ({
+  code: "USD",
+  rate: cached.table.midText,
+  table: cached.table.no,
+  effectiveDate: cached.table.effectiveDate,
+  source: "nbp",
+  fetchedAt: new Date(cached.fetchedAt).toISOString(),
+  stale: cached.stale
+})
+
+/** NBP allows at most 367 days per range query; so do we. */
+export const maxRangeDays = 367
+
+export interface RoutesOptions {
+  readonly rates: RateService
+  readonly metrics: ServiceMetrics
+  readonly adminToken: Redacted.Redacted | undefined
+  readonly startedAt: number
+}
+
+export const makeRoutes = (options: RoutesOptions) => {
+  const { metrics, rates } = options
+
+  // the latest reply is rebuilt only when the cached table object changes
+  let latestReply: { readonly cached: CachedTable; readonly reply: Reply } | undefined
+  const latestRate = Effect.match(rates.latest, {
+    onFailure: failure,
+    onSuccess: (cached) => {
+      if (latestReply?.cached !== cached) latestReply = { cached, reply: json(200, quoteFields(cached)) }
+      return latestReply.reply
+    }
+  })
+
+  const datedRate = (day: string, rule: ExchangeRateRule) =>
+    Effect.match(rates.select(day, rule), {
+      onFailure: failure,
+      onSuccess: (cached) => json(200, { ...quoteFields(cached), requestedDate: day, rule })
+    })
+
+  const usdPlnRate = (query: URLSearchParams): Effect.Effect<Reply> => {
+    const date = query.get("date")
+    const rule = query.get("rule")
+    const parsedRule = rule === null ? Either.right<ExchangeRateRule>("same-day") : parseExchangeRateRule(rule)
+    if (Either.isLeft(parsedRule)) return Effect.succeed(error(400, parsedRule.left))
+    if (date === null) return latestRate
+    return Either.match(parseIsoDay(date), {
+      onLeft: (message) => Effect.succeed(error(400, message)),
+      onRight: (day) => datedRate(day, parsedRule.right)
+    })
+  }
+
+  const range = (query: URLSearchParams): Effect.Effect<Reply> => {
+    const start = query.get("start_date")
+    const end = query.get("end_date")
+    if (start === null || end === null) {
+      return Effect.succeed(error(400, "start_date and end_date are required (YYYY-MM-DD)"))
+    }
+    const days = Either.all([parseIsoDay(start), parseIsoDay(end)])
+    if (Either.isLeft(days)) return Effect.succeed(error(400, days.left))
+    if (start > end) return Effect.succeed(error(400, `start_date ${start} is after end_date ${end}`))
+    if (daysBetween(start, end) + 1 > maxRangeDays) {
+      return Effect.succeed(error(400, `the range spans more than ${maxRangeDays} days`))
+    }
+    return Effect.match(rates.range(start, end), {
+      onFailure: failure,
+      onSuccess: ({ fetchedAt, tables }) =>
+        json(200, {
+          rates: tables.map((t) => ({ code: "USD", rate: t.midText, table: t.no, effectiveDate: t.effectiveDate })),
+          count: tables.length,
+          source: "nbp",
+          fetchedAt: new Date(fetchedAt).toISOString()
+        })
+    })
+  }
+
+  const digest = (s: string) => createHash("sha256").update(s).digest()
+  const clearCache = (authorization: string | undefined): Effect.Effect<Reply> => {
+    if (options.adminToken === undefined) {
+      return Effect.succeed(error(403, "cache clearing is disabled: NBP_ADMIN_TOKEN is not set"))
+    }
+    const given = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : ""
+    if (!timingSafeEqual(digest(given), digest(Redacted.value(options.adminToken)))) {
+      return Effect.succeed({
+        ...error(401, "a valid Authorization: Bearer <NBP_ADMIN_TOKEN> is required"),
+        headers: { "www-authenticate": "Bearer" }
+      })
+    }
+    return Effect.as(
+      Effect.zipRight(rates.clearAll, Effect.logInfo("NBP rate cache cleared")),
+      json(200, { cleared: true })
+    )
+  }
+
+  const health = Effect.gen(function*() {
+    const latest = yield* rates.peekLatest
+    const now = yield* Clock.currentTimeMillis
+    const healthy = Option.isSome(latest) && !latest.value.stale
+    return json(200, {
+      status: healthy ? "healthy" : "degraded",
+      service: "nbp-rate-service",
+      latest: Option.match(latest, {
+        onNone: () => null,
+        onSome: (cached) => quoteFields(cached)
+      }),
+      cachedEntries: yield* rates.size,
+      uptimeSeconds: Math.floor((now - options.startedAt) / 1000)
+    })
+  })
+
+  const metricsReply = Effect.gen(function*() {
+    const latest = yield* rates.peekLatest
+    const now = yield* Clock.currentTimeMillis
+    const body = metrics.render({
+      latestStale: Option.getOrUndefined(Option.map(latest, (l) => l.stale)),
+      latestAgeSeconds: Option.getOrUndefined(Option.map(latest, (l) => Math.max(0, (now - l.fetchedAt) / 1000))),
+      cachedEntries: yield* rates.size
+    })
+    return { status: 200, body, contentType: "text/plain; version=0.0.4; charset=utf-8" } satisfies Reply
+  })
+
+  const routes: Record<string, { readonly method: string; readonly run: (r: Request) => Effect.Effect<Reply> }> = {
+    "/api/usd-pln-rate": { method: "GET", run: (r) => usdPlnRate(r.query) },
+    "/api/usd-pln-rate/range": { method: "GET", run: (r) => range(r.query) },
+    "/api/cache/clear": { method: "POST", run: (r) => clearCache(r.authorization) },
+    "/health": { method: "GET", run: () => health },
+    "/metrics": { method: "GET", run: () => metricsReply }
+  }
+
+  /** Answers one request; the route label is the matched path (bounded), never the raw URL. */
+  return (request: Request): Effect.Effect<Reply> => {
+    const path = request.path.length > 1 && request.path.endsWith("/") ? request.path.slice(0, -1) : request.path
+    const route = routes[path]
+    const reply = route === undefined
+      ? Effect.succeed(error(404, `no route ${path}`))
+      : route.method !== request.method && !(route.method === "GET" && request.method === "HEAD")
+      ? Effect.succeed({ ...error(405, `${request.method} not allowed on ${path}`), headers: { allow: route.method } })
+      : route.run(request)
+    return Effect.tap(reply, (r) => metrics.countRequest(route === undefined ? "other" : path, r.status))
+  }
+}

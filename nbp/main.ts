@@ -1,0 +1,14 @@
+/** `npm run nbp`: the shared NBP rate service (SPEC §5), configured from the environment. */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer, Logger } from "effect"
+import { nbpServiceConfig } from "./Config.js"
+import * as Server from "./Server.js"
+
+const NbpService = Layer.unwrapEffect(Effect.map(nbpServiceConfig, Server.layer))
+
+Layer.launch(NbpService).pipe(
+  // report start-up failures (a bad variable) as a JSON log line too
+  Effect.tapErrorCause((cause) => Effect.logError("NBP service stopped", cause)),
+  Effect.provide(Logger.json),
+  NodeRuntime.runMain({ disablePrettyLogger: true, disableErrorReporting: true })
+)
