@@ -45,10 +45,17 @@ export const nanoUsdToBigDecimal = (nusd: bigint): BigDecimal.BigDecimal => BigD
 /** `1234500n` → `"0.0012345"`: the exact USD amount, without trailing zeros beyond 2 decimals. */
 export const formatUsd = (nusd: bigint, minDecimals = 2): string => formatDecimal(nanoUsdToBigDecimal(nusd), minDecimals)
 
+/** Plain decimal text (never exponent notation), with at least `minDecimals` decimals. */
 export const formatDecimal = (d: BigDecimal.BigDecimal, minDecimals = 0): string => {
   const n = BigDecimal.normalize(d)
-  if (n.scale <= minDecimals) return BigDecimal.format(BigDecimal.scale(n, Math.max(minDecimals, 0)))
-  return BigDecimal.format(n)
+  const scale = Math.max(n.scale, minDecimals)
+  const value = scale > n.scale ? n.value * 10n ** BigInt(scale - n.scale) : n.value * (n.scale < 0 ? 10n ** BigInt(-n.scale) : 1n)
+  const effScale = Math.max(scale, 0)
+  const negative = value < 0n
+  const digits = (negative ? -value : value).toString().padStart(effScale + 1, "0")
+  const int = digits.slice(0, digits.length - effScale)
+  const frac = digits.slice(digits.length - effScale)
+  return (negative ? "-" : "") + int + (effScale > 0 ? "." + frac : "")
 }
 
 /** Rounds half up (away from zero for positives) to `places` decimals. */

@@ -1,0 +1,126 @@
+import { Either } from "effect"
+import * as Fs from "node:fs"
+import { describe, expect, it } from "vitest"
+import { decodeDelivery } from "../../src/domain/Otlp.js"
+
+const options = { clientOrgId: "acme", apiKeyNames: undefined }
+const load = (name: string) =>
+  JSON.parse(Fs.readFileSync(new URL(`../../../shared/fixtures/openrouter/${name}`, import.meta.url), "utf8"))
+const decode = (body: unknown, opts = options) => Either.getOrThrow(decodeDelivery(body, opts))
+
+/** The root generation span of a fixture, to mutate in tests. */
+const rootOf = (d: any) => d.resourceSpans[0].scopeSpans[0].spans[0]
+const attr = (span: any, key: string) => span.attributes.find((a: any) => a.key === key)
+
+describe("OpenRouter fixtures decode as their README says", () => {
+  it("full delivery: one event, no user, 0.005334 USD, children ignored", () => {
+    const { events, ignored } = decode(load("delivery-full.json"))
+    expect(events).toHaveLength(1)
+    expect(ignored).toEqual([])
+    expect(events[0].user).toBe("unknown")
+    expect(events[0].costNusd).toBe(5_334_000n)
+    expect(events[0].clientOrgId).toBe("acme")
+    expect(events[0].generationId).toMatch(/^gen-/)
+  })
+
+  it("privacy mode: one event with user.id and 0.005953 USD", () => {
+    const { events } = decode(load("delivery-privacy-mode.json"))
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      user: "anna.kowalska@example.pl",
+      model: "anthropic/claude-haiku-4.5",
+      provider: "Amazon Bedrock",
+      apiKeyName: "fixture key",
+      inputTokens: 4149,
+      outputTokens: 154,
+      totalTokens: 4303,
+      reasoningTokens: 15,
+      costNusd: 5_953_000n,
+      eventTimeNs: 1790606306088000000n
+    })
+  })
+
+  it("cached: 4136 cached tokens, 0.0013291 USD, key acme-prod", () => {
+    const { events } = decode(load("delivery-cached.json"))
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ cachedTokens: 4136, costNusd: 1_329_100n, apiKeyName: "acme-prod" })
+  })
+
+  it("an abandoned request with error status and no cost is not billed", () => {
+    expect(decode(load("delivery-error-no-cost.json"))).toEqual({ events: [], ignored: ["error-no-cost"] })
+  })
+
+  it("connection tests are not billed", () => {
+    expect(decode(load("connection-test.json"))).toEqual({ events: [], ignored: ["connection-test"] })
+    expect(decode(load("connection-test-empty.json"))).toEqual({ events: [], ignored: ["connection-test"] })
+  })
+})
+
+describe("defensive decoding", () => {
+  it("accepts intValue as a decimal string and doubleValue as a string", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    attr(root, "gen_ai.usage.input_tokens").value = { intValue: "4149" }
+    attr(root, "gen_ai.usage.total_cost").value = { doubleValue: "0.005953" }
+    const { events } = decode(d)
+    expect(events[0].inputTokens).toBe(4149)
+    expect(events[0].costNusd).toBe(5_953_000n)
+  })
+
+  it("finds a renamed root that has a parent, by span.type", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    root.name = "my renamed span"
+    root.parentSpanId = "0123456789abcdef"
+    expect(decode(d).events).toHaveLength(1)
+  })
+
+  it("falls back to openrouter.trace.id, then trace+span id, for the generation id", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    root.attributes = root.attributes.filter((a: any) => a.key !== "gen_ai.response.id")
+    expect(decode(d).events[0].generationId).toBe("gen-1790606306-ezgyzfrwf8AlRbQzSiGe")
+    d.resourceSpans[0].resource.attributes = []
+    expect(decode(d).events[0].generationId).toBe(`${root.traceId}:${root.spanId}`)
+  })
+
+  it("user falls back to trace.metadata.openrouter.user_id; model to the request model", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    root.attributes = root.attributes.filter((a: any) => a.key !== "user.id" && a.key !== "gen_ai.response.model")
+    root.attributes.push({ key: "trace.metadata.openrouter.user_id", value: { stringValue: "u-42" } })
+    const e = decode(d).events[0]
+    expect(e.user).toBe("u-42")
+    expect(e.model).toBe("anthropic/claude-haiku-4.5")
+  })
+
+  it("ignores keys outside the allow-list", () => {
+    const body = load("delivery-cached.json")
+    expect(decode(body, { clientOrgId: "acme", apiKeyNames: new Set(["other"]) })).toEqual({
+      events: [],
+      ignored: ["api-key-not-allowed"]
+    })
+    expect(decode(body, { clientOrgId: "acme", apiKeyNames: new Set(["acme-prod"]) }).events).toHaveLength(1)
+  })
+
+  it.each([
+    ["an array", []],
+    ["a string", "x"],
+    ["no resourceSpans", { foo: 1 }],
+    ["resourceSpans not an array", { resourceSpans: {} }],
+    ["a span that is not an object", { resourceSpans: [{ scopeSpans: [{ spans: [7] }] }] }]
+  ])("refuses %s", (_, body) => {
+    expect(Either.isLeft(decodeDelivery(body, options))).toBe(true)
+  })
+
+  it("refuses attributes of the wrong type with a reason naming them", () => {
+    const d = load("delivery-privacy-mode.json")
+    attr(rootOf(d), "gen_ai.usage.input_tokens").value = { intValue: "many" }
+    const r = decodeDelivery(d, options)
+    expect(Either.isLeft(r) && r.left).toMatch(/gen_ai\.usage\.input_tokens/)
+    const d2 = load("delivery-privacy-mode.json")
+    attr(rootOf(d2), "gen_ai.usage.total_cost").value = { doubleValue: "cheap" }
+    const r2 = decodeDelivery(d2, options)
+    expect(Either.isLeft(r2) && r2.left).toMatch(/total_cost/)
+  })
+})
