@@ -1,34 +1,186 @@
 import Database from "better-sqlite3"
+import * as Crypto from "node:crypto"
 import * as Path from "node:path"
+import * as Zlib from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { fixture, postWebhook, startApp, type TestApp, WEBHOOK_SECRET } from "../support/app.js"
+import { delivery } from "../support/otlp.js"
 
 let app: TestApp
 const ledgerRows = () => {
   const db = new Database(Path.join(app.dataDir, "usage_ledger.db"), { readonly: true })
   db.defaultSafeIntegers(true)
   try {
-    return db.prepare("SELECT * FROM ledger_events ORDER BY id").all() as Array<Record<string, unknown>>
+    return db.prepare("SELECT * FROM ledger_events ORDER BY id").all() as Array<Record<string, any>>
   } finally {
     db.close()
   }
 }
+const rowOf = (generationId: string) => ledgerRows().filter((r) => r.generation_id === generationId)
 
 beforeAll(async () => {
-  app = await startApp()
+  app = await startApp({ OPENROUTER_WEBHOOK_SECRET: `old-secret-abc,${WEBHOOK_SECRET}` })
 })
 afterAll(() => app.close())
 
-describe("webhook", () => {
-  it("stores a privacy-mode delivery once, with its exact cost", async () => {
-    const res = await postWebhook(app.url, fixture("delivery-privacy-mode.json"))
+describe("OpenRouter fixtures through the webhook", () => {
+  it.each([
+    ["delivery-full.json", { accepted: 1, duplicates: 0, ignored: 0 }, 5_334_000n],
+    ["delivery-privacy-mode.json", { accepted: 1, duplicates: 0, ignored: 0 }, 5_953_000n],
+    ["delivery-cached.json", { accepted: 1, duplicates: 0, ignored: 0 }, 1_329_100n],
+    ["delivery-error-no-cost.json", { accepted: 0, duplicates: 0, ignored: 1 }, undefined],
+    ["connection-test.json", { accepted: 0, duplicates: 0, ignored: 1 }, undefined],
+    ["connection-test-empty.json", { accepted: 0, duplicates: 0, ignored: 1 }, undefined]
+  ])("%s → %j", async (name, reply, cost) => {
+    const before = ledgerRows().length
+    const body = fixture(name)
+    const res = await postWebhook(app.url, body)
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
-    const again = await postWebhook(app.url, fixture("delivery-privacy-mode.json"))
-    expect(await again.json()).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
-    const rows = ledgerRows().filter((r) => r.generation_id === "gen-1790606306-ezgyzfrwf8AlRbQzSiGe")
-    expect(rows).toHaveLength(1)
-    expect(rows[0].cost_nusd).toBe(5_953_000n)
-    expect(rows[0].user).toBe("anna.kowalska@example.pl")
+    expect(await res.json()).toEqual(reply)
+    const after = ledgerRows()
+    expect(after.length - before).toBe(reply.accepted)
+    if (cost !== undefined) {
+      const id = JSON.parse(body.toString()).resourceSpans[0].resource.attributes
+        .find((a: any) => a.key === "openrouter.trace.id").value.stringValue
+      expect(rowOf(id)[0].cost_nusd).toBe(cost)
+    }
+  })
+
+  it("X-Test-Connection: true is answered and not stored", async () => {
+    const before = ledgerRows().length
+    const res = await postWebhook(app.url, fixture("connection-test-empty.json"), { "x-test-connection": "true" })
+    expect(res.status).toBe(200)
+    expect((await res.json()).accepted).toBe(0)
+    expect(ledgerRows().length).toBe(before)
+  })
+
+  it("never stores prompts or completions", async () => {
+    const body = fixture("delivery-full.json").toString()
+    const prompt = JSON.parse(body).resourceSpans[0].scopeSpans[0].spans[0].attributes
+      .find((a: any) => a.key === "gen_ai.prompt")?.value.stringValue as string
+    expect(prompt.length).toBeGreaterThan(20)
+    const raw = ledgerRows().map((r) => JSON.stringify(r, (_, v) => (typeof v === "bigint" ? String(v) : v))).join("\n")
+    expect(raw).not.toContain(prompt.slice(0, 20))
+  })
+})
+
+describe("idempotency", () => {
+  it("a redelivery is a duplicate, stored once", async () => {
+    const body = delivery({ generationId: "gen-dup-1" })
+    expect(await (await postWebhook(app.url, body)).json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+    expect(await (await postWebhook(app.url, body)).json()).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
+    expect(rowOf("gen-dup-1")).toHaveLength(1)
+  })
+
+  it("two generations of one user and model in the same millisecond are two events", async () => {
+    const at = 1_790_000_000_123_000_000n
+    await postWebhook(app.url, delivery({ generationId: "gen-same-ms-a", startNs: at, user: "ms@x" }))
+    await postWebhook(app.url, delivery({ generationId: "gen-same-ms-b", startNs: at, user: "ms@x" }))
+    expect(rowOf("gen-same-ms-a")).toHaveLength(1)
+    expect(rowOf("gen-same-ms-b")).toHaveLength(1)
+  })
+})
+
+describe("transport", () => {
+  const body = () => delivery({ generationId: `gen-t-${Crypto.randomUUID()}` })
+  const idOf = (b: string) => JSON.parse(b).resourceSpans[0].scopeSpans[0].spans[0].attributes
+    .find((a: any) => a.key === "gen_ai.response.id").value.stringValue
+
+  it("PUT, and the OTLP path /v1/traces", async () => {
+    const a = body()
+    expect((await postWebhook(app.url, a, {}, "/api/v1/webhooks/openrouter", "PUT")).status).toBe(200)
+    const b = body()
+    expect((await postWebhook(app.url, b, {}, "/v1/traces")).status).toBe(200)
+    expect(rowOf(idOf(a))).toHaveLength(1)
+    expect(rowOf(idOf(b))).toHaveLength(1)
+  })
+
+  it("gzip and deflate bodies", async () => {
+    const a = body()
+    const b = body()
+    expect((await postWebhook(app.url, Zlib.gzipSync(a), { "content-encoding": "gzip" })).status).toBe(200)
+    expect((await postWebhook(app.url, Zlib.deflateSync(b), { "content-encoding": "deflate" })).status).toBe(200)
+    expect(rowOf(idOf(a))).toHaveLength(1)
+    expect(rowOf(idOf(b))).toHaveLength(1)
+  })
+
+  it("every way to authenticate, with any of the configured secrets", async () => {
+    const cases: Array<Record<string, string>> = [
+      { authorization: `Bearer ${WEBHOOK_SECRET}` },
+      { authorization: "Bearer old-secret-abc" },
+      { authorization: "", "x-webhook-secret": WEBHOOK_SECRET }
+    ]
+    for (const headers of cases) {
+      const b = body()
+      expect((await postWebhook(app.url, b, headers)).status).toBe(200)
+      expect(rowOf(idOf(b))).toHaveLength(1)
+    }
+    const b = body()
+    const sig = Crypto.createHmac("sha256", "old-secret-abc").update(b).digest("hex")
+    expect((await postWebhook(app.url, b, { authorization: "", "x-webhook-signature": `sha256=${sig}` })).status).toBe(200)
+    expect(rowOf(idOf(b))).toHaveLength(1)
+  })
+})
+
+describe("bad input gets its status, stores nothing, and the server keeps serving", () => {
+  const bomb = Zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)) // 64 MiB of spaces in ~64 KB
+  const good = () => delivery({ generationId: `gen-bad-${Crypto.randomUUID()}` })
+  const wrongTypes = () => {
+    const d = JSON.parse(good())
+    d.resourceSpans[0].scopeSpans[0].spans[0].attributes
+      .find((a: any) => a.key === "gen_ai.usage.output_tokens").value = { intValue: { nested: true } }
+    return JSON.stringify(d)
+  }
+  const cases: Array<[string, () => [string | Buffer, Record<string, string>], number]> = [
+    ["malformed JSON", () => ['{"resourceSpans": [', {}], 400],
+    ["a JSON array", () => ["[1,2,3]", {}], 400],
+    ["JSON that is not OTLP", () => ['{"hello":"world"}', {}], 400],
+    ["no secret", () => [good(), { authorization: "" }], 401],
+    ["a wrong secret", () => [good(), { authorization: "Bearer nope" }], 401],
+    ["a wrong X-Webhook-Secret", () => [good(), { authorization: "", "x-webhook-secret": "nope" }], 401],
+    ["a wrong HMAC", () => {
+      const b = good()
+      const sig = Crypto.createHmac("sha256", "not-the-secret").update(b).digest("hex")
+      return [b, { authorization: "", "x-webhook-signature": `sha256=${sig}` }]
+    }, 401],
+    ["an HMAC of another body", () => {
+      const sig = Crypto.createHmac("sha256", WEBHOOK_SECRET).update("other").digest("hex")
+      return [good(), { authorization: "", "x-webhook-signature": `sha256=${sig}` }]
+    }, 401],
+    ["a protobuf body", () => [Buffer.from([0x0a, 0x02, 0x08, 0x01]), { "content-type": "application/x-protobuf" }], 415],
+    ["an unknown encoding", () => [good(), { "content-encoding": "br" }], 415],
+    ["a body over the limit", () => [" ".repeat(1024 * 1024 + 1) + good(), {}], 413],
+    ["a gzip bomb", () => [bomb, { "content-encoding": "gzip" }], 413],
+    ["a broken gzip stream", () => [Buffer.from("not gzip at all"), { "content-encoding": "gzip" }], 400],
+    ["attributes of the wrong type", () => [wrongTypes(), {}], 400]
+  ]
+
+  let small: TestApp
+  beforeAll(async () => {
+    small = await startApp({ MAX_BODY_BYTES: String(1024 * 1024) })
+  })
+  afterAll(() => small.close())
+
+  it.each(cases)("%s", async (_, make, status) => {
+    const count = () => {
+      const db = new Database(Path.join(small.dataDir, "usage_ledger.db"), { readonly: true })
+      try {
+        return (db.prepare("SELECT count(*) AS n FROM ledger_events").get() as { n: number }).n
+      } finally {
+        db.close()
+      }
+    }
+    const before = count()
+    const [b, headers] = make()
+    const res = await postWebhook(small.url, b, headers)
+    expect(res.status).toBe(status)
+    const text = await res.text()
+    expect(JSON.parse(text).error).toMatch(/\S/)
+    expect(text).not.toContain(WEBHOOK_SECRET)
+    expect(count()).toBe(before)
+    // still serving
+    expect((await fetch(small.url + "/health")).status).toBe(200)
+    const ok = await postWebhook(small.url, good())
+    expect(ok.status).toBe(200)
   })
 })
