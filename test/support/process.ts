@@ -1,0 +1,63 @@
+/** Runs the real `mai-usage` binary as a child process, as an operator would. */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Net from "node:net"
+import * as Path from "node:path"
+
+export const repoRoot = Path.resolve(new URL("../..", import.meta.url).pathname)
+export const binPath = Path.join(repoRoot, "bin", "mai-usage.js")
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = Net.createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as Net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+
+/** Only what a bare machine has: no configuration variables at all. */
+export const bareEnv = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  HOME: process.env.HOME ?? "/tmp"
+})
+
+export interface Running {
+  readonly child: ChildProcess
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly exited: Promise<number | null>
+}
+
+export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running => {
+  const child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+  let out = ""
+  let err = ""
+  child.stdout!.on("data", (d) => (out += d))
+  child.stderr!.on("data", (d) => (err += d))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+export const runCli = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot) => {
+  const r = spawnCli(args, env, cwd)
+  const code = await r.exited
+  return { code, stdout: r.stdout(), stderr: r.stderr() }
+}
+
+export const waitForHealth = async (url: string, running?: Running, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (running?.child.exitCode !== null && running?.child.exitCode !== undefined) {
+      throw new Error(`server exited early (${running.child.exitCode}): ${running.stderr()}`)
+    }
+    try {
+      const r = await fetch(url + "/health")
+      if (r.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`server did not become healthy: ${running?.stderr() ?? ""}`)
+}
