@@ -15,11 +15,21 @@ import { OpsRoutes } from "./http/OpsRoutes.js"
 import * as Readiness from "./http/Readiness.js"
 import * as Server from "./http/Server.js"
 import * as Ledger from "./store/Ledger.js"
+import * as NbpRate from "./rates/NbpRate.js"
+import * as SummaryDb from "./store/SummaryDb.js"
 
 const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
 
 /** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
 export const UsageStoreLive = Ledger.usageStoreLayer
+
+/** The summary DB: the batch writes it, the reports read it. */
+export const SummaryDbLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => SummaryDb.layer(c.summaryDbPath)))
+
+/** NBP rates through the NBP service when `NBP_SERVICE_URL` is set, else straight from NBP (SPEC §5). */
+export const NbpRateLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (c) => NbpRate.layer({ serviceUrl: c.nbpServiceUrl, apiUrl: c.nbpApiUrl }))
+)
 
 const LedgerReadiness = Layer.effectDiscard(
   Effect.gen(function*() {
@@ -47,6 +57,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(AdminAuth.layer),
     Layer.provideMerge(LedgerReadiness),
     Layer.provideMerge(UsageStoreLive),
+    Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),
     Layer.provideMerge(core)
   )
 

@@ -3,5 +3,8 @@
  * group here; `ApiLive.ts` provides the handlers.
  */
 import { HttpApi } from "@effect/platform"
+import { UsageApi } from "../reporting/ReportApi.js"
 
-export class MaiApi extends HttpApi.make("mai-usage") {}
+export class MaiApi extends HttpApi.make("mai-usage")
+  .add(UsageApi)
+{}

@@ -1,6 +1,7 @@
 /** The handlers of every group of `MaiApi`, provided in one place. */
 import { HttpApiBuilder } from "@effect/platform"
 import { Layer } from "effect"
+import { UsageApiLive } from "../reporting/ReportApiLive.js"
 import { MaiApi } from "./Api.js"
 
-export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide(Layer.empty))
+export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive]))

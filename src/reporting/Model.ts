@@ -1,0 +1,153 @@
+/**
+ * What the reporting API answers (SPEC §7), as schemas: the HTTP contract and the OpenAPI
+ * description both come from these. Money and rates are decimal strings, never floats.
+ */
+import { Schema } from "effect"
+
+const Decimal = Schema.String.annotations({ description: "a decimal number as text, e.g. \"0.012345\"" })
+const Count = Schema.Int.annotations({ description: "a count" })
+
+export const Tokens = {
+  requests: Count,
+  inputTokens: Count,
+  outputTokens: Count,
+  totalTokens: Count,
+  cachedTokens: Count,
+  reasoningTokens: Count
+}
+
+/** One row of `daily_usage`: one (date, user, model) of one Warsaw day, as billed. */
+export class DailyRow extends Schema.Class<DailyRow>("DailyRow")({
+  date: Schema.String.annotations({ description: "the Warsaw calendar day of the usage, YYYY-MM-DD" }),
+  user: Schema.String,
+  model: Schema.String,
+  ...Tokens,
+  costUsd: Decimal,
+  markup: Decimal,
+  rate: Decimal.annotations({ description: "NBP table A USD mid rate" }),
+  rateTable: Schema.String.annotations({ description: "NBP table number, e.g. 212/A/NBP/2025" }),
+  rateDate: Schema.String.annotations({ description: "the NBP table's effective date" }),
+  costPln: Decimal.annotations({ description: "round_half_up(costUsd × markup × rate, 2)" })
+}) {}
+
+export const dailyRowColumns = [
+  "date",
+  "user",
+  "model",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "cachedTokens",
+  "reasoningTokens",
+  "costUsd",
+  "markup",
+  "rate",
+  "rateTable",
+  "rateDate",
+  "costPln"
+] as const
+
+export class DailyRows extends Schema.Class<DailyRows>("DailyRows")({
+  rows: Schema.Array(DailyRow)
+}) {}
+
+const Sums = { ...Tokens, costUsd: Decimal, costPln: Decimal }
+const sumColumns = ["requests", "inputTokens", "outputTokens", "totalTokens", "cachedTokens", "reasoningTokens", "costUsd", "costPln"] as const
+
+export class Totals extends Schema.Class<Totals>("Totals")({ ...Sums }) {}
+
+export class DayTotal extends Schema.Class<DayTotal>("DayTotal")({
+  date: Schema.String,
+  ...Sums,
+  rate: Decimal.annotations({ description: "the rate of the day's rows (several, separated by \"; \", only if a day was billed at more than one)" }),
+  rateTable: Schema.String,
+  rateDate: Schema.String
+}) {}
+export const dayColumns = ["date", ...sumColumns, "rate", "rateTable", "rateDate"] as const
+
+export class UserTotal extends Schema.Class<UserTotal>("UserTotal")({ user: Schema.String, ...Sums }) {}
+export const userColumns = ["user", ...sumColumns] as const
+
+export class ModelTotal extends Schema.Class<ModelTotal>("ModelTotal")({ model: Schema.String, ...Sums }) {}
+export const modelColumns = ["model", ...sumColumns] as const
+
+/** An NBP table that converted the costs of a usage day. */
+export class RateUsed extends Schema.Class<RateUsed>("RateUsed")({
+  usageDate: Schema.String,
+  rate: Decimal,
+  rateTable: Schema.String,
+  rateDate: Schema.String.annotations({ description: "the table's effective date" })
+}) {}
+export const rateColumns = ["usageDate", "rate", "rateTable", "rateDate"] as const
+
+/** A run of the daily batch, as `GET /api/v1/admin/batch/runs` shows it (SPEC §6). */
+export class BatchRun extends Schema.Class<BatchRun>("BatchRun")({
+  id: Schema.Int,
+  usageDate: Schema.String,
+  trigger: Schema.String,
+  status: Schema.String.annotations({ description: "running | succeeded | failed" }),
+  startedAt: Schema.String,
+  finishedAt: Schema.NullOr(Schema.String),
+  events: Schema.NullOr(Schema.Int),
+  rowsWritten: Schema.NullOr(Schema.Int),
+  corrections: Schema.NullOr(Schema.Int),
+  rate: Schema.NullOr(Schema.String),
+  rateTable: Schema.NullOr(Schema.String),
+  markup: Schema.NullOr(Schema.String),
+  source: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+}) {}
+
+export class MonthSummary extends Schema.Class<MonthSummary>("MonthSummary")({
+  month: Schema.String.annotations({ description: "YYYY-MM" }),
+  clientOrgId: Schema.String,
+  totals: Totals.annotations({ description: "sums of the month's rows" }),
+  days: Schema.Array(DayTotal),
+  users: Schema.Array(UserTotal),
+  models: Schema.Array(ModelTotal),
+  rates: Schema.Array(RateUsed),
+  lastBatchRun: Schema.NullOr(BatchRun).annotations({ description: "the newest batch run of any day; null before the first" }),
+  lastSuccessfulRun: Schema.NullOr(BatchRun)
+}) {}
+
+export class TodayRow extends Schema.Class<TodayRow>("TodayRow")({
+  user: Schema.String,
+  model: Schema.String,
+  ...Tokens,
+  costUsd: Decimal,
+  costPln: Schema.NullOr(Decimal).annotations({ description: "indicative; null when no NBP rate could be had" })
+}) {}
+export const todayColumns = [
+  "date",
+  "user",
+  "model",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "cachedTokens",
+  "reasoningTokens",
+  "costUsd",
+  "costPln"
+] as const
+
+export class IndicativeRate extends Schema.Class<IndicativeRate>("IndicativeRate")({
+  rate: Decimal,
+  rateTable: Schema.String,
+  rateDate: Schema.String,
+  stale: Schema.Boolean.annotations({ description: "true when NBP could not be refreshed and the last good table is used" })
+}) {}
+
+export class TodayUsage extends Schema.Class<TodayUsage>("TodayUsage")({
+  date: Schema.String.annotations({ description: "today, in the batch time zone" }),
+  timeZone: Schema.String,
+  from: Schema.String.annotations({ description: "start of the day (UTC, ISO 8601)" }),
+  asOf: Schema.String.annotations({ description: "when these figures were read (UTC, ISO 8601)" }),
+  billed: Schema.Literal(false).annotations({ description: "always false: today is billed by tomorrow's batch" }),
+  markup: Decimal,
+  rate: Schema.NullOr(IndicativeRate).annotations({ description: "the latest NBP table; null when NBP is unreachable" }),
+  rateError: Schema.NullOr(Schema.String).annotations({ description: "why there is no PLN figure, when rate is null" }),
+  totals: Schema.Struct({ ...Tokens, costUsd: Decimal, costPln: Schema.NullOr(Decimal) }),
+  rows: Schema.Array(TodayRow)
+}) {}

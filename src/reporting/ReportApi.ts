@@ -1,0 +1,113 @@
+/**
+ * The reporting API's contract (SPEC §7), declared apart from its handlers. Every endpoint is
+ * behind `AdminAuth`; each list is also served as CSV (`?format=csv` or `Accept: text/csv`).
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Either, Schema } from "effect"
+import { parseIsoDay } from "../domain/RateRule.js"
+import { AdminAuth } from "../http/AdminAuth.js"
+import { DailyRows, MonthSummary, TodayUsage } from "./Model.js"
+
+/** A query that parses but makes no sense (e.g. `to` before `from`). */
+export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()(
+  "InvalidQuery",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400, description: "The query parameters are not valid" })
+) {}
+
+/** The summary DB (or the usage store) could not be read. */
+export class ReportUnavailable extends Schema.TaggedError<ReportUnavailable>()(
+  "ReportUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503, description: "The data could not be read; try again" })
+) {}
+
+export const Day = Schema.String.pipe(
+  Schema.filter((s) => Either.match(parseIsoDay(s), { onLeft: (why) => why, onRight: () => true }))
+).annotations({
+  identifier: "Day",
+  description: "a calendar day, YYYY-MM-DD",
+  jsonSchema: { type: "string", format: "date", pattern: "^\\d{4}-\\d{2}-\\d{2}$" }
+})
+
+export const Month = Schema.String.pipe(
+  Schema.filter((s) =>
+    /^\d{4}-(0[1-9]|1[0-2])$/.test(s) && s >= "0001" ? true : `invalid month ${JSON.stringify(s)}: expected YYYY-MM`
+  )
+).annotations({
+  identifier: "Month",
+  description: "a calendar month, YYYY-MM",
+  jsonSchema: { type: "string", pattern: "^\\d{4}-(0[1-9]|1[0-2])$" }
+})
+
+const Format = Schema.Literal("json", "csv").annotations({
+  identifier: "Format",
+  description: "csv: the list as CSV (the same as `Accept: text/csv`); json by default"
+})
+
+export const summaryLists = ["rows", "days", "users", "models", "rates"] as const
+const SummaryList = Schema.Literal(...summaryLists).annotations({
+  identifier: "SummaryList",
+  description: "which list of the month the CSV holds: rows (one per day, user and model; the default), days, users, models, rates"
+})
+
+/** Documents the CSV variant of a 200 answer, which OpenAPI cannot derive from one schema. */
+const alsoCsv = (description: string) =>
+  OpenApi.annotations({
+    description,
+    transform: (op) => {
+      const ok = (op as any).responses?.["200"]
+      if (ok !== undefined) {
+        ok.content = { ...ok.content, "text/csv": { schema: { type: "string", description: "UTF-8 CSV, header row, RFC 4180" } } }
+      }
+      return op
+    }
+  })
+
+export class UsageApi extends HttpApiGroup.make("usage")
+  .add(
+    HttpApiEndpoint.get("daily", "/daily")
+      .setUrlParams(Schema.Struct({
+        from: Day,
+        to: Day,
+        user: Schema.optional(Schema.String),
+        model: Schema.optional(Schema.String),
+        format: Schema.optional(Format)
+      }).annotations({ identifier: "DailyQuery" }))
+      .addSuccess(DailyRows)
+      .addError(InvalidQuery)
+      .annotateContext(alsoCsv(
+        "Billed rows, one per (date, user, model), for the days from..to inclusive, optionally of one user " +
+          "and/or one model. Money and rates are decimal strings."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.get("summary", "/summary")
+      .setUrlParams(Schema.Struct({
+        month: Month,
+        format: Schema.optional(Format),
+        list: Schema.optional(SummaryList)
+      }).annotations({ identifier: "SummaryQuery" }))
+      .addSuccess(MonthSummary)
+      .annotateContext(alsoCsv(
+        "The month's totals (sums of its rows), per day, per user, per model, the NBP tables used and the " +
+          "last batch run. As CSV, one list (see `list`)."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.get("today", "/today")
+      .setUrlParams(Schema.Struct({ format: Schema.optional(Format) }).annotations({ identifier: "TodayQuery" }))
+      .addSuccess(TodayUsage)
+      .annotateContext(alsoCsv(
+        "Today's usage so far (the batch time zone's calendar day), not yet billed: USD, and PLN at the " +
+          "latest NBP table as an indication. When NBP cannot be reached there is no PLN figure, never an invented rate."
+      ))
+  )
+  .addError(ReportUnavailable)
+  .middleware(AdminAuth)
+  .prefix("/api/v1/usage")
+  .annotateContext(OpenApi.annotations({
+    title: "Usage reports",
+    description: "Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` (or the dashboard's cookie)."
+  }))
+{}

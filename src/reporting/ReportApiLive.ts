@@ -1,0 +1,158 @@
+/** The handlers of `UsageApi`: JSON from `ReportRepo` and the usage store, or the same lists as CSV. */
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { BigDecimal, DateTime, Duration, Effect, Layer } from "effect"
+import { AppConfig } from "../Config.js"
+import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
+import { MaiApi } from "../http/Api.js"
+import { NbpRate } from "../rates/NbpRate.js"
+import { UsageStore } from "../store/UsageStore.js"
+import { toCsv } from "./Csv.js"
+import {
+  dailyRowColumns,
+  DailyRows,
+  dayColumns,
+  IndicativeRate,
+  modelColumns,
+  rateColumns,
+  todayColumns,
+  TodayRow,
+  TodayUsage,
+  userColumns
+} from "./Model.js"
+import { InvalidQuery, ReportUnavailable } from "./ReportApi.js"
+import { monthRange, ReportRepo } from "./ReportRepo.js"
+
+/** How long today's figures wait for NBP before answering in USD only. */
+const RATE_WAIT = Duration.seconds(4)
+
+const wantsCsv = (format: "json" | "csv" | undefined, request: HttpServerRequest.HttpServerRequest) =>
+  format === "csv" || (format === undefined && /\btext\/csv\b/i.test(request.headers["accept"] ?? ""))
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_")
+
+const csvResponse = (fileName: string, body: string) =>
+  HttpServerResponse.text(body, {
+    contentType: "text/csv; charset=utf-8; header=present",
+    headers: { "content-disposition": `attachment; filename="${safeName(fileName)}.csv"` }
+  })
+
+const unavailable = (e: { readonly message: string }) => new ReportUnavailable({ message: e.message })
+
+export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
+  Effect.gen(function*() {
+    const repo = yield* ReportRepo
+    const config = yield* AppConfig
+    const store = yield* UsageStore
+    const nbp = yield* NbpRate
+    const org = config.clientOrgId
+
+    const today = Effect.gen(function*() {
+      const now = yield* DateTime.now
+      const zoned = DateTime.unsafeMakeZoned(now, { timeZone: config.dailyBatchTimeZone })
+      const start = DateTime.startOf(zoned, "day")
+      const end = DateTime.startOf(DateTime.add(start, { days: 1 }), "day")
+      const date = DateTime.formatIsoDate(start)
+      const aggregates = yield* store.aggregate({
+        clientOrgId: org,
+        start: DateTime.toUtc(start),
+        end: DateTime.toUtc(end)
+      }).pipe(Effect.mapError(unavailable))
+      const quote = yield* nbp.latest.pipe(
+        Effect.timeoutFail({
+          duration: RATE_WAIT,
+          onTimeout: () => ({ message: `NBP did not answer within ${Duration.format(RATE_WAIT)}` })
+        }),
+        Effect.either
+      )
+      const rate = quote._tag === "Right" ? quote.right : undefined
+      const rows = [...aggregates]
+        .sort((a, b) => (a.user === b.user ? (a.model < b.model ? -1 : 1) : a.user < b.user ? -1 : 1))
+        .map((a) => ({
+          row: new TodayRow({
+            user: a.user,
+            model: a.model,
+            requests: a.requests,
+            inputTokens: a.inputTokens,
+            outputTokens: a.outputTokens,
+            totalTokens: a.totalTokens,
+            cachedTokens: a.cachedTokens,
+            reasoningTokens: a.reasoningTokens,
+            costUsd: formatUsd(a.costNusd),
+            costPln: rate === undefined ? null : formatDecimal(costPln(a.costNusd, config.markup, rate.rate), 2)
+          }),
+          costNusd: a.costNusd
+        }))
+      const sum = (f: (r: TodayRow) => number) => rows.reduce((n, r) => n + f(r.row), 0)
+      return new TodayUsage({
+        date,
+        timeZone: config.dailyBatchTimeZone,
+        from: DateTime.formatIso(DateTime.toUtc(start)),
+        asOf: DateTime.formatIso(now),
+        billed: false,
+        markup: formatDecimal(config.markup),
+        rate: rate === undefined
+          ? null
+          : new IndicativeRate({ rate: rate.rateText, rateTable: rate.table, rateDate: rate.effectiveDate, stale: rate.stale === true }),
+        rateError: quote._tag === "Left" ? `No PLN figure: the NBP rate is not available (${quote.left.message})` : null,
+        totals: {
+          requests: sum((r) => r.requests),
+          inputTokens: sum((r) => r.inputTokens),
+          outputTokens: sum((r) => r.outputTokens),
+          totalTokens: sum((r) => r.totalTokens),
+          cachedTokens: sum((r) => r.cachedTokens),
+          reasoningTokens: sum((r) => r.reasoningTokens),
+          costUsd: formatUsd(rows.reduce((n, r) => n + r.costNusd, 0n)),
+          // A sum of the rows' rounded amounts, like the billed totals.
+          costPln: rate === undefined
+            ? null
+            : formatDecimal(rows.reduce((s, r) => BigDecimal.sum(s, BigDecimal.unsafeFromString(r.row.costPln!)), BigDecimal.unsafeFromString("0")), 2)
+        },
+        rows: rows.map((r) => r.row)
+      })
+    })
+
+    return handlers
+      .handle("daily", ({ request, urlParams }) =>
+        Effect.gen(function*() {
+          if (urlParams.to < urlParams.from) {
+            return yield* new InvalidQuery({ message: `to (${urlParams.to}) is before from (${urlParams.from})` })
+          }
+          const rows = yield* repo.rows(urlParams).pipe(Effect.mapError(unavailable))
+          if (wantsCsv(urlParams.format, request)) {
+            return csvResponse(`mai-usage_${org}_daily_${urlParams.from}_${urlParams.to}`, toCsv(dailyRowColumns, rows))
+          }
+          return new DailyRows({ rows })
+        }))
+      .handle("summary", ({ request, urlParams }) =>
+        Effect.gen(function*() {
+          const summary = yield* repo.monthSummary(urlParams.month).pipe(Effect.mapError(unavailable))
+          if (!wantsCsv(urlParams.format, request)) return summary
+          const list = urlParams.list ?? "rows"
+          const name = `mai-usage_${org}_${urlParams.month}_${list}`
+          switch (list) {
+            case "rows": {
+              const rows = yield* repo.rows(monthRange(urlParams.month)).pipe(
+                Effect.mapError(unavailable)
+              )
+              return csvResponse(name, toCsv(dailyRowColumns, rows))
+            }
+            case "days":
+              return csvResponse(name, toCsv(dayColumns, summary.days))
+            case "users":
+              return csvResponse(name, toCsv(userColumns, summary.users))
+            case "models":
+              return csvResponse(name, toCsv(modelColumns, summary.models))
+            case "rates":
+              return csvResponse(name, toCsv(rateColumns, summary.rates))
+          }
+        }))
+      .handle("today", ({ request, urlParams }) =>
+        Effect.gen(function*() {
+          const usage = yield* today
+          if (!wantsCsv(urlParams.format, request)) return usage
+          return csvResponse(
+            `mai-usage_${org}_today_${usage.date}`,
+            toCsv(todayColumns, usage.rows.map((r) => ({ ...r, date: usage.date })))
+          )
+        }))
+  })).pipe(Layer.provide(ReportRepo.Default))

@@ -1,0 +1,160 @@
+/**
+ * Reads the summary DB (SPEC §6) for the reporting API: the daily rows the batch wrote, the
+ * month's figures built from them, and the batch runs. Read-only; every query is scoped to this
+ * container's client organisation.
+ */
+import { Effect, Schema } from "effect"
+import { AppConfig } from "../Config.js"
+import { SummaryDb } from "../store/SummaryDb.js"
+import { BatchRun, DailyRow, MonthSummary } from "./Model.js"
+import { type BilledRow, summarise } from "./Summary.js"
+
+export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
+  message: Schema.String
+}) {}
+
+export interface RowFilter {
+  /** inclusive, YYYY-MM-DD */
+  readonly from: string
+  /** inclusive, YYYY-MM-DD */
+  readonly to: string
+  readonly user?: string | undefined
+  readonly model?: string | undefined
+}
+
+interface DailyUsageRecord {
+  readonly usage_date: string
+  readonly user: string
+  readonly model: string
+  readonly requests: number
+  readonly input_tokens: number
+  readonly output_tokens: number
+  readonly total_tokens: number
+  readonly cached_tokens: number
+  readonly reasoning_tokens: number
+  readonly cost_nusd_text: string
+  readonly cost_usd: string
+  readonly markup: string
+  readonly rate: string
+  readonly rate_table: string
+  readonly rate_date: string
+  readonly cost_pln: string
+}
+
+interface BatchRunRecord {
+  readonly id: number
+  readonly usage_date: string
+  readonly trigger: string
+  readonly status: string
+  readonly started_at: string
+  readonly finished_at: string | null
+  readonly events: number | null
+  readonly rows_written: number | null
+  readonly corrections: number | null
+  readonly rate: string | null
+  readonly rate_table: string | null
+  readonly markup: string | null
+  readonly source: string | null
+  readonly error: string | null
+}
+
+const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
+  costNusd: BigInt(r.cost_nusd_text),
+  row: new DailyRow({
+    date: r.usage_date,
+    user: r.user,
+    model: r.model,
+    requests: r.requests,
+    inputTokens: r.input_tokens,
+    outputTokens: r.output_tokens,
+    totalTokens: r.total_tokens,
+    cachedTokens: r.cached_tokens,
+    reasoningTokens: r.reasoning_tokens,
+    costUsd: r.cost_usd,
+    markup: r.markup,
+    rate: r.rate,
+    rateTable: r.rate_table,
+    rateDate: r.rate_date,
+    costPln: r.cost_pln
+  })
+})
+
+const toBatchRun = (r: BatchRunRecord) =>
+  new BatchRun({
+    id: r.id,
+    usageDate: r.usage_date,
+    trigger: r.trigger,
+    status: r.status,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    events: r.events,
+    rowsWritten: r.rows_written,
+    corrections: r.corrections,
+    rate: r.rate,
+    rateTable: r.rate_table,
+    markup: r.markup,
+    source: r.source,
+    error: r.error
+  })
+
+/** `2025-02` → `["2025-02-01", "2025-02-28"]` */
+export const monthRange = (month: string): { readonly from: string; readonly to: string } => {
+  const [y, m] = month.split("-").map(Number)
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate()
+  return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, "0")}` }
+}
+
+export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SummaryDb
+    const { clientOrgId } = yield* AppConfig
+    const failed = (what: string) => (e: unknown) =>
+      new SummaryDbError({ message: `summary DB: cannot read ${what}: ${e instanceof Error ? e.message : String(e)}` })
+
+    const billedRows = (filter: RowFilter) => {
+      const conditions = [
+        sql`client_org_id = ${clientOrgId}`,
+        sql`usage_date >= ${filter.from}`,
+        sql`usage_date <= ${filter.to}`
+      ]
+      if (filter.user !== undefined) conditions.push(sql`user = ${filter.user}`)
+      if (filter.model !== undefined) conditions.push(sql`model = ${filter.model}`)
+      return sql<DailyUsageRecord>`
+        SELECT usage_date, user, model, requests, input_tokens, output_tokens, total_tokens, cached_tokens,
+          reasoning_tokens, CAST(cost_nusd AS TEXT) AS cost_nusd_text, cost_usd, markup, rate, rate_table,
+          rate_date, cost_pln
+        FROM daily_usage WHERE ${sql.and(conditions)}
+        ORDER BY usage_date, user, model`.pipe(
+        Effect.map((records) => records.map(toBilledRow)),
+        Effect.mapError(failed("daily rows"))
+      )
+    }
+
+    const runs = (where: ReturnType<typeof sql.and>) =>
+      sql<BatchRunRecord>`SELECT * FROM batch_runs WHERE ${where} ORDER BY started_at DESC, id DESC LIMIT 1`.pipe(
+        Effect.map((records) => (records.length === 0 ? null : toBatchRun(records[0]))),
+        Effect.mapError(failed("batch runs"))
+      )
+
+    const lastBatchRun = runs(sql.and([sql`client_org_id = ${clientOrgId}`]))
+    const lastSuccessfulRun = runs(sql.and([sql`client_org_id = ${clientOrgId}`, sql`status = 'succeeded'`]))
+
+    /** The rows of a period, as the API shows them. */
+    const rows = (filter: RowFilter) => Effect.map(billedRows(filter), (rs) => rs.map((r) => r.row))
+
+    /** `month` is YYYY-MM (validated by the caller). */
+    const monthSummary = (month: string) =>
+      Effect.gen(function*() {
+        const [billed, last, lastOk] = yield* Effect.all([billedRows(monthRange(month)), lastBatchRun, lastSuccessfulRun])
+        return new MonthSummary({
+          month,
+          clientOrgId,
+          ...summarise(billed),
+          lastBatchRun: last,
+          lastSuccessfulRun: lastOk
+        })
+      })
+
+    return { rows, billedRows, monthSummary, lastBatchRun } as const
+  })
+}) {}
