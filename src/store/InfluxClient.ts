@@ -1,0 +1,131 @@
+/**
+ * The one place that talks HTTP to InfluxDB (SPEC §4): line-protocol writes, InfluxQL queries
+ * and the reachability ping, with the connection settings and credentials.
+ *
+ * - write, `INFLUXDB_API=v2`: `POST {url}/api/v2/write?org=&bucket=&precision=ns`, `Authorization: Token …`
+ * - write, `INFLUXDB_API=v1`: `POST {url}/write?db=<bucket>&precision=ns`; a token `user:password`
+ *   goes as basic auth, any other token as `Token …`
+ * - query (both): `GET {url}/query?db=<bucket>&epoch=ns&q=…` (InfluxQL), same credentials
+ *
+ * The token lives in a `Redacted` and is only ever put into a header: no error message, log line
+ * or URL carries it.
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClientError } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { AppConfig, type InfluxSettings } from "../Config.js"
+
+export class InfluxError extends Schema.TaggedError<InfluxError>()("InfluxError", {
+  message: Schema.String,
+  /** The HTTP status when InfluxDB answered; absent when it could not be reached. */
+  status: Schema.optional(Schema.Number)
+}) {}
+
+export interface InfluxClientShape {
+  readonly settings: Omit<InfluxSettings, "token">
+  /** Writes newline-separated line protocol (ns precision); succeeds only on a 2xx. */
+  readonly write: (lineProtocol: string) => Effect.Effect<void, InfluxError>
+  /** Runs one InfluxQL statement; the raw JSON text of a 2xx answer (see InfluxUsageStore for why raw). */
+  readonly query: (influxql: string) => Effect.Effect<string, InfluxError>
+  /** `GET /ping`: the status InfluxDB answered with (204 when healthy). */
+  readonly ping: Effect.Effect<number, InfluxError>
+}
+
+export class InfluxClient extends Context.Tag("mai-usage/InfluxClient")<InfluxClient, InfluxClientShape>() {}
+
+export interface Timeouts {
+  readonly write: Duration.DurationInput
+  readonly query: Duration.DurationInput
+  readonly ping: Duration.DurationInput
+}
+
+const defaultTimeouts: Timeouts = { write: "30 seconds", query: "120 seconds", ping: "3 seconds" }
+
+/** The Authorization header value for these settings, or undefined when there is no token. */
+export const authorization = (settings: Pick<InfluxSettings, "api" | "token">): string | undefined => {
+  if (settings.token === undefined) return undefined
+  const token = Redacted.value(settings.token)
+  if (settings.api === "v1" && token.includes(":")) return `Basic ${Buffer.from(token, "utf8").toString("base64")}`
+  return `Token ${token}`
+}
+
+/** A transport failure's cause, without the request (whose URL could name the host's userinfo). */
+const transportReason = (e: HttpClientError.HttpClientError) => {
+  const cause = e.cause as { message?: unknown; cause?: { message?: unknown; code?: unknown } } | undefined
+  const inner = cause?.cause?.code ?? cause?.cause?.message
+  return [cause?.message ?? e.reason, inner].filter((x) => x !== undefined).map(String).join(": ")
+}
+
+export const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeouts) =>
+  Effect.gen(function*() {
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.withTracerDisabledWhen(() => true)
+    )
+    const auth = authorization(settings)
+    const withAuth = (req: HttpClientRequest.HttpClientRequest) =>
+      auth === undefined ? req : HttpClientRequest.setHeader(req, "authorization", auth)
+
+    /** Runs a request and reads the whole body (a 2xx only), with a deadline covering both. */
+    const run = (what: string, req: HttpClientRequest.HttpClientRequest, timeout: Duration.DurationInput) =>
+      http.execute(withAuth(req)).pipe(
+        Effect.flatMap((res) => Effect.map(res.text, (body) => ({ status: res.status, body }))),
+        Effect.mapError((e) => new InfluxError({ message: `InfluxDB ${what}: unreachable (${transportReason(e)})` })),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new InfluxError({ message: `InfluxDB ${what}: no answer within ${Duration.format(timeout)}` })
+        })
+      )
+
+    const ok = (what: string) => (r: { status: number; body: string }) =>
+      r.status >= 200 && r.status < 300
+        ? Effect.succeed(r.body)
+        : Effect.fail(
+          new InfluxError({
+            message: `InfluxDB ${what}: HTTP ${r.status}: ${r.body.replace(/\s+/g, " ").slice(0, 300)}`,
+            status: r.status
+          })
+        )
+
+    const writeRequest = settings.api === "v2"
+      ? HttpClientRequest.post(`${settings.url}/api/v2/write`).pipe(
+        HttpClientRequest.setUrlParams({ org: settings.org ?? "", bucket: settings.bucket, precision: "ns" })
+      )
+      : HttpClientRequest.post(`${settings.url}/write`).pipe(
+        HttpClientRequest.setUrlParams({ db: settings.bucket, precision: "ns" })
+      )
+
+    const write: InfluxClientShape["write"] = (lines) =>
+      run("write", HttpClientRequest.bodyText(writeRequest, lines, "text/plain; charset=utf-8"), timeouts.write).pipe(
+        Effect.flatMap(ok("write")),
+        Effect.asVoid
+      )
+
+    const query: InfluxClientShape["query"] = (q) =>
+      run(
+        "query",
+        HttpClientRequest.get(`${settings.url}/query`).pipe(
+          HttpClientRequest.setUrlParams({ db: settings.bucket, epoch: "ns", q }),
+          HttpClientRequest.acceptJson
+        ),
+        timeouts.query
+      ).pipe(Effect.flatMap(ok("query")))
+
+    const ping = run("ping", HttpClientRequest.get(`${settings.url}/ping`), timeouts.ping).pipe(Effect.map((r) => r.status))
+
+    const { token: _token, ...visible } = settings
+    return InfluxClient.of({ settings: visible, write, query, ping })
+  })
+
+/** A client for explicit settings, with its own HTTP client (no requirements). */
+export const layerFromSettings = (settings: InfluxSettings, timeouts?: Timeouts) =>
+  Layer.effect(InfluxClient, make(settings, timeouts)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+/** The client for the configured InfluxDB; only built in InfluxDB mode (`INFLUXDB_URL` set). */
+export const layer: Layer.Layer<InfluxClient, never, AppConfig> = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    config.influx === undefined
+      ? Layer.die("InfluxClient needs INFLUXDB_URL (InfluxDB mode)")
+      : layerFromSettings(config.influx))
+)

@@ -1,0 +1,196 @@
+/**
+ * InfluxDB mode: the ledger is an outbox (SPEC §4). Rows go to InfluxDB in batches and are marked
+ * flushed only after InfluxDB answered 2xx, so a failure at any point leaves them for the next try
+ * (a rewritten point lands on itself: see domain/PointTime.ts). Nothing is ever dropped: while
+ * InfluxDB fails the flusher backs off (1 s doubling to 60 s, jittered) and keeps everything.
+ *
+ * `Outbox` is the drain itself, shared by the background flusher and `UsageStore.ensureComplete`
+ * (one at a time, behind a semaphore). `flusherLayer` is the background fiber `serve` runs: it
+ * polls every second, prunes rows flushed more than 35 days ago every hour, reports metrics and
+ * readiness, and on shutdown tries a last drain bounded to 10 s.
+ */
+import { Cause, Clock, Context, Duration, Effect, Layer, Schedule } from "effect"
+import type { AppConfig } from "../Config.js"
+import { Metrics } from "../http/Metrics.js"
+import { Readiness } from "../http/Readiness.js"
+import * as InfluxClient from "./InfluxClient.js"
+import { Ledger, type LedgerUnavailable } from "./Ledger.js"
+import { toLineProtocol } from "./UsagePoint.js"
+
+export const BATCH_SIZE = 5_000
+export const POLL_INTERVAL = Duration.seconds(1)
+export const RETENTION = Duration.days(35)
+export const PRUNE_INTERVAL = Duration.hours(1)
+export const SHUTDOWN_FLUSH = Duration.seconds(10)
+/**
+ * Above this backlog /ready flags the outbox as lagging (still `ok`: the ledger keeps every row,
+ * and refusing traffic would not help InfluxDB). Two full batches: a healthy flusher stays under
+ * one batch even at the webhook's benchmark rate.
+ */
+export const BACKLOG_WARNING = 2 * BATCH_SIZE
+
+export const backoff = Schedule.exponential("1 second").pipe(
+  Schedule.union(Schedule.spaced("60 seconds")),
+  Schedule.jittered
+)
+
+export interface OutboxStatus {
+  readonly lastSuccessAtMs: number | undefined
+  readonly lastFailureAtMs: number | undefined
+  readonly lastError: string | undefined
+  readonly consecutiveFailures: number
+}
+
+export interface OutboxShape {
+  /** Writes unflushed rows until none are left; the number written. Fails on the first failed batch. */
+  readonly drain: Effect.Effect<number, InfluxClient.InfluxError | LedgerUnavailable>
+  readonly status: Effect.Effect<OutboxStatus>
+}
+
+export class Outbox extends Context.Tag("mai-usage/Outbox")<Outbox, OutboxShape>() {}
+
+export const make = (batchSize = BATCH_SIZE) =>
+  Effect.gen(function*() {
+    const ledger = yield* Ledger
+    const client = yield* InfluxClient.InfluxClient
+    const metrics = yield* Metrics
+    const written = metrics.counter("mai_outbox_points_written_total", "Points InfluxDB acknowledged")
+    const failures = metrics.counter("mai_outbox_flush_failures_total", "Outbox batches InfluxDB did not acknowledge")
+    const lastSuccess = metrics.gauge(
+      "mai_outbox_last_flush_success_timestamp_seconds",
+      "When the outbox last drained completely"
+    )
+    const lock = yield* Effect.makeSemaphore(1)
+    const measurement = client.settings.measurement
+    let status: OutboxStatus = {
+      lastSuccessAtMs: undefined,
+      lastFailureAtMs: undefined,
+      lastError: undefined,
+      consecutiveFailures: 0
+    }
+
+    const flushBatch = Effect.gen(function*() {
+      const rows = yield* ledger.unflushed(batchSize)
+      if (rows.length === 0) return 0
+      yield* client.write(rows.map((row) => toLineProtocol(row, measurement)).join("\n"))
+      yield* ledger.markFlushed(rows.map((row) => row.id), yield* Clock.currentTimeMillis)
+      written.inc({}, rows.length)
+      return rows.length
+    })
+
+    const drainAll = Effect.gen(function*() {
+      let total = 0
+      for (;;) {
+        const n = yield* flushBatch
+        total += n
+        if (n < batchSize) return total
+      }
+    })
+
+    const drain = lock.withPermits(1)(drainAll).pipe(
+      Effect.tap(() =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          status = { ...status, lastSuccessAtMs: now, consecutiveFailures: 0 }
+          lastSuccess.set(Math.floor(now / 1000))
+        })
+      ),
+      Effect.tapError((e) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          failures.inc()
+          status = {
+            ...status,
+            lastFailureAtMs: now,
+            lastError: e.message,
+            consecutiveFailures: status.consecutiveFailures + 1
+          }
+        })
+      )
+    )
+
+    return Outbox.of({ drain, status: Effect.sync(() => status) })
+  })
+
+/** The outbox over the configured InfluxDB (InfluxDB mode only). */
+export const layer: Layer.Layer<Outbox, never, AppConfig | Ledger | Metrics> = Layer.effect(
+  Outbox,
+  make()
+).pipe(Layer.provide(InfluxClient.layer))
+
+const errorText = (cause: Cause.Cause<unknown>) => {
+  const e = Cause.squash(cause)
+  return e instanceof Error ? e.message : String(e)
+}
+
+export const startFlusher = Effect.gen(function*() {
+  const outbox = yield* Outbox
+  const ledger = yield* Ledger
+  const client = yield* InfluxClient.InfluxClient
+  const metrics = yield* Metrics
+  const readiness = yield* Readiness
+
+  const backlogGauge = metrics.gauge("mai_outbox_backlog", "Ledger rows not yet written to InfluxDB")
+  metrics.onScrape(ledger.backlog().pipe(Effect.tap((n) => backlogGauge.set(n)), Effect.ignore))
+  const reachableGauge = metrics.gauge("mai_influxdb_reachable", "1 when InfluxDB answered /ping at the last scrape")
+  metrics.onScrape(
+    client.ping.pipe(Effect.match({ onSuccess: (s) => reachableGauge.set(s < 500 ? 1 : 0), onFailure: () => reachableGauge.set(0) }))
+  )
+
+  // Informational (always ok): the ledger keeps accepting while InfluxDB is away, so neither an
+  // unreachable InfluxDB nor a backlog makes the service unready (SPEC §8: 503 is for the ledger).
+  readiness.register(
+    "influxdb",
+    client.ping.pipe(
+      Effect.map((status) => ({ ok: true, reachable: status < 500, status })),
+      Effect.catchAll((e) => Effect.succeed({ ok: true, reachable: false, error: e.message }))
+    )
+  )
+  readiness.register(
+    "outbox",
+    Effect.gen(function*() {
+      const s = yield* outbox.status
+      const backlog = yield* ledger.backlog().pipe(Effect.orElseSucceed(() => -1))
+      return {
+        ok: true,
+        backlog,
+        lagging: backlog > BACKLOG_WARNING,
+        consecutiveFailures: s.consecutiveFailures,
+        lastFlushAt: s.lastSuccessAtMs === undefined ? null : new Date(s.lastSuccessAtMs).toISOString(),
+        ...(s.consecutiveFailures > 0 ? { lastError: s.lastError } : {})
+      }
+    })
+  )
+
+  const flushLoop = outbox.drain.pipe(
+    Effect.tapErrorCause((cause) =>
+      Effect.logWarning("outbox flush failed; keeping the rows and retrying with back-off", { error: errorText(cause) })
+    ),
+    Effect.sandbox,
+    Effect.retry(backoff),
+    Effect.repeat(Schedule.spaced(POLL_INTERVAL))
+  )
+
+  const pruneLoop = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const pruned = yield* ledger.pruneFlushedBefore(now - Duration.toMillis(RETENTION))
+    if (pruned > 0) yield* Effect.logInfo("pruned flushed ledger rows", { rows: pruned, olderThanDays: 35 })
+  }).pipe(
+    Effect.catchAllCause((cause) => Effect.logWarning("ledger prune failed", { error: errorText(cause) })),
+    Effect.repeat(Schedule.spaced(PRUNE_INTERVAL))
+  )
+
+  // Registered before the fibers are forked, so it runs after they are interrupted.
+  yield* Effect.addFinalizer(() =>
+    Effect.interruptible(outbox.drain).pipe(
+      Effect.timeoutFail({ duration: SHUTDOWN_FLUSH, onTimeout: () => new Error("not done within 10 s") }),
+      Effect.tap((n) => (n > 0 ? Effect.logInfo("outbox flushed on shutdown", { rows: n }) : Effect.void)),
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("outbox not fully flushed on shutdown; rows stay in the ledger", { error: errorText(cause) })
+      )
+    )
+  )
+  yield* Effect.forkScoped(flushLoop)
+  yield* Effect.forkScoped(pruneLoop)
+})
+
+/** The background flusher `serve` runs in InfluxDB mode. */
+export const flusherLayer = Layer.scopedDiscard(startFlusher).pipe(Layer.provide([layer, InfluxClient.layer]))
