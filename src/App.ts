@@ -14,14 +14,23 @@ import * as Metrics from "./http/Metrics.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
 import * as Readiness from "./http/Readiness.js"
 import * as Server from "./http/Server.js"
+import * as InfluxUsageStore from "./store/InfluxUsageStore.js"
 import * as Ledger from "./store/Ledger.js"
+import * as Outbox from "./store/Outbox.js"
 import * as NbpRate from "./rates/NbpRate.js"
 import * as SummaryDb from "./store/SummaryDb.js"
 
 const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
 
 /** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
-export const UsageStoreLive = Ledger.usageStoreLayer
+export const UsageStoreLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (c) => (c.influx === undefined ? Ledger.usageStoreLayer : InfluxUsageStore.layer))
+)
+
+/** InfluxDB mode: the background outbox flusher (shares the outbox of `UsageStoreLive`). */
+const OutboxFlusherLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (c) => (c.influx === undefined ? Layer.empty : Outbox.flusherLayer))
+)
 
 /** The summary DB: the batch writes it, the reports read it. */
 export const SummaryDbLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => SummaryDb.layer(c.summaryDbPath)))
@@ -56,6 +65,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(Webhook.layer),
     Layer.provide(AdminAuth.layer),
     Layer.provideMerge(LedgerReadiness),
+    Layer.provideMerge(OutboxFlusherLive),
     Layer.provideMerge(UsageStoreLive),
     Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),
     Layer.provideMerge(core)
