@@ -12,6 +12,7 @@ import { ApiLive } from "./http/ApiLive.js"
 import * as AdminAuth from "./http/AdminAuth.js"
 import * as Metrics from "./http/Metrics.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
+import { DashboardLive } from "./dashboard/DashboardRoutes.js"
 import * as Readiness from "./http/Readiness.js"
 import * as Server from "./http/Server.js"
 import * as InfluxUsageStore from "./store/InfluxUsageStore.js"
@@ -51,15 +52,21 @@ const LedgerReadiness = Layer.effectDiscard(
   })
 )
 
+// No tracing exporter is configured, and span bookkeeping (every SQL statement opens one) costs
+// about half of a ledger write: spans are off.
+const NoTracing = Layer.setTracerEnabled(false)
+
 /** Configuration, the ledger, metrics and readiness: what every process of the app shares. */
 export const CoreLive = Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
-  Layer.provideMerge(Config.layer)
+  Layer.provideMerge(Config.layer),
+  Layer.provideMerge(NoTracing)
 )
 
 /** Everything `serve` runs, over a given core (tests pass a core with their own configuration). */
 export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | Metrics.Metrics | Readiness.Readiness, E, R>) =>
   Server.layer.pipe(
     Layer.provide(OpsRoutes),
+    Layer.provide(DashboardLive),
     Layer.provide(ApiLive),
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext]),
     Layer.provide(Webhook.layer),
@@ -72,6 +79,9 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
   )
 
 export const coreFromMap = (vars: Record<string, string>) =>
-  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(Layer.provideMerge(Config.layerFromMap(vars)))
+  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
+    Layer.provideMerge(Config.layerFromMap(vars)),
+    Layer.provideMerge(NoTracing)
+  )
 
 export const JsonLogger = Logger.json

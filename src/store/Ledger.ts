@@ -3,7 +3,7 @@
  * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Chunk, Context, Deferred, Effect, Layer, Queue, Schema } from "effect"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -85,26 +85,72 @@ export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
-  const insertOne = (e: UsageEvent, now: number) =>
-    sql`INSERT INTO ledger_events (generation_id, event_time_ns, client_org_id, user, model, api_key_name, provider,
-          input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, received_at)
-        VALUES (${e.generationId}, ${e.eventTimeNs}, ${e.clientOrgId}, ${e.user}, ${e.model}, ${e.apiKeyName},
-          ${e.provider}, ${e.inputTokens}, ${e.outputTokens}, ${e.totalTokens}, ${e.cachedTokens},
-          ${e.reasoningTokens}, ${e.costNusd}, ${now})
-        ON CONFLICT (generation_id) DO NOTHING`.raw.pipe(
-      Effect.map((r) => (r as { changes: number }).changes)
+  // Group commit: concurrent deliveries wait together and are committed in one transaction of
+  // multi-row inserts, so the per-commit and per-statement costs are shared under load.
+  interface Pending {
+    readonly events: ReadonlyArray<UsageEvent>
+    readonly done: Deferred.Deferred<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
+  }
+  const queue = yield* Queue.unbounded<Pending>()
+
+  const insertChunk = (events: ReadonlyArray<UsageEvent>, now: number) =>
+    sql<{ generation_id: string }>`INSERT INTO ledger_events ${
+      sql.insert(events.map((e) => ({
+        generation_id: e.generationId,
+        event_time_ns: e.eventTimeNs,
+        client_org_id: e.clientOrgId,
+        user: e.user,
+        model: e.model,
+        api_key_name: e.apiKeyName,
+        provider: e.provider,
+        input_tokens: e.inputTokens,
+        output_tokens: e.outputTokens,
+        total_tokens: e.totalTokens,
+        cached_tokens: e.cachedTokens,
+        reasoning_tokens: e.reasoningTokens,
+        cost_nusd: e.costNusd,
+        received_at: now
+      })))
+    } ON CONFLICT (generation_id) DO NOTHING RETURNING generation_id`
+
+  const ROWS_PER_STATEMENT = 128
+  const writeBatch = (batch: ReadonlyArray<Pending>) =>
+    Effect.gen(function*() {
+      const all = batch.flatMap((p) => p.events)
+      const now = Date.now()
+      const inserted = new Set<string>()
+      yield* sql.withTransaction(
+        Effect.forEach(Array.from({ length: Math.ceil(all.length / ROWS_PER_STATEMENT) }, (_, i) => i), (i) =>
+          Effect.map(insertChunk(all.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT), now), (rows) => {
+            for (const r of rows) inserted.add(r.generation_id)
+          }), { discard: true })
+      )
+      // An id that two deliveries of one batch carry was inserted once: the first one gets it.
+      for (const p of batch) {
+        let accepted = 0
+        for (const e of p.events) {
+          if (inserted.delete(e.generationId)) accepted++
+        }
+        yield* Deferred.succeed(p.done, { accepted, duplicates: p.events.length - accepted })
+      }
+    }).pipe(
+      Effect.catchAll((e) => {
+        const failure = unavailable("write")(e)
+        return Effect.forEach(batch, (p) => Deferred.fail(p.done, failure), { discard: true })
+      })
     )
 
-  const record: LedgerShape["record"] = (events) => {
-    if (events.length === 0) return Effect.succeed({ accepted: 0, duplicates: 0 })
-    const now = Date.now()
-    const insertAll = Effect.reduce(events, 0, (n, e) => Effect.map(insertOne(e, now), (c) => n + c))
-    const inserted = events.length === 1 ? insertAll : sql.withTransaction(insertAll)
-    return inserted.pipe(
-      Effect.map((accepted) => ({ accepted, duplicates: events.length - accepted })),
-      Effect.mapError(unavailable("write"))
-    )
-  }
+  yield* Queue.takeBetween(queue, 1, 512).pipe(
+    Effect.flatMap((chunk) => writeBatch(Chunk.toReadonlyArray(chunk))),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
+  const record: LedgerShape["record"] = (events) =>
+    events.length === 0
+      ? Effect.succeed({ accepted: 0, duplicates: 0 })
+      : Effect.flatMap(Deferred.make<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>(), (done) =>
+        Effect.zipRight(Queue.offer(queue, { events, done }), Deferred.await(done)))
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
@@ -196,7 +242,7 @@ export const make = Effect.gen(function*() {
   return Ledger.of({ record, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
 })
 
-export const layer = (filename: string) => Layer.effect(Ledger, make).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+export const layer = (filename: string) => Layer.scoped(Ledger, make).pipe(Layer.provide(sqliteLayer(filename, migrations)))
 
 /** Embedded mode: the ledger is the usage store. */
 export const usageStoreLayer = Layer.effect(

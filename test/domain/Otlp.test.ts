@@ -1,9 +1,9 @@
 import { Either } from "effect"
 import * as Fs from "node:fs"
 import { describe, expect, it } from "vitest"
-import { decodeDelivery } from "../../src/domain/Otlp.js"
+import { decodeDelivery, type DecodeOptions } from "../../src/domain/Otlp.js"
 
-const options = { clientOrgId: "acme", apiKeyNames: undefined }
+const options: DecodeOptions = { clientOrgId: "acme", apiKeyNames: undefined }
 const load = (name: string) =>
   JSON.parse(Fs.readFileSync(new URL(`../../../shared/fixtures/openrouter/${name}`, import.meta.url), "utf8"))
 const decode = (body: unknown, opts = options) => Either.getOrThrow(decodeDelivery(body, opts))
