@@ -50,7 +50,7 @@ describe("OpenRouter fixtures through the webhook", () => {
     const before = ledgerRows().length
     const res = await postWebhook(app.url, fixture("connection-test-empty.json"), { "x-test-connection": "true" })
     expect(res.status).toBe(200)
-    expect((await res.json()).accepted).toBe(0)
+    expect(((await res.json()) as any).accepted).toBe(0)
     expect(ledgerRows().length).toBe(before)
   })
 

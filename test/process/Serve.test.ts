@@ -85,7 +85,7 @@ describe("durability", () => {
             headers: { authorization: "Bearer s3cret-kill", "content-type": "application/json" },
             body: delivery({ generationId: id, user: `user-${c}` })
           })
-          if (res.status === 200 && (await res.json()).accepted === 1) acked.add(id)
+          if (res.status === 200 && ((await res.json()) as any).accepted === 1) acked.add(id)
         } catch {
           return // the server is gone
         }
@@ -110,7 +110,7 @@ describe("durability", () => {
           headers: { authorization: "Bearer s3cret-kill", "content-type": "application/json" },
           body: delivery({ generationId: id, user: "retry" })
         })
-        const body = await res.json()
+        const body = (await res.json()) as any
         if (acked.has(id)) expect(body).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
         duplicates += body.duplicates
       }
