@@ -60,6 +60,8 @@ export const make = (batchSize = BATCH_SIZE) =>
       "mai_outbox_last_flush_success_timestamp_seconds",
       "When the outbox last drained completely"
     )
+    written.inc({}, 0)
+    failures.inc({}, 0)
     const lock = yield* Effect.makeSemaphore(1)
     const measurement = client.settings.measurement
     let status: OutboxStatus = {
