@@ -20,6 +20,7 @@ import * as Ledger from "./store/Ledger.js"
 import * as Outbox from "./store/Outbox.js"
 import * as NbpRate from "./rates/NbpRate.js"
 import * as SummaryDb from "./store/SummaryDb.js"
+import { BatchServerLive } from "./batch/BatchLive.js"
 
 const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
 
@@ -72,6 +73,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(Webhook.layer),
     Layer.provide(AdminAuth.layer),
     Layer.provideMerge(LedgerReadiness),
+    Layer.provideMerge(BatchServerLive),
     Layer.provideMerge(OutboxFlusherLive),
     Layer.provideMerge(UsageStoreLive),
     Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),

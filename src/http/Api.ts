@@ -3,8 +3,10 @@
  * group here; `ApiLive.ts` provides the handlers.
  */
 import { HttpApi } from "@effect/platform"
+import { BatchApi } from "../batch/BatchApi.js"
 import { UsageApi } from "../reporting/ReportApi.js"
 
 export class MaiApi extends HttpApi.make("mai-usage")
   .add(UsageApi)
+  .add(BatchApi)
 {}

@@ -1,7 +1,8 @@
 /** The handlers of every group of `MaiApi`, provided in one place. */
 import { HttpApiBuilder } from "@effect/platform"
 import { Layer } from "effect"
+import { BatchApiLive } from "../batch/BatchApiLive.js"
 import { UsageApiLive } from "../reporting/ReportApiLive.js"
 import { MaiApi } from "./Api.js"
 
-export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive]))
+export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive, BatchApiLive]))

@@ -62,7 +62,19 @@ const migrations = {
         error TEXT
       )`,
       sql`CREATE INDEX batch_runs_day ON batch_runs (usage_date, status)`
-    ], { discard: true }))
+    ], { discard: true })),
+  // One batch run at a time across processes (server, CLI, API): at most one row, held by its owner
+  // until released or until expires_at passes without a heartbeat (a crashed holder).
+  "0002_batch_lock": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE batch_lock (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      owner TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      host TEXT NOT NULL,
+      usage_date TEXT NOT NULL,
+      acquired_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    )`.pipe(Effect.asVoid))
 }
 
 export const layer = (filename: string) =>

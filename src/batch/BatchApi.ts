@@ -1,0 +1,108 @@
+/**
+ * The admin batch API (SPEC §6): run the daily batch for a day or a range of days, list the runs.
+ * Behind `AdminAuth`. Handlers in `BatchApiLive.ts`.
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { AdminAuth } from "../http/AdminAuth.js"
+
+/** Bad parameters: not a strict YYYY-MM-DD, from after to, a day not over yet, date with from/to. */
+export class BadBatchRequest extends Schema.TaggedError<BadBatchRequest>()(
+  "BadBatchRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400, description: "The parameters are not valid" })
+) {}
+
+/** Another run (this process, the scheduler, or a CLI) held the batch lock for too long. */
+export class BatchInProgress extends Schema.TaggedError<BatchInProgress>()(
+  "BatchInProgress",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409, description: "Another batch run is in progress; try again" })
+) {}
+
+/** One day's outcome of a POST /run. */
+export class RunOutcome extends Schema.Class<RunOutcome>("RunOutcome")({
+  usageDate: Schema.String,
+  status: Schema.Literal("succeeded", "failed"),
+  runId: Schema.NullOr(Schema.Number),
+  events: Schema.NullOr(Schema.Number),
+  rows: Schema.NullOr(Schema.Number),
+  corrections: Schema.NullOr(Schema.Number),
+  totalUsd: Schema.NullOr(Schema.String),
+  totalPln: Schema.NullOr(Schema.String),
+  rate: Schema.NullOr(Schema.String),
+  rateTable: Schema.NullOr(Schema.String),
+  rateDate: Schema.NullOr(Schema.String),
+  markup: Schema.NullOr(Schema.String),
+  source: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+}) {}
+
+export class RunResults extends Schema.Class<RunResults>("RunResults")({
+  results: Schema.Array(RunOutcome)
+}) {}
+
+/** At least one day of a POST /run failed (recorded as failed; no rows written for it). */
+export class BatchRunsFailed extends Schema.TaggedError<BatchRunsFailed>()(
+  "BatchRunsFailed",
+  { message: Schema.String, results: Schema.Array(RunOutcome) },
+  HttpApiSchema.annotations({ status: 503, description: "A run failed (e.g. NBP unreachable); it can be retried" })
+) {}
+
+export class BatchRunView extends Schema.Class<BatchRunView>("BatchRunView")({
+  id: Schema.Number,
+  usageDate: Schema.String,
+  trigger: Schema.Literal("schedule", "catch-up", "cli", "api"),
+  status: Schema.Literal("running", "succeeded", "failed"),
+  startedAt: Schema.String,
+  finishedAt: Schema.NullOr(Schema.String),
+  events: Schema.NullOr(Schema.Number),
+  rowsWritten: Schema.NullOr(Schema.Number),
+  corrections: Schema.NullOr(Schema.Number),
+  rate: Schema.NullOr(Schema.String),
+  rateTable: Schema.NullOr(Schema.String),
+  markup: Schema.NullOr(Schema.String),
+  source: Schema.NullOr(Schema.String),
+  error: Schema.NullOr(Schema.String)
+}) {}
+
+export class BatchRuns extends Schema.Class<BatchRuns>("BatchRuns")({
+  runs: Schema.Array(BatchRunView)
+}) {}
+
+/** Temporary: the summary DB could not be read. */
+export class BatchStoreUnavailable extends Schema.TaggedError<BatchStoreUnavailable>()(
+  "BatchStoreUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503, description: "The summary DB could not be read; try again" })
+) {}
+
+export class BatchApi extends HttpApiGroup.make("batch")
+  .add(
+    HttpApiEndpoint.post("run", "/run")
+      .setUrlParams(Schema.Struct({
+        date: Schema.optional(Schema.String),
+        from: Schema.optional(Schema.String),
+        to: Schema.optional(Schema.String)
+      }))
+      .addSuccess(RunResults)
+      .addError(BadBatchRequest)
+      .addError(BatchInProgress)
+      .addError(BatchRunsFailed)
+      .annotateContext(OpenApi.annotations({
+        description: "Runs the daily batch for `date` (a Warsaw day, YYYY-MM-DD; default yesterday) or each day " +
+          "of `from`..`to`, oldest first, one run at a time: the same program as the schedule and the CLI."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("runs", "/runs")
+      .setUrlParams(Schema.Struct({
+        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)))
+      }))
+      .addSuccess(BatchRuns)
+      .addError(BatchStoreUnavailable)
+      .annotateContext(OpenApi.annotations({ description: "Batch runs, newest first (default limit 50)." }))
+  )
+  .middleware(AdminAuth)
+  .prefix("/api/v1/admin/batch")
+{}
