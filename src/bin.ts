@@ -7,40 +7,48 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { CoreLive, JsonLogger, serveLayer } from "./App.js"
 import { ConfigInvalid } from "./Config.js"
+import { batchCommand } from "./batch/BatchCommand.js"
+import { composeCommand } from "./deploy/ComposeCommand.js"
+import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
+import { ExitCode } from "./ExitCode.js"
 
-/** A failure that has already been explained to the operator, with the exit code to use. */
-export class ExitCode {
-  readonly _tag = "ExitCode"
-  constructor(readonly code: number) {}
-}
 
 const serve = Command.make("serve", {}, () => Layer.launch(serveLayer(CoreLive))).pipe(
   Command.withDescription("Run the HTTP server (webhook, dashboard, API, health, metrics) and the daily scheduler")
 )
 
-const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve]))
+const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand]))
 
 const cli = Command.run(root, { name: "mai-usage", version: "0.1.0" })
 
+/** @effect/cli has already printed these: bad arguments. */
+const isCliUsageError = (e: unknown) =>
+  typeof e === "object" && e !== null && "_tag" in e &&
+  /^(CommandMismatch|CorrectedFlag|HelpRequested|InvalidArgument|InvalidValue|MissingValue|MissingFlag|MultipleValuesDetected|MissingSubcommand|NoBuiltInMatch|ShowHelp|UnclusteredFlag)$/
+    .test(String((e as { _tag: unknown })._tag))
+
+const exitCodeOf = (e: unknown): Effect.Effect<number> => {
+  if (e instanceof ExitCode) return Effect.succeed(e.code)
+  if (e instanceof ConfigInvalid) return Effect.as(Console.error(`configuration error: ${e.message}`), 2)
+  if (e instanceof ComposeInputError) return Effect.as(Console.error(e.message), 2)
+  if (e instanceof ComposeOutputError) return Effect.as(Console.error(e.message), 1)
+  if (isCliUsageError(e)) return Effect.succeed(2)
+  const message = typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
+  return Effect.as(Console.error(`error: ${message}`), 1)
+}
+
 cli(process.argv).pipe(
-  Effect.catchIf(
-    (e): e is ConfigInvalid => e instanceof ConfigInvalid,
-    (e) => Effect.zipRight(Console.error(`configuration error: ${e.message}`), Effect.fail(new ExitCode(2)))
-  ),
+  Effect.as(0),
+  Effect.catchAll(exitCodeOf),
   Effect.provide(NodeContext.layer),
   Effect.provide(JsonLogger),
   (program) =>
     NodeRuntime.runMain(program, {
       disablePrettyLogger: true,
       teardown: (exit, onExit) => {
-        if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) return onExit(0)
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some" && failure.value instanceof ExitCode) return onExit(failure.value.code)
-        // @effect/cli reports bad arguments as ValidationError after printing them.
-        if (failure._tag === "Some" && typeof failure.value === "object" && failure.value !== null && "_tag" in failure.value) {
-          const tag = String((failure.value as { _tag: unknown })._tag)
-          if (/Validation|MissingValue|InvalidValue|CommandMismatch|UnclusteredFlag|MultipleValuesDetected|InvalidArgument|CorrectedFlag|NoBuiltInMatch/.test(tag)) return onExit(2)
-        }
+        if (Exit.isSuccess(exit)) return onExit(Number(exit.value))
+        if (Cause.isInterruptedOnly(exit.cause)) return onExit(0)
+        process.stderr.write(`fatal: ${Cause.pretty(exit.cause).split("\n")[0]}\n`)
         onExit(1)
       }
     })
