@@ -73,7 +73,7 @@ export class UsageApi extends HttpApiGroup.make("usage")
         user: Schema.optional(Schema.String),
         model: Schema.optional(Schema.String),
         format: Schema.optional(Format)
-      }).annotations({ identifier: "DailyQuery" }))
+      }).annotations({ title: "DailyQuery" }))
       .addSuccess(DailyRows)
       .addError(InvalidQuery)
       .annotateContext(alsoCsv(
@@ -87,7 +87,7 @@ export class UsageApi extends HttpApiGroup.make("usage")
         month: Month,
         format: Schema.optional(Format),
         list: Schema.optional(SummaryList)
-      }).annotations({ identifier: "SummaryQuery" }))
+      }).annotations({ title: "SummaryQuery" }))
       .addSuccess(MonthSummary)
       .annotateContext(alsoCsv(
         "The month's totals (sums of its rows), per day, per user, per model, the NBP tables used and the " +
@@ -96,7 +96,7 @@ export class UsageApi extends HttpApiGroup.make("usage")
   )
   .add(
     HttpApiEndpoint.get("today", "/today")
-      .setUrlParams(Schema.Struct({ format: Schema.optional(Format) }).annotations({ identifier: "TodayQuery" }))
+      .setUrlParams(Schema.Struct({ format: Schema.optional(Format) }).annotations({ title: "TodayQuery" }))
       .addSuccess(TodayUsage)
       .annotateContext(alsoCsv(
         "Today's usage so far (the batch time zone's calendar day), not yet billed: USD, and PLN at the " +
