@@ -3,7 +3,7 @@
  * reply out. The transport (`Server.ts`) only parses and writes.
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { Clock, Effect, Either, Exit, Option, Redacted } from "effect"
 import { daysBetween, type ExchangeRateRule, parseExchangeRateRule, parseIsoDay } from "../src/domain/RateRule.js"
 import type { NbpRateError } from "../src/rates/NbpRateError.js"
 import type { CachedTable } from "../src/rates/RateQuote.js"
@@ -59,13 +59,19 @@ export const makeRoutes = (options: RoutesOptions) => {
 
   // the latest reply is rebuilt only when the cached table object changes
   let latestReply: { readonly cached: CachedTable; readonly reply: Reply } | undefined
-  const latestRate = Effect.match(rates.latest, {
-    onFailure: failure,
-    onSuccess: (cached) => {
-      if (latestReply?.cached !== cached) latestReply = { cached, reply: json(200, quoteFields(cached)) }
-      return latestReply.reply
-    }
-  })
+  const replyForLatest = (cached: CachedTable): Reply => {
+    if (latestReply?.cached !== cached) latestReply = { cached, reply: json(200, quoteFields(cached)) }
+    return latestReply.reply
+  }
+  const refreshAndReply = Effect.match(rates.latest, { onFailure: failure, onSuccess: replyForLatest })
+  /**
+   * The hot path: a fresh cached table is answered as a ready `Exit`, which the
+   * server writes without starting a fiber; anything else runs the effect.
+   */
+  const latestRate = (): Effect.Effect<Reply> => {
+    const fresh = rates.unsafeFreshLatest()
+    return fresh === undefined ? refreshAndReply : Exit.succeed(replyForLatest(fresh))
+  }
 
   const datedRate = (day: string, rule: ExchangeRateRule) =>
     Effect.match(rates.select(day, rule), {
@@ -78,7 +84,7 @@ export const makeRoutes = (options: RoutesOptions) => {
     const rule = query.get("rule")
     const parsedRule = rule === null ? Either.right<ExchangeRateRule>("same-day") : parseExchangeRateRule(rule)
     if (Either.isLeft(parsedRule)) return Effect.succeed(error(400, parsedRule.left))
-    if (date === null) return latestRate
+    if (date === null) return latestRate()
     return Either.match(parseIsoDay(date), {
       onLeft: (message) => Effect.succeed(error(400, message)),
       onRight: (day) => datedRate(day, parsedRule.right)
@@ -162,15 +168,20 @@ export const makeRoutes = (options: RoutesOptions) => {
     "/metrics": { method: "GET", run: () => metricsReply }
   }
 
-  /** Answers one request; the route label is the matched path (bounded), never the raw URL. */
-  return (request: Request): Effect.Effect<Reply> => {
+  /**
+   * Answers one request. `route` is the label for metrics: the matched path
+   * (a bounded set), never the raw URL.
+   */
+  return (request: Request): { readonly route: string; readonly reply: Effect.Effect<Reply> } => {
     const path = request.path.length > 1 && request.path.endsWith("/") ? request.path.slice(0, -1) : request.path
     const route = routes[path]
-    const reply = route === undefined
-      ? Effect.succeed(error(404, `no route ${path}`))
-      : route.method !== request.method && !(route.method === "GET" && request.method === "HEAD")
-      ? Effect.succeed({ ...error(405, `${request.method} not allowed on ${path}`), headers: { allow: route.method } })
-      : route.run(request)
-    return Effect.tap(reply, (r) => metrics.countRequest(route === undefined ? "other" : path, r.status))
+    if (route === undefined) return { route: "other", reply: Exit.succeed(error(404, `no route ${path}`)) }
+    if (route.method !== request.method && !(route.method === "GET" && request.method === "HEAD")) {
+      return {
+        route: path,
+        reply: Exit.succeed({ ...error(405, `${request.method} not allowed on ${path}`), headers: { allow: route.method } })
+      }
+    }
+    return { route: path, reply: route.run(request) }
   }
 }

@@ -7,7 +7,7 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { FetchHttpClient } from "@effect/platform"
-import { Clock, Duration, Effect, Exit, Layer, type Redacted, Runtime, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Exit, Layer, type Redacted, Runtime, Schedule, Scheduler, type Scope } from "effect"
 import { ServiceMetrics } from "./Metrics.js"
 import { makeRateService } from "./RateService.js"
 import { makeRoutes, type Reply } from "./Routes.js"
@@ -64,7 +64,21 @@ export const makeNbpServer = (options: NbpServerOptions): Effect.Effect<NbpServe
     )
 
     const runtime = yield* Effect.runtime<never>()
-    const run = Runtime.runCallback(runtime)
+    const fork = Runtime.runFork(runtime)
+    /**
+     * A ready `Exit` (a cached answer) is written at once. Any other effect
+     * runs synchronously as far as it goes, then on the default scheduler if
+     * it has to wait for NBP: no scheduler round-trip for what is at hand.
+     */
+    const run = (effect: Effect.Effect<Reply>, onExit: (exit: Exit.Exit<Reply>) => void) => {
+      if (Exit.isExit(effect)) return onExit(effect as Exit.Exit<Reply>)
+      const scheduler = new Scheduler.SyncScheduler()
+      const fiber = fork(effect, { scheduler })
+      scheduler.flush()
+      const exit = fiber.unsafePoll()
+      if (exit !== null) onExit(exit)
+      else fiber.addObserver(onExit)
+    }
 
     const write = (res: Http.ServerResponse, head: boolean, reply: Reply) => {
       res.writeHead(reply.status, {
@@ -85,14 +99,15 @@ export const makeNbpServer = (options: NbpServerOptions): Effect.Effect<NbpServe
         query: new URLSearchParams(q === -1 ? "" : url.slice(q + 1)),
         authorization: req.headers.authorization
       }
-      run(handle(request), {
-        onExit: (exit) => {
-          if (Exit.isSuccess(exit)) {
-            write(res, request.method === "HEAD", exit.value)
-          } else {
-            run(Effect.logError("request failed", exit.cause))
-            write(res, false, internalError)
-          }
+      const { reply, route } = handle(request)
+      run(reply, (exit) => {
+        if (Exit.isSuccess(exit)) {
+          metrics.countRequest(route, exit.value.status)
+          write(res, request.method === "HEAD", exit.value)
+        } else {
+          metrics.countRequest(route, 500)
+          fork(Effect.logError("request failed", exit.cause))
+          write(res, false, internalError)
         }
       })
     })

@@ -93,6 +93,11 @@ export interface RateCache {
   readonly select: (day: string, rule: ExchangeRateRule) => Effect.Effect<CachedTable, NbpRateError>
   /** the latest table held, without touching upstream */
   readonly peekLatest: Effect.Effect<Option.Option<CachedTable>>
+  /**
+   * The latest table if it is still fresh, read synchronously (no fiber):
+   * a server's hot path; `undefined` means "run `latest`".
+   */
+  readonly unsafeFreshLatest: () => CachedTable | undefined
   readonly size: Effect.Effect<number>
   readonly clear: Effect.Effect<void>
 }
@@ -112,6 +117,13 @@ export const makeRateCache = (source: RateSource, options: RateCacheOptions): Ef
     const pendingTtl = Duration.decode(options.pendingTtl ?? Duration.minutes(5))
 
     const latestRef = yield* SynchronizedRef.make(Option.none<LatestEntry>())
+    // a synchronous mirror of latestRef, written only where latestRef is written
+    let latestMirror: LatestEntry | undefined
+    const setLatest = (entry: Option.Option<LatestEntry>) => {
+      latestMirror = Option.getOrUndefined(entry)
+      return entry
+    }
+    const clock = yield* Effect.clock
 
     const refreshLatest = yield* makeSingleFlight(
       Effect.gen(function*() {
@@ -120,7 +132,7 @@ export const makeRateCache = (source: RateSource, options: RateCacheOptions): Ef
         return yield* SynchronizedRef.modifyEffect(latestRef, (previous) => {
           if (result._tag === "Right") {
             const cached: CachedTable = { table: result.right.table, fetchedAt: now, stale: result.right.stale }
-            return Effect.succeed([cached, Option.some({ cached, freshUntil: now + ttl })] as const)
+            return Effect.succeed([cached, setLatest(Option.some({ cached, freshUntil: now + ttl }))] as const)
           }
           if (Option.isNone(previous)) {
             // nothing to fall back on: the caller gets the error, no rate is invented
@@ -129,7 +141,7 @@ export const makeRateCache = (source: RateSource, options: RateCacheOptions): Ef
           const cached: CachedTable = { ...previous.value.cached, stale: true }
           return Effect.logWarning("latest NBP table refresh failed; serving the last good table as stale").pipe(
             Effect.annotateLogs({ table: cached.table.no, error: result.left.message }),
-            Effect.as([cached, Option.some({ cached, freshUntil: now + retryAfter })] as const)
+            Effect.as([cached, setLatest(Option.some({ cached, freshUntil: now + retryAfter }))] as const)
           )
         })
       })
@@ -174,7 +186,11 @@ export const makeRateCache = (source: RateSource, options: RateCacheOptions): Ef
       refreshLatest,
       select,
       peekLatest: Effect.map(SynchronizedRef.get(latestRef), Option.map((entry) => entry.cached)),
+      unsafeFreshLatest: () =>
+        latestMirror !== undefined && clock.unsafeCurrentTimeMillis() <= latestMirror.freshUntil
+          ? latestMirror.cached
+          : undefined,
       size: selections.size,
-      clear: Effect.zipRight(selections.invalidateAll, SynchronizedRef.set(latestRef, Option.none()))
+      clear: Effect.zipRight(selections.invalidateAll, SynchronizedRef.set(latestRef, setLatest(Option.none())))
     }
   })
