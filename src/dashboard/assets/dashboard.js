@@ -204,7 +204,7 @@ const sortableTable = (table, columns, rows, initial, footer) => {
 }
 
 const moneyColumns = [
-  { key: "requests", label: "Requests", type: "count" },
+  { key: "requests", label: "Requests", type: "count", className: "hide-narrow" },
   { key: "totalTokens", label: "Tokens", type: "count", className: "hide-narrow" },
   { key: "costUsd", label: "USD", type: "decimal", format: formatUsd },
   { key: "costPln", label: "PLN", type: "decimal", format: formatPln }
@@ -217,7 +217,7 @@ const drawChart = (month, days) => {
   const all = daysOfMonth(month)
   const values = all.map((date) => (byDate.has(date) ? Number(byDate.get(date).costPln) : 0)) // scale only
   const max = Math.max(...values, 0)
-  const W = 640, H = 220, left = 56, right = 8, top = 12, bottom = 26
+  const W = 640, H = 220, left = 28, right = 8, top = 28, bottom = 26
   const plotW = W - left - right, plotH = H - top - bottom
   const step = plotW / all.length
   const barW = Math.max(2, step * 0.7)
@@ -232,7 +232,7 @@ const drawChart = (month, days) => {
   root.append(svg("line", { class: "axis", x1: left, y1: top + plotH, x2: W - right, y2: top + plotH }))
   if (max > 0) root.append(svg("line", { class: "grid", x1: left, y1: top, x2: W - right, y2: top }))
   const maxLabel = days.length === 0 ? "0,00 zł" : formatPln(peak.costPln)
-  root.append(svg("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, maxLabel.replace(/\u00a0zł$/, "")))
+  root.append(svg("text", { x: left + 4, y: top - 8, "text-anchor": "start" }, maxLabel))
   root.append(svg("text", { x: left - 4, y: top + plotH, "text-anchor": "end" }, "0"))
   all.forEach((date, i) => {
     const v = values[i]
