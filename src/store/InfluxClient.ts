@@ -40,7 +40,7 @@ export interface Timeouts {
   readonly ping: Duration.DurationInput
 }
 
-const defaultTimeouts: Timeouts = { write: "30 seconds", query: "120 seconds", ping: "3 seconds" }
+const defaultTimeouts: Timeouts = { write: "30 seconds", query: "120 seconds", ping: "2 seconds" }
 
 /** The Authorization header value for these settings, or undefined when there is no token. */
 export const authorization = (settings: Pick<InfluxSettings, "api" | "token">): string | undefined => {

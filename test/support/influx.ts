@@ -47,6 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export interface Influxd {
   readonly url: string
   readonly dir: string
+  /** The running influxd's process id (undefined while stopped). */
+  readonly pid: () => number | undefined
   /** InfluxQL on /query; the JSON answer with every integer as a decimal string (exact). */
   readonly query: (q: string, db?: string) => Promise<any>
   readonly createDatabase: (db: string) => Promise<void>
@@ -138,6 +140,7 @@ export const startInfluxd = async (): Promise<Influxd> => {
   return {
     url,
     dir,
+    pid: () => child?.pid,
     query,
     createDatabase: async (db) => void (await query(`CREATE DATABASE "${db}"`)),
     stop: async () => {
