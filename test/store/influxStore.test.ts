@@ -214,6 +214,40 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
     expect(written).toBe(accepted + 1) // + the row re-sent in the redelivery test
   })
 
+  it("prunes ledger rows flushed more than 35 days ago, and only those", async () => {
+    const vars = { INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT }
+    const first = await startApp(vars)
+    for (const generationId of ["gen-prune-old", "gen-prune-recent", "gen-prune-unflushed"]) {
+      await postWebhook(first.url, delivery({ generationId, startNs: DAY_NS + 9n, user: "pruned" }))
+    }
+    await first.close()
+    const file = Path.join(first.dataDir, "usage_ledger.db")
+    const day = 86_400_000
+    const edit = new Database(file)
+    edit.prepare("UPDATE ledger_events SET flushed_at = ? WHERE generation_id = ?").run(Date.now() - 36 * day, "gen-prune-old")
+    edit.prepare("UPDATE ledger_events SET flushed_at = ? WHERE generation_id = ?").run(Date.now() - 34 * day, "gen-prune-recent")
+    edit.prepare("UPDATE ledger_events SET flushed_at = NULL WHERE generation_id = ?").run("gen-prune-unflushed")
+    edit.close()
+
+    const again = await startApp({ ...vars, DATA_DIR: first.dataDir })
+    try {
+      const rows = () => {
+        const db = new Database(file, { readonly: true })
+        try {
+          return db.prepare("SELECT generation_id, flushed_at FROM ledger_events ORDER BY generation_id").all() as Array<
+            { generation_id: string; flushed_at: number | null }
+          >
+        } finally {
+          db.close()
+        }
+      }
+      await eventually(() => rows().every((r) => r.flushed_at !== null) && rows().length === 2, 10_000, "prune + flush")
+      expect(rows().map((r) => r.generation_id)).toEqual(["gen-prune-recent", "gen-prune-unflushed"])
+    } finally {
+      await again.close()
+    }
+  })
+
   it("flushes what is left when the app shuts down", async () => {
     const second = await startApp({ INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT })
     const res = await postWebhook(second.url, delivery({ generationId: "gen-at-shutdown", startNs: DAY_NS + 5n, user: "late" }))
