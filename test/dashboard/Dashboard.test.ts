@@ -98,7 +98,7 @@ describe("login", () => {
     const cookies = await session.context.cookies()
     expect(cookies).toHaveLength(1)
     expect(cookies[0]).toMatchObject({ name: "mai_admin", httpOnly: true, sameSite: "Strict", path: "/" })
-    expect(await page.evaluate(() => document.cookie)).toBe("")
+    expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe("")
     await page.locator("#month").waitFor()
     await page.close()
   })
@@ -107,6 +107,9 @@ describe("login", () => {
 describe("the month", () => {
   it("shows the same totals the API returns, PLN the Polish way and USD exact", async () => {
     const page = await session.context.newPage()
+    const errors: Array<string> = []
+    page.on("pageerror", (e) => errors.push(e.message))
+    page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())))
     await openMonth(page, "2025-10")
     const summary = await api("/api/v1/usage/summary?month=2025-10")
     expect(summary.totals.costPln).toBe("1161.48")
@@ -116,8 +119,8 @@ describe("the month", () => {
     expect(await text(page, "#month-name")).toBe("October 2025")
 
     // Per day: each billed day with its NBP table and the table's date.
-    const days = await page.locator("#days-table tbody tr").evaluateAll((trs) =>
-      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))
+    const days = await page.locator("#days-table tbody tr").evaluateAll((trs: Array<any>) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td: any) => td.textContent))
     )
     expect(days).toEqual(summary.days.map((d: any) => [
       d.date,
@@ -132,7 +135,7 @@ describe("the month", () => {
     expect(days.map((d) => d[5])).toEqual(["192/A/NBP/2025", "193/A/NBP/2025", "195/A/NBP/2025"])
 
     // The chart: one bar per billed day, each titled with its figures.
-    const bars = await page.locator("#chart svg rect.bar").evaluateAll((rs) =>
+    const bars = await page.locator("#chart svg rect.bar").evaluateAll((rs: Array<any>) =>
       rs.map((r) => [r.getAttribute("data-date"), r.querySelector("title")?.textContent])
     )
     expect(bars).toEqual(summary.days.map((d: any) => [d.date, expect.stringContaining(d.date)]))
@@ -146,6 +149,7 @@ describe("the month", () => {
     expect(await text(page, "#today-pln")).toBe(`${today.totals.costPln.replace(".", ",")}${NBSP}zł`)
 
     await page.screenshot({ path: `${shots}dashboard-october.png`, fullPage: true })
+    expect(errors).toEqual([]) // no script error, nothing refused by the Content-Security-Policy
     await page.close()
   })
 
@@ -153,7 +157,7 @@ describe("the month", () => {
     const page = await session.context.newPage()
     await openMonth(page, "2025-10")
     await page.locator("#next-month").click()
-    await page.waitForFunction(() => document.getElementById("month-name")?.textContent === "November 2025")
+    await expect.poll(() => text(page, "#month-name")).toBe("November 2025")
     const november = await api("/api/v1/usage/summary?month=2025-11")
     expect(await text(page, "#total-pln")).toBe(`${november.totals.costPln.replace(".", ",")}${NBSP}zł`)
     expect(await text(page, "#total-usd")).toBe(`$${november.totals.costUsd}`)
@@ -161,7 +165,7 @@ describe("the month", () => {
 
     await page.locator("#month").fill("2025-10")
     await page.locator("#month").dispatchEvent("change")
-    await page.waitForFunction(() => document.getElementById("month-name")?.textContent === "October 2025")
+    await expect.poll(() => text(page, "#month-name")).toBe("October 2025")
     expect(await text(page, "#total-pln")).toBe(`1${NBSP}161,48${NBSP}zł`)
 
     // A month without usage: a clear empty state instead of empty tables.
@@ -233,7 +237,7 @@ describe("states", () => {
 
     await page.unroute("**/api/v1/usage/**")
     await page.getByRole("button", { name: "Retry" }).first().click()
-    await page.waitForFunction(() => document.getElementById("total-pln")?.textContent !== "")
+    await expect.poll(() => text(page, "#total-pln")).not.toBe("")
     expect(await text(page, "#total-pln")).toBe(`1${NBSP}161,48${NBSP}zł`)
     await page.close()
   })
@@ -265,7 +269,7 @@ describe("states", () => {
     const page = await login(ctx)
     await openMonth(page, "2025-10")
     await page.locator("#today-usd").waitFor()
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(375)
     await page.screenshot({ path: `${shots}dashboard-phone.png`, fullPage: true })
     await ctx.context.close()
   })

@@ -372,7 +372,7 @@ const loadToday = async () => {
     }
     parts.push(line, el("p", {
       class: "small",
-      text: `${formatCount(today.totals.requests)} requests so far. Billed by the batch after the day ends, at the NBP rate the rule picks for the day.`
+      text: `${formatCount(today.totals.requests)} ${today.totals.requests === 1 ? "request" : "requests"} so far. Billed by the batch after the day ends, at the NBP rate the rule picks for the day.`
     }))
     if (today.rows.length > 0) {
       const table = el("table", { id: "today-table", class: "sortable" })
