@@ -1,5 +1,5 @@
 /** The batch over real files (ledger, summary DB) and the NBP stand-in, for tests that drive it directly. */
-import { Effect, Layer, Logger, LogLevel, Stream, SubscriptionRef } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Stream, SubscriptionRef } from "effect"
 import { coreFromMap, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../../src/App.js"
 import { BatchServerLive, DailyBatchLive } from "../../src/batch/BatchLive.js"
 import type { DailyBatchOptions } from "../../src/batch/DailyBatch.js"
@@ -56,8 +56,7 @@ export const sleepingAfter = (phase: SubscriptionRef.SubscriptionRef<SchedulerPh
   phase.changes.pipe(
     Stream.filter((p): p is Extract<SchedulerPhase, { _tag: "Sleeping" }> => p._tag === "Sleeping" && p.until > after),
     Stream.runHead,
-    Effect.flatten,
-    Effect.orDie
+    Effect.map(Option.getOrThrow)
   )
 
 const warsawClock = new Intl.DateTimeFormat("en-GB", {
