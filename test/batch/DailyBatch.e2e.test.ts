@@ -178,6 +178,15 @@ describe("the daily batch, end to end", () => {
       error: null
     })
     expect((await fetch(app.url + "/api/v1/admin/batch/runs")).status).toBe(401)
+
+    // Batch metrics and the readiness checks.
+    const metrics = await (await fetch(app.url + "/metrics")).text()
+    expect(metrics).toMatch(/^mai_batch_runs_total\{status="succeeded"\} 9$/m)
+    const lastSuccess = Number(/^mai_batch_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])
+    expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(120)
+    const ready = (await (await fetch(app.url + "/ready")).json()) as { checks: Record<string, any> }
+    expect(ready.checks.summaryDb).toEqual({ ok: true })
+    expect(ready.checks.lastBatch).toMatchObject({ ok: true, lastRun: { usageDate: "2025-03-31", status: "succeeded" } })
   })
 
   it("re-running changes nothing; a late event becomes a correction on the next run", async () => {
