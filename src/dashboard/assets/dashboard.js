@@ -307,8 +307,8 @@ const renderSummary = (summary) => {
   sortableTable($("days-table"), [
     { key: "date", label: "Day", type: "text", className: "date" },
     ...moneyColumns,
-    { key: "rateTable", label: "NBP table", type: "text" },
-    { key: "rateDate", label: "Table date", type: "text" },
+    { key: "rateTable", label: "NBP table", type: "text", className: "date" },
+    { key: "rateDate", label: "Table date", type: "text", className: "date" },
     { key: "rate", label: "Rate", type: "text", className: "num" }
   ], summary.days, { key: "date", direction: "ascending" }, summary.totals)
   const q = `month=${encodeURIComponent(month)}&format=csv`
