@@ -3,7 +3,8 @@
  * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
  */
 import { SqlClient } from "@effect/sql"
-import { Chunk, Context, Deferred, Effect, Layer, Queue, Schema } from "effect"
+import Sqlite from "better-sqlite3"
+import { Chunk, Context, Deferred, Effect, Layer, Queue, Schedule, Schema } from "effect"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -81,66 +82,72 @@ interface RawRow {
   readonly received_at: bigint
 }
 
-export const make = Effect.gen(function*() {
+export const make = (filename: string) => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
-  // Group commit: concurrent deliveries wait together and are committed in one transaction of
-  // multi-row inserts, so the per-commit and per-statement costs are shared under load.
+  // The write path. Measured in the server under load (bench/webhook.ts, 32 connections), an insert
+  // through @effect/sql cost ~320 µs of CPU per delivery against ~65 µs for the same statement on a
+  // prepared better-sqlite3 statement: the webhook's throughput is bounded by this. So the ledger
+  // owns one writer connection of its own for every write (inserts, outbox marks, pruning), wrapped
+  // in Effect with typed errors; @effect/sql keeps migrations and reads. One writer connection in
+  // the process means no write contention here; a busy file (another process) is retried
+  // asynchronously instead of blocking the event loop.
+  const writer = yield* Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const db = new Sqlite(filename)
+        db.pragma("journal_mode = WAL")
+        db.pragma("synchronous = NORMAL")
+        db.pragma("busy_timeout = 0")
+        db.defaultSafeIntegers(true)
+        return db
+      },
+      catch: unavailable("open")
+    }),
+    (db) => Effect.sync(() => db.close())
+  )
+  const insert = writer.prepare(
+    `INSERT INTO ledger_events (generation_id, event_time_ns, client_org_id, user, model, api_key_name, provider,
+       input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (generation_id) DO NOTHING`
+  )
+  /** Returns, per event, whether it was new. */
+  const insertAll = writer.transaction((events: ReadonlyArray<UsageEvent>, now: number): Array<boolean> =>
+    events.map((e) =>
+      insert.run(
+        e.generationId, e.eventTimeNs, e.clientOrgId, e.user, e.model, e.apiKeyName, e.provider,
+        e.inputTokens, e.outputTokens, e.totalTokens, e.cachedTokens, e.reasoningTokens, e.costNusd, now
+      ).changes > 0
+    )
+  )
+  const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
+  const write = <A>(what: string, f: () => A) =>
+    Effect.try({ try: f, catch: unavailable(what) }).pipe(
+      Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo("5 seconds")) })
+    )
+
+  // Group commit: deliveries that arrive while a commit runs wait together and share the next one.
   interface Pending {
     readonly events: ReadonlyArray<UsageEvent>
     readonly done: Deferred.Deferred<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
   }
   const queue = yield* Queue.unbounded<Pending>()
 
-  const insertChunk = (events: ReadonlyArray<UsageEvent>, now: number) =>
-    sql<{ generation_id: string }>`INSERT INTO ledger_events ${
-      sql.insert(events.map((e) => ({
-        generation_id: e.generationId,
-        event_time_ns: e.eventTimeNs,
-        client_org_id: e.clientOrgId,
-        user: e.user,
-        model: e.model,
-        api_key_name: e.apiKeyName,
-        provider: e.provider,
-        input_tokens: e.inputTokens,
-        output_tokens: e.outputTokens,
-        total_tokens: e.totalTokens,
-        cached_tokens: e.cachedTokens,
-        reasoning_tokens: e.reasoningTokens,
-        cost_nusd: e.costNusd,
-        received_at: now
-      })))
-    } ON CONFLICT (generation_id) DO NOTHING RETURNING generation_id`
-
-  const ROWS_PER_STATEMENT = 128
   const writeBatch = (batch: ReadonlyArray<Pending>) =>
-    Effect.gen(function*() {
-      const all = batch.flatMap((p) => p.events)
-      const now = Date.now()
-      const inserted = new Set<string>()
-      yield* sql.withTransaction(
-        Effect.forEach(Array.from({ length: Math.ceil(all.length / ROWS_PER_STATEMENT) }, (_, i) => i), (i) =>
-          Effect.map(insertChunk(all.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT), now), (rows) => {
-            for (const r of rows) inserted.add(r.generation_id)
-          }), { discard: true })
-      )
-      // An id that two deliveries of one batch carry was inserted once: the first one gets it.
-      for (const p of batch) {
-        let accepted = 0
-        for (const e of p.events) {
-          if (inserted.delete(e.generationId)) accepted++
-        }
-        yield* Deferred.succeed(p.done, { accepted, duplicates: p.events.length - accepted })
-      }
-    }).pipe(
-      Effect.catchAll((e) => {
-        const failure = unavailable("write")(e)
-        return Effect.forEach(batch, (p) => Deferred.fail(p.done, failure), { discard: true })
-      })
+    write("write", () => insertAll(batch.flatMap((p) => p.events), Date.now())).pipe(
+      Effect.flatMap((isNew) => {
+        let i = 0
+        return Effect.forEach(batch, (p) => {
+          let accepted = 0
+          for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
+          return Deferred.succeed(p.done, { accepted, duplicates: p.events.length - accepted })
+        }, { discard: true })
+      }),
+      Effect.catchAll((failure) => Effect.forEach(batch, (p) => Deferred.fail(p.done, failure), { discard: true }))
     )
 
-  yield* Queue.takeBetween(queue, 1, 512).pipe(
+  yield* Queue.takeBetween(queue, 1, 1024).pipe(
     Effect.flatMap((chunk) => writeBatch(Chunk.toReadonlyArray(chunk))),
     Effect.forever,
     Effect.forkScoped
@@ -149,8 +156,10 @@ export const make = Effect.gen(function*() {
   const record: LedgerShape["record"] = (events) =>
     events.length === 0
       ? Effect.succeed({ accepted: 0, duplicates: 0 })
-      : Effect.flatMap(Deferred.make<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>(), (done) =>
-        Effect.zipRight(Queue.offer(queue, { events, done }), Deferred.await(done)))
+      : Effect.flatMap(
+        Deferred.make<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>(),
+        (done) => Effect.zipRight(Queue.offer(queue, { events, done }), Deferred.await(done))
+      )
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
@@ -212,13 +221,12 @@ export const make = Effect.gen(function*() {
       Effect.mapError(unavailable("read"))
     )
 
+  const markOne = writer.prepare("UPDATE ledger_events SET flushed_at = ? WHERE id = ?")
+  const markFlushedStmt = writer.transaction((ids: ReadonlyArray<bigint>, atMs: number) => {
+    for (const id of ids) markOne.run(atMs, id)
+  })
   const markFlushed: LedgerShape["markFlushed"] = (ids, atMs) =>
-    ids.length === 0
-      ? Effect.void
-      : sql`UPDATE ledger_events SET flushed_at = ${atMs} WHERE ${sql.in("id", ids)}`.pipe(
-        Effect.asVoid,
-        Effect.mapError(unavailable("write"))
-      )
+    ids.length === 0 ? Effect.void : write("write", () => markFlushedStmt(ids, atMs))
 
   const backlog: LedgerShape["backlog"] = (w) =>
     (w === undefined
@@ -228,21 +236,18 @@ export const make = Effect.gen(function*() {
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
   const pruneFlushedBefore: LedgerShape["pruneFlushedBefore"] = (ms) =>
-    sql`DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ${ms}`.raw.pipe(
-      Effect.map((r) => (r as { changes: number }).changes),
-      Effect.mapError(unavailable("write"))
-    )
+    write("write", () =>
+      writer.prepare("DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ?").run(ms).changes)
 
   // A write statement takes the write lock even when it matches nothing.
-  const checkWritable = sql`DELETE FROM ledger_events WHERE 0`.pipe(
-    Effect.asVoid,
-    Effect.mapError(unavailable("write check"))
+  const checkWritable = write("write check", () => writer.prepare("DELETE FROM ledger_events WHERE 0").run()).pipe(
+    Effect.asVoid
   )
 
   return Ledger.of({ record, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
 })
 
-export const layer = (filename: string) => Layer.scoped(Ledger, make).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+export const layer = (filename: string) => Layer.scoped(Ledger, make(filename)).pipe(Layer.provide(sqliteLayer(filename, migrations)))
 
 /** Embedded mode: the ledger is the usage store. */
 export const usageStoreLayer = Layer.effect(
