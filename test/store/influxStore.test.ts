@@ -53,7 +53,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
   })
   afterAll(async () => {
     await app?.close()
-    await influx?.stop()
+    await influx?.remove()
   })
 
   it("round trip: fixture deliveries become §4 points, and InfluxDB aggregates like the ledger", async () => {

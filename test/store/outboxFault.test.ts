@@ -44,7 +44,7 @@ describe.skipIf(!hasInfluxd)("outbox while InfluxDB is down (real influxd 1.x)",
   })
   afterAll(async () => {
     await app?.close()
-    await influx?.stop()
+    await influx?.remove()
   })
 
   it("keeps answering 200, keeps every row, and drains exactly once after InfluxDB returns", async () => {

@@ -56,6 +56,8 @@ export interface Influxd {
   readonly stop: () => Promise<void>
   /** Starts again on the same port and data directory. */
   readonly start: () => Promise<void>
+  /** Stops it for good and deletes its directory. */
+  readonly remove: () => Promise<void>
 }
 
 const config = (dir: string, httpPort: number, rpcPort: number) => `
@@ -146,7 +148,12 @@ export const startInfluxd = async (): Promise<Influxd> => {
     stop: async () => {
       await stop()
     },
-    start
+    start,
+    remove: async () => {
+      await stop()
+      process.removeListener("exit", killOnExit)
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
   }
 }
 
