@@ -4,7 +4,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import Sqlite from "better-sqlite3"
-import { Chunk, Context, Deferred, Effect, Layer, Queue, Schedule, Schema } from "effect"
+import { Context, Effect, Layer, Schedule, Schema } from "effect"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -127,39 +127,52 @@ export const make = (filename: string) => Effect.gen(function*() {
       Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo("5 seconds")) })
     )
 
-  // Group commit: deliveries that arrive while a commit runs wait together and share the next one.
+  // Group commit: deliveries that arrive in one turn of the event loop share one transaction,
+  // committed on the next turn (setImmediate); each waits for its own result.
+  type Stored = { readonly accepted: number; readonly duplicates: number }
   interface Pending {
     readonly events: ReadonlyArray<UsageEvent>
-    readonly done: Deferred.Deferred<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
+    readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
   }
-  const queue = yield* Queue.unbounded<Pending>()
-
-  const writeBatch = (batch: ReadonlyArray<Pending>) =>
-    write("write", () => insertAll(batch.flatMap((p) => p.events), Date.now())).pipe(
-      Effect.flatMap((isNew) => {
-        let i = 0
-        return Effect.forEach(batch, (p) => {
-          let accepted = 0
-          for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
-          return Deferred.succeed(p.done, { accepted, duplicates: p.events.length - accepted })
-        }, { discard: true })
-      }),
-      Effect.catchAll((failure) => Effect.forEach(batch, (p) => Deferred.fail(p.done, failure), { discard: true }))
-    )
-
-  yield* Queue.takeBetween(queue, 1, 1024).pipe(
-    Effect.flatMap((chunk) => writeBatch(Chunk.toReadonlyArray(chunk))),
-    Effect.forever,
-    Effect.forkScoped
-  )
+  let pending: Array<Pending> = []
+  let closed = false
+  const commitPending = () => {
+    const batch = pending
+    pending = []
+    let isNew: Array<boolean>
+    try {
+      isNew = insertAll(batch.flatMap((p) => p.events), Date.now())
+    } catch (e) {
+      const failure = unavailable("write")(e)
+      if (isBusy(failure)) {
+        // Another process holds the write lock: try again shortly, never block the event loop.
+        pending = batch.concat(pending)
+        setTimeout(commitPending, 5)
+        return
+      }
+      for (const p of batch) p.resume(Effect.fail(failure))
+      return
+    }
+    let i = 0
+    for (const p of batch) {
+      let accepted = 0
+      for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
+      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted }))
+    }
+  }
+  yield* Effect.addFinalizer(() => Effect.sync(() => {
+    closed = true
+    if (pending.length > 0) commitPending()
+  }))
 
   const record: LedgerShape["record"] = (events) =>
     events.length === 0
       ? Effect.succeed({ accepted: 0, duplicates: 0 })
-      : Effect.flatMap(
-        Deferred.make<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>(),
-        (done) => Effect.zipRight(Queue.offer(queue, { events, done }), Deferred.await(done))
-      )
+      : Effect.async<Stored, LedgerUnavailable>((resume) => {
+        if (closed) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
+        if (pending.length === 0) setImmediate(commitPending)
+        pending.push({ events, resume })
+      })
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
