@@ -229,6 +229,15 @@ const main = async () => {
     }
     const serviceRuns = results.get("NBP service (cached latest)")!
     const ratio = median(serviceRuns.map((r, i) => r.requests.average / bareRuns[i].requests.average))
+    const bareCpu = median(bareRuns.map((r) => r.cpuPerRequest ?? Number.NaN))
+    const serviceCpu = median(serviceRuns.map((r) => r.cpuPerRequest ?? Number.NaN))
+    if (Number.isFinite(bareCpu) && Number.isFinite(serviceCpu)) {
+      // less sensitive to other load on the machine than req/s: the throughput one core would give
+      console.log(
+        `CPU per request: bare ${bareCpu.toFixed(1)} µs, service ${serviceCpu.toFixed(1)} µs → ` +
+          `single-core throughput ratio ${(bareCpu / serviceCpu * 100).toFixed(1)} %`
+      )
+    }
     console.log(`NBP stand-in requests during the whole run: ${nbp.requests()} (the cache held)`)
     if (serviceRuns.some((r) => r.non2xx > 0 || r.errors > 0)) {
       console.log("FAIL: the service answered errors under load")

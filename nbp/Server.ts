@@ -90,13 +90,14 @@ export const makeNbpServer = (options: NbpServerOptions): Effect.Effect<NbpServe
       res.end(head ? undefined : reply.body)
     }
 
+    const noQuery = new URLSearchParams()
     const server = Http.createServer((req, res) => {
       const url = req.url ?? "/"
       const q = url.indexOf("?")
       const request = {
         method: req.method ?? "GET",
         path: q === -1 ? url : url.slice(0, q),
-        query: new URLSearchParams(q === -1 ? "" : url.slice(q + 1)),
+        query: q === -1 ? noQuery : new URLSearchParams(url.slice(q + 1)),
         authorization: req.headers.authorization
       }
       const { reply, route } = handle(request)
