@@ -11,7 +11,7 @@
  *   npm run bench:batch                 (BENCH_EVENTS=200000 REPS=15 to change)
  */
 import Database from "better-sqlite3"
-import { DateTime, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { DateTime, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { coreFromMap } from "../src/App.js"

@@ -17,7 +17,7 @@ import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays, dayOf, dayWindow, daysFrom, parseDay } from "../domain/WarsawDay.js"
 import { Metrics } from "../http/Metrics.js"
-import { NbpRate } from "../rates/NbpRate.js"
+import { NbpRate, type RateQuote } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
 import { type DayRow, type LockHolder, SummaryRepo, type Trigger } from "./SummaryRepo.js"
 
@@ -214,16 +214,8 @@ export const make = (options: DailyBatchOptions = {}) =>
         })
       )
 
-    const toRow = (a: UsageAggregate, quote: { rate: BigDecimal.BigDecimal; rateText: string; table: string; effectiveDate: string }): DayRow => ({
-      user: a.user,
-      model: a.model,
-      requests: a.requests,
-      inputTokens: a.inputTokens,
-      outputTokens: a.outputTokens,
-      totalTokens: a.totalTokens,
-      cachedTokens: a.cachedTokens,
-      reasoningTokens: a.reasoningTokens,
-      costNusd: a.costNusd,
+    const toRow = (a: UsageAggregate, quote: RateQuote): DayRow => ({
+      ...a,
       costUsd: formatUsd(a.costNusd),
       markup: markupText,
       rate: quote.rateText,

@@ -12,6 +12,7 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Os from "node:os"
+import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 
@@ -22,17 +23,8 @@ export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("Summar
 export type Trigger = "schedule" | "catch-up" | "cli" | "api"
 export type RunStatus = "running" | "succeeded" | "failed"
 
-/** One daily_usage row; money and rates as decimal text. */
-export interface DayRow {
-  readonly user: string
-  readonly model: string
-  readonly requests: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-  readonly totalTokens: number
-  readonly cachedTokens: number
-  readonly reasoningTokens: number
-  readonly costNusd: bigint
+/** One daily_usage row: the day's aggregate, and its money and rate as decimal text. */
+export interface DayRow extends UsageAggregate {
   readonly costUsd: string
   readonly markup: string
   readonly rate: string
