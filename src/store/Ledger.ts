@@ -121,6 +121,8 @@ export const make = (filename: string) => Effect.gen(function*() {
       ).changes > 0
     )
   )
+  // How long a delivery may wait for another process's write lock before it gets 503.
+  const BUSY_LIMIT_MS = 5_000
   const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
   const write = <A>(what: string, f: () => A) =>
     Effect.try({ try: f, catch: unavailable(what) }).pipe(
@@ -136,6 +138,8 @@ export const make = (filename: string) => Effect.gen(function*() {
   }
   let pending: Array<Pending> = []
   let closed = false
+  /** Since when another process has held the write lock against us (0: not busy). */
+  let busySince = 0
   const commitPending = () => {
     const batch = pending
     pending = []
@@ -144,15 +148,19 @@ export const make = (filename: string) => Effect.gen(function*() {
       isNew = insertAll(batch.flatMap((p) => p.events), Date.now())
     } catch (e) {
       const failure = unavailable("write")(e)
-      if (isBusy(failure)) {
+      const now = Date.now()
+      if (isBusy(failure) && (busySince === 0 || now - busySince < BUSY_LIMIT_MS)) {
         // Another process holds the write lock: try again shortly, never block the event loop.
+        if (busySince === 0) busySince = now
         pending = batch.concat(pending)
         setTimeout(commitPending, 5)
         return
       }
+      busySince = 0
       for (const p of batch) p.resume(Effect.fail(failure))
       return
     }
+    busySince = 0
     let i = 0
     for (const p of batch) {
       let accepted = 0

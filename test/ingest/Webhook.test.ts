@@ -184,3 +184,32 @@ describe("bad input gets its status, stores nothing, and the server keeps servin
     expect(ok.status).toBe(200)
   })
 })
+
+describe("a ledger that cannot be written", () => {
+  it("answers 503 so the sender retries, stores nothing, reports not ready, and recovers", async () => {
+    const locked = await startApp()
+    try {
+      // Another process holds the write lock (as a stuck backup or a crashed writer would).
+      const blocker = new Database(Path.join(locked.dataDir, "usage_ledger.db"))
+      blocker.pragma("busy_timeout = 0")
+      blocker.exec("BEGIN EXCLUSIVE")
+      const body = delivery({ generationId: "gen-locked-1" })
+      const started = Date.now()
+      const res = await postWebhook(locked.url, body)
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as any).error).toMatch(/ledger/)
+      expect(Date.now() - started).toBeLessThan(15_000)
+      const ready = await fetch(locked.url + "/ready")
+      expect(ready.status).toBe(503)
+      expect(((await ready.json()) as any).checks.ledger.ok).toBe(false)
+      blocker.exec("ROLLBACK")
+      blocker.close()
+      const again = await postWebhook(locked.url, body)
+      expect(again.status).toBe(200)
+      expect(await again.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+      expect((await fetch(locked.url + "/ready")).status).toBe(200)
+    } finally {
+      await locked.close()
+    }
+  }, 40_000)
+})
