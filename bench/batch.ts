@@ -21,6 +21,11 @@ import * as Ledger from "../src/store/Ledger.js"
 import { toLineProtocol } from "../src/store/UsagePoint.js"
 import { UsageStore, type UsageWindow } from "../src/store/UsageStore.js"
 import { baseVars, tempDir } from "../test/support/app.js"
+import { startNbpStandIn } from "../test/support/nbpStandIn.js"
+import { NbpRateLive, SummaryDbLive } from "../src/App.js"
+import { DailyBatchLive } from "../src/batch/BatchLive.js"
+import { DailyBatch } from "../src/batch/DailyBatch.js"
+import { dayWindow } from "../src/domain/WarsawDay.js"
 import { hasInfluxd, startInfluxd } from "../test/support/influx.js"
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
@@ -28,12 +33,11 @@ const REPS = Number(process.env.REPS ?? 15)
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 600)
 const CLIENT = "bench-client"
 const DB = "bench"
-const DAY_MS = Date.UTC(2026, 8, 28)
-const window: UsageWindow = {
-  clientOrgId: CLIENT,
-  start: DateTime.unsafeMake(DAY_MS),
-  end: DateTime.unsafeMake(DAY_MS + 86_400_000)
-}
+// A Warsaw calendar day inside the NBP fixture's years, so the full batch can price it.
+const DAY = "2025-09-29"
+const dayWin = dayWindow(DAY, "Europe/Warsaw")
+const DAY_MS = DateTime.toEpochMillis(dayWin.start)
+const window: UsageWindow = { clientOrgId: CLIENT, start: dayWin.start, end: dayWin.end }
 
 const watchdog = setTimeout(() => {
   console.error(`bench:batch: gave up after ${TIMEOUT_S} s`)
@@ -159,6 +163,36 @@ const influxBench = async () => {
     )
     console.log(`  RSS: bench process ${rss()}, influxd ${procRss(influx.pid())}`)
     await runtime.dispose()
+
+    // (c) The whole daily batch for that day: drain, aggregate, NBP rate, PLN per row, summary
+    // rows committed in SQLite — what "aggregated and summarised" means in SPEC §10.
+    const nbp = await startNbpStandIn()
+    const batchRuntime = ManagedRuntime.make(
+      DailyBatchLive().pipe(
+        Layer.provideMerge(Layer.mergeAll(InfluxUsageStore.layer, SummaryDbLive, NbpRateLive)),
+        Layer.provideMerge(coreFromMap({ ...baseVars(dataDir), INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT, NBP_API_URL: nbp.url })),
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+      )
+    )
+    try {
+      const batch = await batchRuntime.runPromise(DailyBatch)
+      const batchTimes: Array<number> = []
+      const pairedBare: Array<number> = []
+      let last: { rows: number; events: number } | undefined
+      for (let r = 0; r < Math.max(3, Math.floor(REPS / 3)); r++) {
+        pairedBare.push((await time(bare)).ms)
+        const t = await time(() => batchRuntime.runPromise(batch.run(DAY, "cli")))
+        batchTimes.push(t.ms)
+        last = t.value
+      }
+      const c = median(batchTimes)
+      const a2 = median(pairedBare)
+      console.log(`  (c) DailyBatch.run(${DAY}) end to end: median ${ms(c)}  [${batchTimes.map((x) => x.toFixed(0)).join(", ")}]  events ${last?.events}, rows ${last?.rows}`)
+      console.log(`  ratio (c)/(a): ${(c / a2).toFixed(3)} against the bare query timed beside it (median ${ms(a2)})  (target ≤ 1.3)  ${c / a2 <= 1.3 ? "OK" : "OVER TARGET"}`)
+    } finally {
+      await batchRuntime.dispose()
+      await nbp.close()
+    }
   } finally {
     await influx.remove()
     Fs.rmSync(dataDir, { recursive: true, force: true })
