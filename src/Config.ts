@@ -57,13 +57,16 @@ const fail = (name: string, why: string) => Effect.fail(new ConfigInvalid(`${nam
 const optionalString = (name: string) =>
   Config.string(name).pipe(Config.option, Config.map(Option.flatMap(Option.liftPredicate((s) => s.trim() !== ""))))
 
+/** A URL as it may be shown: credentials in it (`https://user:pass@host`) are masked. */
+const shown = (value: string) => value.replace(/\/\/[^/@\s]*@/, "//***@")
+
 const url = (name: string, value: string) => {
   try {
     const u = new URL(value)
-    if (u.protocol !== "http:" && u.protocol !== "https:") return fail(name, `not an http(s) URL: ${value}`)
+    if (u.protocol !== "http:" && u.protocol !== "https:") return fail(name, `not an http(s) URL: ${shown(value)}`)
     return Effect.succeed(value)
   } catch {
-    return fail(name, `malformed URL: ${value}`)
+    return fail(name, `malformed URL: ${shown(value)}`)
   }
 }
 
@@ -76,11 +79,15 @@ const isTimeZone = (tz: string) => {
   }
 }
 
+/**
+ * SQLAlchemy's spelling, as Open WebUI's template uses it: `sqlite:///relative/file.db`,
+ * `sqlite:////absolute/file.db`; a plain path is accepted too.
+ */
 const sqlitePath = (name: string, value: string) => {
-  const m = /^sqlite:\/\/(\/.*)$/.exec(value)
-  if (m !== null) return Effect.succeed(m[1])
-  if (!value.includes("://")) return Effect.succeed(value)
-  return fail(name, `expected sqlite:///path/to/file.db, got ${value}`)
+  const m = /^sqlite:\/\/\/(.+)$/.exec(value)
+  if (m !== null) return Effect.succeed(Path.resolve(m[1]))
+  if (!value.includes("://")) return Effect.succeed(Path.resolve(value))
+  return fail(name, `expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got ${shown(value)}`)
 }
 
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")

@@ -1,0 +1,89 @@
+import { BigDecimal, Either, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { describe, expect, it } from "vitest"
+import { validate } from "../../src/Config.js"
+import { tempDir } from "../support/app.js"
+
+const run = async (vars: Record<string, string>) => {
+  const { Effect } = await import("effect")
+  return Effect.runPromise(validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "s", ADMIN_TOKEN: "a", ...vars }))
+}
+
+describe("configuration", () => {
+  it("has the SPEC §2 defaults", async () => {
+    const r = await run({})
+    const c = Either.getOrThrow(r)
+    expect(c.port).toBe(8080)
+    expect(c.host).toBe("0.0.0.0")
+    expect(c.clientOrgId).toBe("default")
+    expect(c.influx).toBeUndefined()
+    expect(c.nbpApiUrl).toBe("https://api.nbp.pl/api/exchangerates/rates/a/usd/")
+    expect(c.dailyBatchTime).toEqual({ hour: 13, minute: 0 })
+    expect(c.dailyBatchTimeZone).toBe("Europe/Warsaw")
+    expect(BigDecimal.format(c.markup)).toBe("1.3")
+    expect(c.exchangeRateRule).toBe("previous-business-day")
+    expect(c.maxBodyBytes).toBe(33_554_432)
+    expect(c.ledgerDbPath).toBe(Path.join(c.dataDir, "usage_ledger.db"))
+  })
+
+  it("reads InfluxDB settings, sqlite:/// paths and secret lists", async () => {
+    const c = Either.getOrThrow(await run({
+      INFLUXDB_URL: "https://eu-central-1-1.aws.cloud2.influxdata.com/",
+      INFLUXDB_TOKEN: "tok",
+      INFLUXDB_API: "v1",
+      USAGE_LEDGER_DB: "sqlite:////var/lib/x/ledger.db",
+      USAGE_SUMMARY_DB: "sqlite:///data/summary.db",
+      OPENROUTER_WEBHOOK_SECRET: "new, old",
+      OPENROUTER_API_KEY_NAMES: "prod,dev"
+    }))
+    expect(c.influx?.url).toBe("https://eu-central-1-1.aws.cloud2.influxdata.com")
+    expect(c.influx?.api).toBe("v1")
+    expect(c.influx?.bucket).toBe("mai-usage-tracking")
+    expect(c.ledgerDbPath).toBe("/var/lib/x/ledger.db")
+    expect(c.summaryDbPath).toBe(Path.resolve("data/summary.db"))
+    expect(c.webhookSecrets.map(Redacted.value)).toEqual(["new", "old"])
+    expect([...c.apiKeyNames!]).toEqual(["prod", "dev"])
+    // Secrets print as redacted.
+    expect(String(c.influx?.token)).not.toContain("tok")
+  })
+
+  it.each([
+    ["PORT", "eighty"],
+    ["DAILY_BATCH_TIME", "1pm"],
+    ["DAILY_BATCH_TIME", "24:00"],
+    ["DAILY_BATCH_TIMEZONE", "Europe/Warszawa"],
+    ["USAGE_MARKUP_MULTIPLIER", "-1"],
+    ["USAGE_MARKUP_MULTIPLIER", "abc"],
+    ["EXCHANGE_RATE_RULE", "yesterday"],
+    ["INFLUXDB_API", "v3"],
+    ["INFLUXDB_URL", "ftp://x"],
+    ["NBP_SERVICE_URL", "::"],
+    ["MAX_BODY_BYTES", "0"],
+    ["DAILY_BATCH_ENABLED", "maybe"],
+    ["USAGE_SUMMARY_DB", "postgres://x"]
+  ])("refuses %s=%s with a message naming the variable", async (name, value) => {
+    const r = await run({ [name]: value })
+    expect(Either.isLeft(r)).toBe(true)
+    if (Either.isLeft(r)) {
+      expect(r.left.message.startsWith(`${name}:`)).toBe(true)
+      expect(r.left.message).not.toContain("\n")
+    }
+  })
+
+  it("never shows credentials that are part of a URL", async () => {
+    const r = await run({ INFLUXDB_URL: "gopher://admin:hunter2@influx.local" })
+    expect(Either.isLeft(r) && r.left.message).not.toContain("hunter2")
+  })
+
+  it("generates the webhook secret and admin token once, mode 0600, and keeps them", async () => {
+    const dir = tempDir()
+    const { Effect } = await import("effect")
+    const first = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
+    const second = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
+    expect(Redacted.value(first.webhookSecrets[0])).toHaveLength(43)
+    expect(second.webhookSecrets.map(Redacted.value)).toEqual(first.webhookSecrets.map(Redacted.value))
+    expect(second.adminTokens.map(Redacted.value)).toEqual(first.adminTokens.map(Redacted.value))
+    expect(Fs.statSync(Path.join(dir, "webhook-secret")).mode & 0o777).toBe(0o600)
+  })
+})
