@@ -83,7 +83,7 @@ const row = (name: string, r: autocannon.Result, rss?: number) =>
 const main = async () => {
   const bare = await start(process.execPath, [Path.join(root, "bench/bare-server.mjs")], { PORT: "0" })
   const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-"))
-  const app = await start(process.execPath, [Path.join(root, "bin/mai-usage.js"), "serve"], {
+  const app = await start(process.execPath, [process.env.APP_ENTRY ?? Path.join(root, "bin/mai-usage.js"), "serve"], {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
