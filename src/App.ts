@@ -60,10 +60,13 @@ const LedgerReadiness = Layer.effectDiscard(
 const NoTracing = Layer.mergeAll(Layer.setTracerEnabled(false), Layer.setScheduler(new NodeScheduler()))
 
 /** Configuration, the ledger, metrics and readiness: what every process of the app shares. */
-export const CoreLive = Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
-  Layer.provideMerge(Config.layer),
-  Layer.provideMerge(NoTracing)
-)
+const coreWith = <E>(config: Layer.Layer<AppConfig, E>) =>
+  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
+    Layer.provideMerge(config),
+    Layer.provideMerge(NoTracing)
+  )
+
+export const CoreLive = coreWith(Config.layer)
 
 /** Everything `serve` runs, over a given core (tests pass a core with their own configuration). */
 export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | Metrics.Metrics | Readiness.Readiness, E, R>) =>
@@ -82,10 +85,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provideMerge(core)
   )
 
-export const coreFromMap = (vars: Record<string, string>) =>
-  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
-    Layer.provideMerge(Config.layerFromMap(vars)),
-    Layer.provideMerge(NoTracing)
-  )
+/** The same core over a map of variables instead of the environment (tests, benchmarks). */
+export const coreFromMap = (vars: Record<string, string>) => coreWith(Config.layerFromMap(vars))
 
 export const JsonLogger = Logger.json

@@ -14,6 +14,7 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Os from "node:os"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
+import { type AggregateColumns, usageAggregate } from "../store/Rows.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 
 export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
@@ -135,16 +136,7 @@ export class SummaryRepo extends Context.Tag("mai-usage/SummaryRepo")<SummaryRep
 const failed = (what: string) => (cause: unknown) =>
   new SummaryDbError({ message: `summary DB ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
 
-interface RawDayRow {
-  readonly user: string
-  readonly model: string
-  readonly requests: bigint
-  readonly input_tokens: bigint
-  readonly output_tokens: bigint
-  readonly total_tokens: bigint
-  readonly cached_tokens: bigint
-  readonly reasoning_tokens: bigint
-  readonly cost_nusd: bigint
+interface RawDayRow extends AggregateColumns {
   readonly cost_usd: string
   readonly markup: string
   readonly rate: string
@@ -194,15 +186,7 @@ const toRun = (r: RawRun): BatchRun => ({
 })
 
 const toDayRow = (r: RawDayRow): DayRow => ({
-  user: r.user,
-  model: r.model,
-  requests: Number(r.requests),
-  inputTokens: Number(r.input_tokens),
-  outputTokens: Number(r.output_tokens),
-  totalTokens: Number(r.total_tokens),
-  cachedTokens: Number(r.cached_tokens),
-  reasoningTokens: Number(r.reasoning_tokens),
-  costNusd: BigInt(r.cost_nusd),
+  ...usageAggregate(r),
   costUsd: r.cost_usd,
   markup: r.markup,
   rate: r.rate,

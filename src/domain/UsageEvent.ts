@@ -1,5 +1,14 @@
+/** The five token counts of SPEC §3 (cached ⊂ input, reasoning ⊂ output). */
+export interface TokenCounts {
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly totalTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+}
+
 /** One billed LLM request, as kept in the ledger and written to InfluxDB (SPEC §4). */
-export interface UsageEvent {
+export interface UsageEvent extends TokenCounts {
   readonly generationId: string
   /** Request start, nanoseconds since the Unix epoch. */
   readonly eventTimeNs: bigint
@@ -8,24 +17,14 @@ export interface UsageEvent {
   readonly model: string
   readonly apiKeyName: string
   readonly provider: string
-  readonly inputTokens: number
-  readonly outputTokens: number
-  readonly totalTokens: number
-  readonly cachedTokens: number
-  readonly reasoningTokens: number
   readonly costNusd: bigint
 }
 
 /** Per (user, model) sums over a time window: what the daily batch summarises. */
-export interface UsageAggregate {
+export interface UsageAggregate extends TokenCounts {
   readonly user: string
   readonly model: string
   readonly requests: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-  readonly totalTokens: number
-  readonly cachedTokens: number
-  readonly reasoningTokens: number
   readonly costNusd: bigint
 }
 

@@ -67,20 +67,13 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
       const rate = quote._tag === "Right" ? quote.right : undefined
       const rows = [...aggregates]
         .sort((a, b) => (a.user === b.user ? (a.model < b.model ? -1 : 1) : a.user < b.user ? -1 : 1))
-        .map((a) => ({
+        .map(({ costNusd, ...counts }) => ({
           row: new TodayRow({
-            user: a.user,
-            model: a.model,
-            requests: a.requests,
-            inputTokens: a.inputTokens,
-            outputTokens: a.outputTokens,
-            totalTokens: a.totalTokens,
-            cachedTokens: a.cachedTokens,
-            reasoningTokens: a.reasoningTokens,
-            costUsd: formatUsd(a.costNusd),
-            costPln: rate === undefined ? null : formatDecimal(costPln(a.costNusd, config.markup, rate.rate), 2)
+            ...counts,
+            costUsd: formatUsd(costNusd),
+            costPln: rate === undefined ? null : formatDecimal(costPln(costNusd, config.markup, rate.rate), 2)
           }),
-          costNusd: a.costNusd
+          costNusd
         }))
       const sum = (f: (r: TodayRow) => number) => rows.reduce((n, r) => n + f(r.row), 0)
       return new TodayUsage({

@@ -5,6 +5,7 @@
  */
 import { Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
+import { type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 import { BatchRun, DailyRow, MonthSummary } from "./Model.js"
 import { type BilledRow, summarise } from "./Summary.js"
@@ -22,16 +23,11 @@ export interface RowFilter {
   readonly model?: string | undefined
 }
 
-interface DailyUsageRecord {
+interface DailyUsageRecord extends TokenColumns {
   readonly usage_date: string
   readonly user: string
   readonly model: string
   readonly requests: number
-  readonly input_tokens: number
-  readonly output_tokens: number
-  readonly total_tokens: number
-  readonly cached_tokens: number
-  readonly reasoning_tokens: number
   readonly cost_nusd_text: string
   readonly cost_usd: string
   readonly markup: string
@@ -65,11 +61,7 @@ const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
     user: r.user,
     model: r.model,
     requests: r.requests,
-    inputTokens: r.input_tokens,
-    outputTokens: r.output_tokens,
-    totalTokens: r.total_tokens,
-    cachedTokens: r.cached_tokens,
-    reasoningTokens: r.reasoning_tokens,
+    ...tokenCounts(r),
     costUsd: r.cost_usd,
     markup: r.markup,
     rate: r.rate,

@@ -6,6 +6,7 @@ import { SqlClient } from "@effect/sql"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schedule, Schema } from "effect"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
+import { type AggregateColumns, type TokenColumns, tokenCounts, usageAggregate } from "./Rows.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
@@ -64,7 +65,7 @@ const migrations = {
 const unavailable = (what: string) => (cause: unknown) =>
   new LedgerUnavailable({ message: `ledger ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
 
-interface RawRow {
+interface RawRow extends TokenColumns {
   readonly id: bigint
   readonly generation_id: string
   readonly event_time_ns: bigint
@@ -73,11 +74,6 @@ interface RawRow {
   readonly model: string
   readonly api_key_name: string
   readonly provider: string
-  readonly input_tokens: bigint
-  readonly output_tokens: bigint
-  readonly total_tokens: bigint
-  readonly cached_tokens: bigint
-  readonly reasoning_tokens: bigint
   readonly cost_nusd: bigint
   readonly received_at: bigint
 }
@@ -184,39 +180,14 @@ export const make = (filename: string) => Effect.gen(function*() {
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
-      sql<{
-        user: string
-        model: string
-        requests: bigint
-        input_tokens: bigint
-        output_tokens: bigint
-        total_tokens: bigint
-        cached_tokens: bigint
-        reasoning_tokens: bigint
-        cost_nusd: bigint
-      }>`SELECT user, model, count(*) AS requests, sum(input_tokens) AS input_tokens,
+      sql<AggregateColumns>`SELECT user, model, count(*) AS requests, sum(input_tokens) AS input_tokens,
             sum(output_tokens) AS output_tokens, sum(total_tokens) AS total_tokens,
             sum(cached_tokens) AS cached_tokens, sum(reasoning_tokens) AS reasoning_tokens,
             sum(cost_nusd) AS cost_nusd
           FROM ledger_events
           WHERE client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
           GROUP BY user, model ORDER BY user, model`
-    ).pipe(
-      Effect.map((rows) =>
-        rows.map((r): UsageAggregate => ({
-          user: r.user,
-          model: r.model,
-          requests: Number(r.requests),
-          inputTokens: Number(r.input_tokens),
-          outputTokens: Number(r.output_tokens),
-          totalTokens: Number(r.total_tokens),
-          cachedTokens: Number(r.cached_tokens),
-          reasoningTokens: Number(r.reasoning_tokens),
-          costNusd: BigInt(r.cost_nusd)
-        }))
-      ),
-      Effect.mapError(unavailable("read"))
-    )
+    ).pipe(Effect.map((rows) => rows.map(usageAggregate)), Effect.mapError(unavailable("read")))
 
   const unflushed: LedgerShape["unflushed"] = (limit) =>
     exact(sql<RawRow>`SELECT * FROM ledger_events WHERE flushed_at IS NULL ORDER BY id LIMIT ${limit}`).pipe(
@@ -230,11 +201,7 @@ export const make = (filename: string) => Effect.gen(function*() {
           model: r.model,
           apiKeyName: r.api_key_name,
           provider: r.provider,
-          inputTokens: Number(r.input_tokens),
-          outputTokens: Number(r.output_tokens),
-          totalTokens: Number(r.total_tokens),
-          cachedTokens: Number(r.cached_tokens),
-          reasoningTokens: Number(r.reasoning_tokens),
+          ...tokenCounts(r),
           costNusd: r.cost_nusd,
           receivedAtMs: Number(r.received_at)
         }))
@@ -256,14 +223,12 @@ export const make = (filename: string) => Effect.gen(function*() {
           AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
-  const pruneFlushedBefore: LedgerShape["pruneFlushedBefore"] = (ms) =>
-    write("write", () =>
-      writer.prepare("DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ?").run(ms).changes)
+  const prune = writer.prepare("DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ?")
+  const pruneFlushedBefore: LedgerShape["pruneFlushedBefore"] = (ms) => write("write", () => prune.run(ms).changes)
 
   // A write statement takes the write lock even when it matches nothing.
-  const checkWritable = write("write check", () => writer.prepare("DELETE FROM ledger_events WHERE 0").run()).pipe(
-    Effect.asVoid
-  )
+  const probe = writer.prepare("DELETE FROM ledger_events WHERE 0")
+  const checkWritable = write("write check", () => probe.run()).pipe(Effect.asVoid)
 
   return Ledger.of({ record, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
 })

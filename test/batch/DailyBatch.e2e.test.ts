@@ -9,7 +9,8 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
-import { deliveryOf, type EventSpec, expectedPln, nanoUsd } from "../support/fixtureDeliveries.js"
+import { expectedPln, nanoUsd } from "../support/money.js"
+import { deliveryOf, type EventSpec } from "../support/otlp.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const POLISH = `Zażółć "gęślą" jaźń <ŁÓDŹ>`

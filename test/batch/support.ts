@@ -4,7 +4,7 @@ import { coreFromMap, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../../s
 import { BatchServerLive, DailyBatchLive } from "../../src/batch/BatchLive.js"
 import type { DailyBatchOptions } from "../../src/batch/DailyBatch.js"
 import type { SchedulerPhase } from "../../src/batch/Scheduler.js"
-import { nanoUsd } from "../support/fixtureDeliveries.js"
+import { nanoUsd } from "../support/money.js"
 import { baseVars } from "../support/app.js"
 import type { UsageEvent } from "../../src/domain/UsageEvent.js"
 

@@ -10,7 +10,7 @@ import { dailyRowColumns } from "../../src/reporting/Model.js"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { launchChromium, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
 import { csvObjects } from "../support/csv.js"
-import { generationDelivery } from "../support/deliveries.js"
+import { generationDelivery } from "../support/otlp.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 import { sampleRows, seedRows, seedRun, TRICKY_USER } from "../support/summarySeed.js"
 

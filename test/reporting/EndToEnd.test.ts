@@ -6,7 +6,7 @@ import { BigDecimal } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { csvObjects } from "../support/csv.js"
-import { generationDelivery } from "../support/deliveries.js"
+import { generationDelivery } from "../support/otlp.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { costPln, formatDecimal } from "../../src/domain/Money.js"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { csvObjects } from "../support/csv.js"
-import { generationDelivery } from "../support/deliveries.js"
+import { generationDelivery } from "../support/otlp.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` }
