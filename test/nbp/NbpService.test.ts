@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Redacted, TestClock } from "effect"
-import { makeNbpServer, type NbpServerOptions } from "../../nbp/Server.js"
 import { addDays, type ExchangeRateRule } from "../../src/domain/RateRule.js"
-import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
+import { fixtureTables, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const standIn = (today?: string) =>
   Effect.acquireRelease(
@@ -10,16 +9,7 @@ const standIn = (today?: string) =>
     (nbp) => Effect.promise(() => nbp.close())
   )
 
-const start = (nbp: NbpStandIn, options: Partial<NbpServerOptions> = {}) =>
-  makeNbpServer({
-    port: 0,
-    host: "127.0.0.1",
-    apiUrl: nbp.url,
-    fetchInterval: Duration.hours(1),
-    cacheTtl: Duration.hours(2),
-    adminToken: undefined,
-    ...options
-  })
+const start = startNbpService
 
 interface Answer {
   readonly status: number

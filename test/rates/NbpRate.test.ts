@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Context, Duration, Effect, Layer, TestClock } from "effect"
-import { makeNbpServer } from "../../nbp/Server.js"
 import { addDays, type ExchangeRateRule } from "../../src/domain/RateRule.js"
 import { NbpRate, type NbpRateError, layer } from "../../src/rates/NbpRate.js"
-import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
+import { fixtureTables, type NbpStandIn, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const standIn = (today?: string) =>
   Effect.acquireRelease(
@@ -153,15 +152,7 @@ describe("NbpRate straight from NBP (no NBP_SERVICE_URL)", () => {
     }), { timeout: 20_000 })
 })
 
-const startService = (nbp: NbpStandIn) =>
-  makeNbpServer({
-    port: 0,
-    host: "127.0.0.1",
-    apiUrl: nbp.url,
-    fetchInterval: Duration.hours(1),
-    cacheTtl: Duration.hours(2),
-    adminToken: undefined
-  })
+const startService = (nbp: NbpStandIn) => startNbpService(nbp)
 
 describe("NbpRate through the NBP service (NBP_SERVICE_URL set)", () => {
   it.live("gives the same answers as NBP directly, and caches them", () =>

@@ -10,6 +10,7 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { parseJsonExact } from "../../src/store/InfluxUsageStore.js"
 import { tempDir } from "./app.js"
+import { freePort } from "./process.js"
 
 const findInfluxd = (): string | undefined => {
   try {
@@ -31,16 +32,6 @@ export const warnIfNoInfluxd = (file: string) => {
     )
   }
 }
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as Net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -10,6 +10,8 @@
  *   nbp.setToday("2025-12-01")  // `?format=json` (latest) answers the newest table ≤ that day
  *   await nbp.close()
  */
+import { Duration } from "effect"
+import { makeNbpServer, type NbpServerOptions } from "../../nbp/Server.js"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -163,3 +165,15 @@ export const startNbpStandIn = async (
       })
   }
 }
+
+/** The NBP rate service (nbp/) on a free loopback port in front of a stand-in, hourly refresh, 2 h TTL. */
+export const startNbpService = (nbp: NbpStandIn, options: Partial<NbpServerOptions> = {}) =>
+  makeNbpServer({
+    port: 0,
+    host: "127.0.0.1",
+    apiUrl: nbp.url,
+    fetchInterval: Duration.hours(1),
+    cacheTtl: Duration.hours(2),
+    adminToken: undefined,
+    ...options
+  })
