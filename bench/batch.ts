@@ -1,5 +1,5 @@
 /**
- * Batch aggregation (SPEC §10), one client-day of events:
+ * Batch aggregation, one client-day of events:
  *  - InfluxDB mode: N events (default 1,000,000) written to a fresh influxd 1.x as the outbox writes
  *    them (same `toLineProtocol`), then, in the same run and alternating, (a) the bare InfluxQL
  *    aggregate query over HTTP on its own (fetch + read the body) and (b) `InfluxUsageStore.aggregate`
@@ -165,7 +165,7 @@ const influxBench = async () => {
     await runtime.dispose()
 
     // (c) The whole daily batch for that day: drain, aggregate, NBP rate, PLN per row, summary
-    // rows committed in SQLite — what "aggregated and summarised" means in SPEC §10.
+    // rows committed in SQLite — what "aggregated and summarised" means for the target.
     const nbp = await startNbpStandIn()
     const batchRuntime = ManagedRuntime.make(
       DailyBatchLive().pipe(

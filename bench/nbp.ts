@@ -1,5 +1,5 @@
 /**
- * `npm run bench:nbp` — SPEC §10: a cached `GET /api/usd-pln-rate` of the NBP
+ * `npm run bench:nbp` — a cached `GET /api/usd-pln-rate` of the NBP
  * service against a bare node:http server answering a JSON body of the same
  * size, side by side in one run, same load (loopback only).
  *

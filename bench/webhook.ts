@@ -1,5 +1,5 @@
 /**
- * Webhook throughput and latency (SPEC §10), side by side with a bare node:http server that reads
+ * Webhook throughput and latency, side by side with a bare node:http server that reads
  * the body and answers 200: same payloads, same load tool (autocannon), same connections, same run.
  * Then checks that every 2xx event is in the ledger, and samples the app's RSS during the load.
  *
@@ -17,10 +17,10 @@ const duration = Number(process.env.DURATION ?? 10)
 const connections = Number(process.env.CONNECTIONS ?? 32)
 const secret = "bench-secret-0123456789"
 
-const privacy = Fs.readFileSync(Path.join(root, "../shared/fixtures/openrouter/delivery-privacy-mode.json"), "utf8")
+const privacy = Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-privacy-mode.json"), "utf8")
 const full = (() => {
   // A full delivery with prompts: pad the conversation to ~150 KB, as real ones with history are.
-  const d = JSON.parse(Fs.readFileSync(Path.join(root, "../shared/fixtures/openrouter/delivery-full.json"), "utf8"))
+  const d = JSON.parse(Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-full.json"), "utf8"))
   const span = d.resourceSpans[0].scopeSpans[0].spans[0]
   const prompt = span.attributes.find((a: any) => a.key === "gen_ai.prompt")
   prompt.value.stringValue = prompt.value.stringValue + " lorem ipsum dolor".repeat(8500)

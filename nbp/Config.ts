@@ -1,4 +1,4 @@
-/** The NBP service's environment (SPEC §2, §5), read and validated once. */
+/** The NBP service's environment, read and validated once. */
 import { Config, Duration, type Redacted } from "effect"
 
 export interface NbpServiceConfig {

@@ -1,5 +1,5 @@
 /**
- * The service's rates: NBP's API behind the shared rate cache (SPEC §5),
+ * The service's rates: NBP's API behind the shared rate cache,
  * plus the cached range query, with every upstream call counted.
  */
 import { HttpClient } from "@effect/platform"

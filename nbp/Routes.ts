@@ -1,5 +1,5 @@
 /**
- * The service's HTTP contract (SPEC §5) as plain effects: a request in, a
+ * The service's HTTP contract as plain effects: a request in, a
  * reply out. The transport (`Server.ts`) only parses and writes.
  */
 import { createHash, timingSafeEqual } from "node:crypto"

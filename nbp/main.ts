@@ -1,4 +1,4 @@
-/** `npm run nbp`: the shared NBP rate service (SPEC §5), configured from the environment. */
+/** `npm run nbp`: the shared NBP rate service, configured from the environment. */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Logger } from "effect"
 import { nbpServiceConfig } from "./Config.js"

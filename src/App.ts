@@ -38,7 +38,7 @@ const OutboxFlusherLive = Layer.unwrapEffect(
 /** The summary DB: the batch writes it, the reports read it. */
 export const SummaryDbLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => SummaryDb.layer(c.summaryDbPath)))
 
-/** NBP rates through the NBP service when `NBP_SERVICE_URL` is set, else straight from NBP (SPEC §5). */
+/** NBP rates through the NBP service when `NBP_SERVICE_URL` is set, else straight from NBP. */
 export const NbpRateLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (c) => NbpRate.layer({ serviceUrl: c.nbpServiceUrl, apiUrl: c.nbpApiUrl }))
 )

@@ -1,5 +1,5 @@
 /**
- * Every setting of SPEC §2, read and validated once. A bad value stops start-up with one line
+ * Every setting of the service, read and validated once. A bad value stops start-up with one line
  * naming the variable; secrets are `Redacted` so they never reach a log line.
  */
 import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"

@@ -1,5 +1,5 @@
 /**
- * The admin batch API (SPEC §6): run the daily batch for a day or a range of days, list the runs.
+ * The admin batch API: run the daily batch for a day or a range of days, list the runs.
  * Behind `AdminAuth`. Handlers in `BatchApiLive.ts`.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"

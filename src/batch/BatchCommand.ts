@@ -1,5 +1,5 @@
 /**
- * `mai-usage batch --run-now [--date YYYY-MM-DD | --from A --to B]` (SPEC §1, §6): the daily batch
+ * `mai-usage batch --run-now [--date YYYY-MM-DD | --from A --to B]`: the daily batch
  * by hand, the same `DailyBatch` program as the schedule, without the HTTP server. Days are Warsaw
  * calendar days parsed strictly (not `Options.date`, which means UTC midnight and accepts 2025-2-3).
  * Exit 0 when every run succeeded, 1 when a run failed or another run held the lock, 2 on bad

@@ -1,5 +1,5 @@
 /**
- * The daily batch (SPEC §6): one program, run identically by the scheduler, the CLI and the admin
+ * The daily batch: one program, run identically by the scheduler, the CLI and the admin
  * API. For usage day D: make the store complete for D's window → aggregate per (user, model) →
  * the NBP rate for D by the configured rule → cost_usd exact, cost_pln = round_half_up(cost_usd ×
  * markup × rate, 2) per row → one transaction. Depends on interfaces only.

@@ -1,5 +1,5 @@
 /**
- * The daily schedule (SPEC §6): a `Cron` at DAILY_BATCH_TIME in DAILY_BATCH_TIMEZONE, parsed once
+ * The daily schedule: a `Cron` at DAILY_BATCH_TIME in DAILY_BATCH_TIMEZONE, parsed once
  * at start-up (DST-correct: 13:00 Warsaw is 12:00 UTC in winter, 11:00 UTC in summer).
  *
  * - start-up: catch up missed days (`DailyBatch.missedDays`), oldest first, trigger `catch-up`;

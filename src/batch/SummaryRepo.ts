@@ -1,5 +1,5 @@
 /**
- * The batch's reads and writes of the summary DB (SPEC §6): day rows, the rate used, batch runs,
+ * The batch's reads and writes of the summary DB: day rows, the rate used, batch runs,
  * and the cross-process batch lock. Table meanings are those documented in `store/SummaryDb.ts`.
  *
  * Corrections. A day's rows are keyed (usage_date, client_org_id, user, model). When a run commits

@@ -1,5 +1,5 @@
 /**
- * The dashboard (SPEC §7) and the API's documentation, as plain routes beside the API: `GET /`,
+ * The dashboard and the API's documentation, as plain routes beside the API: `GET /`,
  * the login and logout form posts, `/docs`, `/api/v1/openapi.json` and the page's own assets.
  * Nothing is loaded from elsewhere: a Content-Security-Policy of 'self' makes the browser refuse it.
  */

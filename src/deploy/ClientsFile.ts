@@ -6,7 +6,7 @@ import { Either, ParseResult, Schema } from "effect"
  *
  * Secrets (webhookSecret, adminToken, openrouterApiKey, influxdb.token) are optional:
  * an absent one is left out of the compose file and the container generates it on
- * first start, keeps it in its data volume and prints it once in its log (SPEC §2).
+ * first start, keeps it in its data volume and prints it once in its log.
  * Rendering is therefore deterministic, and re-rendering never rotates a secret.
  */
 

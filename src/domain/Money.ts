@@ -62,7 +62,7 @@ export const formatDecimal = (d: BigDecimal.BigDecimal, minDecimals = 0): string
 export const roundHalfUp = (d: BigDecimal.BigDecimal, places: number): BigDecimal.BigDecimal =>
   BigDecimal.round(d, { scale: places, mode: "half-from-zero" })
 
-/** `cost_pln = round_half_up(cost_usd × markup × rate, 2)` — SPEC §6. */
+/** `cost_pln = round_half_up(cost_usd × markup × rate, 2)` . */
 export const costPln = (
   costNusd: bigint,
   markup: BigDecimal.BigDecimal,

@@ -1,5 +1,5 @@
 /**
- * The InfluxDB timestamp of a usage point (SPEC §4): the event time in nanoseconds with its
+ * The InfluxDB timestamp of a usage point: the event time in nanoseconds with its
  * sub-millisecond digits (the last six) replaced by a hash of the generation id mod 10^6.
  *
  * InfluxDB keeps one point per (measurement, tag set, timestamp). Deriving the low digits from

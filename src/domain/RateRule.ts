@@ -1,5 +1,5 @@
 /**
- * Which NBP table converts a cost incurred on a given day (SPEC §5).
+ * Which NBP table converts a cost incurred on a given day.
  *
  * Polish tax law uses NBP's table A of the last business day before the day
  * of the cost. "Business day" means "NBP published a table": the selection

@@ -1,4 +1,4 @@
-/** The five token counts of SPEC §3 (cached ⊂ input, reasoning ⊂ output). */
+/** The five token counts of a delivery (cached ⊂ input, reasoning ⊂ output). */
 export interface TokenCounts {
   readonly inputTokens: number
   readonly outputTokens: number
@@ -7,7 +7,7 @@ export interface TokenCounts {
   readonly reasoningTokens: number
 }
 
-/** One billed LLM request, as kept in the ledger and written to InfluxDB (SPEC §4). */
+/** One billed LLM request, as kept in the ledger and written to InfluxDB. */
 export interface UsageEvent extends TokenCounts {
   readonly generationId: string
   /** Request start, nanoseconds since the Unix epoch. */
@@ -28,5 +28,5 @@ export interface UsageAggregate extends TokenCounts {
   readonly costNusd: bigint
 }
 
-/** Why a delivery's content was answered 2xx but not stored (SPEC §3 "What is not billed"). */
+/** Why a delivery's content was answered 2xx but not stored. */
 export type IgnoredReason = "connection-test" | "error-no-cost" | "api-key-not-allowed" | "no-usage"

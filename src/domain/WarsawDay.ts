@@ -1,5 +1,5 @@
 /**
- * Usage days (SPEC §6): day D is [D 00:00, D+1 00:00) on the wall clock of the batch's time zone
+ * Usage days: day D is [D 00:00, D+1 00:00) on the wall clock of the batch's time zone
  * (Europe/Warsaw by default), so it lasts 23 or 25 hours on DST days. Days are `YYYY-MM-DD`
  * strings; calendar arithmetic on them is done in UTC, where every day has 24 hours.
  */

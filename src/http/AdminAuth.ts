@@ -1,5 +1,5 @@
 /**
- * Admin authentication for the API and the dashboard (SPEC §7): `Authorization: Bearer <ADMIN_TOKEN>`,
+ * Admin authentication for the API and the dashboard: `Authorization: Bearer <ADMIN_TOKEN>`,
  * or the HttpOnly cookie the dashboard's login form sets.
  */
 import { HttpApiError, HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"

@@ -1,4 +1,4 @@
-/** Operations endpoints (SPEC §8): liveness, readiness, Prometheus metrics. */
+/** Operations endpoints: liveness, readiness, Prometheus metrics. */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Metrics } from "./Metrics.js"

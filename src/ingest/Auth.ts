@@ -1,5 +1,5 @@
 /**
- * Webhook authentication (SPEC §3): a bearer token, an `X-Webhook-Secret` header, or an
+ * Webhook authentication: a bearer token, an `X-Webhook-Secret` header, or an
  * `X-Webhook-Signature: sha256=<hex HMAC of the raw body>`, against any configured secret.
  * Comparisons go through SHA-256 digests and `timingSafeEqual`, so their time does not depend
  * on where the strings differ or on their lengths.

@@ -1,5 +1,5 @@
 /**
- * The OpenRouter Broadcast webhook (SPEC §3): authenticate, read the body once, decode the OTLP
+ * The OpenRouter Broadcast webhook: authenticate, read the body once, decode the OTLP
  * JSON, keep usage only, commit it to the ledger, and only then answer 200.
  */
 import { Context, Effect, Either, Layer } from "effect"

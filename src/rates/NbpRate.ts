@@ -1,5 +1,5 @@
 /**
- * The app's source of NBP rates (SPEC §5): `NbpRate.forUsageDay(day, rule)`
+ * The app's source of NBP rates: `NbpRate.forUsageDay(day, rule)`
  * picks the table for a usage day, `NbpRate.latest` the newest table.
  * Through the NBP service when `serviceUrl` is set, straight from NBP
  * otherwise; the same caching either way. No invented rate, ever.

@@ -1,5 +1,5 @@
 /**
- * A `RateSource` backed by the shared NBP rate service (`nbp/`, SPEC §5):
+ * A `RateSource` backed by the shared NBP rate service (`nbp/`):
  * `GET {serviceUrl}/api/usd-pln-rate[?date=&rule=]`.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"

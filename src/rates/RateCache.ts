@@ -1,5 +1,5 @@
 /**
- * The caching shared by the NBP service and the app's `NbpRate` layer (SPEC §5):
+ * The caching shared by the NBP service and the app's `NbpRate` layer:
  * - the latest table lives `cacheTtl`; a refresh that fails keeps the last good
  *   table and marks it stale (retrying upstream at most every `retryAfter`);
  * - the answer for a past usage day is immutable: cached without expiry in a

@@ -1,5 +1,5 @@
 /**
- * What the reporting API answers (SPEC §7), as schemas: the HTTP contract and the OpenAPI
+ * What the reporting API answers, as schemas: the HTTP contract and the OpenAPI
  * description both come from these. Money and rates are decimal strings, never floats.
  */
 import { Schema } from "effect"
@@ -81,7 +81,7 @@ export class RateUsed extends Schema.Class<RateUsed>("RateUsed")({
 }) {}
 export const rateColumns = ["usageDate", "rate", "rateTable", "rateDate"] as const
 
-/** A run of the daily batch, as `GET /api/v1/admin/batch/runs` shows it (SPEC §6). */
+/** A run of the daily batch, as `GET /api/v1/admin/batch/runs` shows it. */
 export class BatchRun extends Schema.Class<BatchRun>("BatchRun")({
   id: Schema.Int,
   usageDate: Schema.String,

@@ -1,5 +1,5 @@
 /**
- * The reporting API's contract (SPEC §7), declared apart from its handlers. Every endpoint is
+ * The reporting API's contract, declared apart from its handlers. Every endpoint is
  * behind `AdminAuth`; each list is also served as CSV (`?format=csv` or `Accept: text/csv`).
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"

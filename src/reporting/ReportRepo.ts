@@ -1,5 +1,5 @@
 /**
- * Reads the summary DB (SPEC §6) for the reporting API: the daily rows the batch wrote, the
+ * Reads the summary DB for the reporting API: the daily rows the batch wrote, the
  * month's figures built from them, and the batch runs. Read-only; every query is scoped to this
  * container's client organisation.
  */

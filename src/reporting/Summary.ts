@@ -1,5 +1,5 @@
 /**
- * A month's figures from its rows: every total is a sum of the rows shown (SPEC §6), USD summed
+ * A month's figures from its rows: every total is a sum of the rows shown, USD summed
  * as exact nano-USD, PLN as the sum of the rows' rounded PLN amounts — never re-converted.
  */
 import { BigDecimal } from "effect"

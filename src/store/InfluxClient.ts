@@ -1,5 +1,5 @@
 /**
- * The one place that talks HTTP to InfluxDB (SPEC §4): line-protocol writes, InfluxQL queries
+ * The one place that talks HTTP to InfluxDB: line-protocol writes, InfluxQL queries
  * and the reachability ping, with the connection settings and credentials.
  *
  * - write, `INFLUXDB_API=v2`: `POST {url}/api/v2/write?org=&bucket=&precision=ns`, `Authorization: Token …`

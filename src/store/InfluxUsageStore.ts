@@ -1,5 +1,5 @@
 /**
- * The usage store of InfluxDB mode (SPEC §4): per (user, model) sums for one client and one
+ * The usage store of InfluxDB mode: per (user, model) sums for one client and one
  * window, with one InfluxQL statement on `/query`.
  *
  * Exact sums: InfluxDB answers `sum()` of integer fields as int64, printed as bare JSON numbers.

@@ -1,5 +1,5 @@
 /**
- * The durable ledger (SPEC §4): one row per generation id. Every accepted event is committed
+ * The durable ledger: one row per generation id. Every accepted event is committed
  * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
  */
 import { SqlClient } from "@effect/sql"

@@ -1,5 +1,5 @@
 /**
- * InfluxDB mode: the ledger is an outbox (SPEC §4). Rows go to InfluxDB in batches and are marked
+ * InfluxDB mode: the ledger is an outbox. Rows go to InfluxDB in batches and are marked
  * flushed only after InfluxDB answered 2xx, so a failure at any point leaves them for the next try
  * (a rewritten point lands on itself: see domain/PointTime.ts). Nothing is ever dropped: while
  * InfluxDB fails the flusher backs off (1 s doubling to 60 s, jittered) and keeps everything.
@@ -138,7 +138,7 @@ export const startFlusher = Effect.gen(function*() {
   )
 
   // Informational (always ok): the ledger keeps accepting while InfluxDB is away, so neither an
-  // unreachable InfluxDB nor a backlog makes the service unready (SPEC §8: 503 is for the ledger).
+  // unreachable InfluxDB nor a backlog makes the service unready (503 is for the ledger).
   readiness.register(
     "influxdb",
     client.ping.pipe(

@@ -1,4 +1,4 @@
-/** Our SQLite tables spell the usage figures in snake_case; these read them back (SPEC §4, §6). */
+/** Our SQLite tables spell the usage figures in snake_case; these read them back. */
 import type { TokenCounts, UsageAggregate } from "../domain/UsageEvent.js"
 
 type Int = bigint | number

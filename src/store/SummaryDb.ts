@@ -1,5 +1,5 @@
 /**
- * The summary database (`USAGE_SUMMARY_DB`, SPEC §6): daily rows, the rates used, batch runs.
+ * The summary database (`USAGE_SUMMARY_DB`): daily rows, the rates used, batch runs.
  * Its own tag, so that it never mixes with the ledger's SQL client in one context.
  */
 import { SqlClient } from "@effect/sql"

@@ -1,5 +1,5 @@
 /**
- * One usage event as an InfluxDB point (SPEC §4), in line protocol built by
+ * One usage event as an InfluxDB point, in line protocol built by
  * `@influxdata/influxdb-client`'s `Point` — its escaping, not ours.
  *
  * measurement `INFLUXDB_MEASUREMENT`; tags client_org_id, model, user, api_key; integer fields

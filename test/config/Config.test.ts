@@ -11,7 +11,7 @@ const run = async (vars: Record<string, string>) => {
 }
 
 describe("configuration", () => {
-  it("has the SPEC §2 defaults", async () => {
+  it("has the documented defaults", async () => {
     const r = await run({})
     const c = Either.getOrThrow(r)
     expect(c.port).toBe(8080)

@@ -1,6 +1,6 @@
 /**
  * `mai-usage compose render` end to end: the command as the CLI runs it, and the
- * rendered file checked by Debian's `docker-compose` itself (SPEC §9).
+ * rendered file checked by Debian's `docker-compose` itself.
  */
 import { Command } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"

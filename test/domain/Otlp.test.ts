@@ -5,7 +5,7 @@ import { decodeDelivery, type DecodeOptions } from "../../src/domain/Otlp.js"
 
 const options: DecodeOptions = { clientOrgId: "acme", apiKeyNames: undefined }
 const load = (name: string) =>
-  JSON.parse(Fs.readFileSync(new URL(`../../../shared/fixtures/openrouter/${name}`, import.meta.url), "utf8"))
+  JSON.parse(Fs.readFileSync(new URL(`../fixtures/openrouter/${name}`, import.meta.url), "utf8"))
 const decode = (body: unknown, opts = options) => Either.getOrThrow(decodeDelivery(body, opts))
 
 /** The root generation span of a fixture, to mutate in tests. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { pointTimeNs, subMillisecondHash } from "../../src/domain/PointTime.js"
 
-describe("point timestamp (SPEC §4)", () => {
+describe("point timestamp", () => {
   const t = 1_790_606_306_123_456_789n
 
   it("keeps the millisecond and replaces the last six digits by the id's hash mod 10^6", () => {

@@ -49,7 +49,7 @@ const expectedFor = (day: string, rule: ExchangeRateRule): string => {
   return found
 }
 
-describe("NBP service: endpoints and shapes (SPEC §5)", () => {
+describe("NBP service: endpoints and shapes", () => {
   it.live("latest, dated (default same-day) and range answers", () =>
     Effect.gen(function*() {
       const nbp = yield* standIn("2025-12-01")

@@ -52,7 +52,7 @@ describe("admin authentication", () => {
 })
 
 describe("GET /api/v1/usage/daily", () => {
-  it("answers one row per (date, user, model) in SPEC §7's shape, money and rates as decimal strings", async () => {
+  it("answers one row per (date, user, model) in the documented shape, money and rates as decimal strings", async () => {
     const { rows } = await getJson("/api/v1/usage/daily?from=2025-10-01&to=2025-10-31")
     expect(rows).toHaveLength(6)
     expect(rows.every((r: any) => r.user !== "intruder")).toBe(true)

@@ -1,5 +1,5 @@
 /**
- * Fault test (SPEC §11): InfluxDB stops while deliveries keep arriving. Every delivery is still
+ * Fault test: InfluxDB stops while deliveries keep arriving. Every delivery is still
  * answered 200 and kept; once InfluxDB is back the outbox drains on its own, and InfluxDB holds
  * every event exactly once.
  */

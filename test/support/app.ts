@@ -43,7 +43,7 @@ export const startApp = async (overrides: Record<string, string> = {}): Promise<
 }
 
 export const fixture = (name: string): Buffer =>
-  Fs.readFileSync(new URL(`../../../shared/fixtures/openrouter/${name}`, import.meta.url))
+  Fs.readFileSync(new URL(`../fixtures/openrouter/${name}`, import.meta.url))
 
 export const postWebhook = (
   url: string,

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for NBP's USD rates resource, serving the real table A
- * figures of `shared/fixtures/nbp/usd-table-a-2016-2025.csv` in NBP's JSON
+ * figures of `test/fixtures/nbp/usd-table-a-2016-2025.csv` in NBP's JSON
  * shape and plain-text errors, over real HTTP on 127.0.0.1.
  *
  *   const nbp = await startNbpStandIn()
@@ -23,7 +23,7 @@ export interface FixtureTable {
   readonly mid: string
 }
 
-const fixtureUrl = new URL("../../../shared/fixtures/nbp/usd-table-a-2016-2025.csv", import.meta.url)
+const fixtureUrl = new URL("../fixtures/nbp/usd-table-a-2016-2025.csv", import.meta.url)
 
 let fixtureCache: ReadonlyArray<FixtureTable> | undefined
 

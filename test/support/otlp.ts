@@ -5,7 +5,7 @@
 import * as Fs from "node:fs"
 
 const template = Fs.readFileSync(
-  new URL("../../../shared/fixtures/openrouter/delivery-privacy-mode.json", import.meta.url),
+  new URL("../fixtures/openrouter/delivery-privacy-mode.json", import.meta.url),
   "utf8"
 )
 
