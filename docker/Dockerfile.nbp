@@ -1,17 +1,33 @@
 # syntax=docker/dockerfile:1
-# NBP rate service image (`npm run nbp`): one per server, shared by every client container.
-# Build from the repository root:  docker build -f docker/Dockerfile.nbp -t mai-nbp-service:1.0.0 .
+# NBP rate service image (`npm run nbp`): one per server, shared by every client container,
+# running the compiled build (dist/nbp.js). Build from the repository root:
+#   docker build -f docker/Dockerfile.nbp -t mai-nbp-service:1.0.0 .
+# The build and deps stages are the app image's (docker/Dockerfile), word for word, so a
+# builder that has built one image reuses their layers for the other.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# ---- build: every dependency (dev included) compiles src/ to dist/. The bundler needs no native
+# module, so install scripts (and `prepare`, which would build before the sources are copied) are
+# skipped here; the build runs explicitly once the sources are in.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build
 
-# ---- deps: production node_modules (the lock file installs better-sqlite3 too, hence the toolchain).
+# ---- deps: the production node_modules. better-sqlite3 is native and compiles here from source
+# against the base image's own Node headers (no download), so the compiler lives in this stage only.
 FROM ${NODE_IMAGE} AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+# --ignore-scripts: `prepare` needs the dev toolchain, which a production install leaves out.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm_config_nodedir=/usr/local npm_config_build_from_source=true npm rebuild better-sqlite3 \
+ && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()" \
  && npm cache clean --force
 
 # ---- runtime
@@ -26,11 +42,10 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-# The service shares the rate code (rule, cache, NBP client) with the app.
-COPY src ./src
-COPY nbp ./nbp
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 
+# The base image's unprivileged user (uid 1000); the service keeps its cache in memory.
 USER node
 
 EXPOSE 8001
@@ -39,4 +54,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8001)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "nbp/main.ts"]
+CMD ["node", "dist/nbp.js"]

@@ -149,9 +149,43 @@ const secretUses = (file: ClientsFile) =>
     ...(client.adminToken === undefined ? [] : [{ value: client.adminToken, where: `clients[${i}].adminToken` }])
   ])
 
+/** Every secret of the file, with where it is and what else may be done than filling it in. */
+const allSecretFields = (file: ClientsFile) => [
+  ...(file.influxdb === undefined ? [] : [{ value: file.influxdb.token, where: "influxdb.token", optional: false }]),
+  ...file.clients.flatMap((client, i) => [
+    ...(client.openrouterApiKey === undefined
+      ? []
+      : [{ value: client.openrouterApiKey, where: `clients[${i}].openrouterApiKey`, optional: true }]),
+    ...secretUses(file).filter((use) => use.where.startsWith(`clients[${i}].`)).map((use) => ({ ...use, optional: true }))
+  ])
+]
+
+/**
+ * The example file's secrets are `REPLACE-with-…` texts (`sk-or-v1-REPLACE`); rendered as they
+ * are, every container would share one published secret. No real token contains the word.
+ */
+const PLACEHOLDER_SECRET = /REPLACE/i
+
+const placeholderSecret = (file: ClientsFile): string | undefined => {
+  const found = allSecretFields(file).find((field) => PLACEHOLDER_SECRET.test(field.value))
+  if (found === undefined) return undefined
+  return `${found.where} is still the example's REPLACE-… placeholder: put the real secret there${
+    found.optional ? ", or leave the field out to have the container generate its own" : ""
+  }`
+}
+
+/** The NBP service's name: a client may not take it. */
+const RESERVED_IDS = new Set(["nbp-service"])
+
 /** Rules across clients: what makes two containers step on each other. */
 const crossCheck = (file: ClientsFile): string | undefined => {
   if (file.clients.length === 0) return "clients is empty: list at least one client"
+  const reserved = file.clients.findIndex((client) => RESERVED_IDS.has(client.id))
+  if (reserved !== -1) {
+    return `clients[${reserved}].id "${file.clients[reserved].id}" is reserved: mai-nbp-service is the server's NBP rate service`
+  }
+  const placeholder = placeholderSecret(file)
+  if (placeholder !== undefined) return placeholder
   const ids = new Map<string, number>()
   const ports = new Map<number, number>()
   const orgs = new Map<string, number>()

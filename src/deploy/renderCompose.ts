@@ -20,6 +20,8 @@ export const DEFAULT_NBP_IMAGE = "mai-nbp-service"
 /** Published on loopback: a TLS reverse proxy on the host fronts the webhooks. */
 export const DEFAULT_BIND_ADDRESS = "127.0.0.1"
 export const DEFAULT_INFLUXDB_BUCKET = "mai-usage-tracking"
+/** The container's default INFLUXDB_MEASUREMENT, shown in the `mai.influxdb.measurement` label. */
+export const DEFAULT_INFLUXDB_MEASUREMENT = "usage_tracking"
 
 type Values = Readonly<Record<string, string | undefined>>
 
@@ -31,7 +33,8 @@ const serverValues = (file: ClientsFile): Values => ({
   INFLUXDB_CLOUD_URL: file.influxdb?.url,
   INFLUXDB_CLOUD_TOKEN: file.influxdb?.token,
   INFLUXDB_ORG: file.influxdb?.org,
-  INFLUXDB_BUCKET: file.influxdb === undefined ? undefined : (file.influxdb.bucket ?? DEFAULT_INFLUXDB_BUCKET)
+  INFLUXDB_BUCKET: file.influxdb === undefined ? undefined : (file.influxdb.bucket ?? DEFAULT_INFLUXDB_BUCKET),
+  INFLUXDB_MEASUREMENT: DEFAULT_INFLUXDB_MEASUREMENT
 })
 
 const clientValues = (client: ClientSpec): Values => ({

@@ -88,7 +88,7 @@ describe("compose render", () => {
 
       const config = parsedConfig(out)
       const services = Object.keys(config.services).sort()
-      expect(services).toEqual(["mai-nbp-service", "mai-usage-3gamma", "mai-usage-alpha", "mai-usage-beta_2"])
+      expect(services).toEqual(["mai-3gamma", "mai-alpha", "mai-beta_2", "mai-nbp-service"])
       const nbp = Object.entries<any>(config.services).filter(([, s]) => String(s.image).includes("mai-nbp-service"))
       expect(nbp.map(([name]) => name)).toEqual(["mai-nbp-service"])
       expect(config.services["mai-nbp-service"].healthcheck.test.join(" ")).toContain("/health")
@@ -96,7 +96,8 @@ describe("compose render", () => {
 
       const clients = ["alpha", "beta_2", "3gamma"]
       const hostPorts = clients.map((id) => {
-        const service = config.services[`mai-usage-${id}`]
+        const service = config.services[`mai-${id}`]
+        expect(service.container_name).toBe(`mai-${id}`)
         expect(service.image).toBe("registry.example.com/mai-usage:1.2.3")
         expect(service.depends_on).toEqual({ "mai-nbp-service": { condition: "service_healthy" } })
         expect(service.environment.NBP_SERVICE_URL).toBe("http://mai-nbp-service:8001")
@@ -105,7 +106,7 @@ describe("compose render", () => {
         expect(service.environment.INFLUXDB_URL).toBe("https://eu-central-1-1.aws.cloud2.influxdata.com")
         expect(service.environment.INFLUXDB_ORG).toBe("reseller")
         expect(service.environment.INFLUXDB_BUCKET).toBe("mai-usage-tracking")
-        expect(service.volumes).toEqual([`mai-usage-${id}-data:/app/backend/data:rw`])
+        expect(service.volumes).toEqual([`${id}_data:/app/backend/data:rw`])
         expect(service.ports).toHaveLength(1)
         return String(service.ports[0]).split(":")[1]
       })
@@ -113,9 +114,11 @@ describe("compose render", () => {
       expect(new Set(hostPorts).size).toBe(3)
 
       // One labelled volume per client, and nothing else.
-      expect(Object.keys(config.volumes).sort()).toEqual(clients.map((id) => `mai-usage-${id}-data`).sort())
+      expect(Object.keys(config.volumes).sort()).toEqual(clients.map((id) => `${id}_data`).sort())
       for (const id of clients) {
-        expect(config.volumes[`mai-usage-${id}-data`].labels["com.mai-usage.client-id"]).toBe(id)
+        const volume = config.volumes[`${id}_data`]
+        expect(volume.name).toBe(`${id}_data`)
+        expect(volume.labels).toEqual({ "mai.client.id": id, "mai.backup.enabled": "true" })
       }
 
       // docker-compose agrees when asked in its own words.
@@ -123,10 +126,30 @@ describe("compose render", () => {
       expect(composeConfig(out, "--volumes").stdout.trim().split("\n")).toHaveLength(3)
     }))
 
+  it.effect("keeps the deployment's names: mai-<id>, <id>_data, the mai.* labels, OPENROUTER_EXTERNAL_USER", () =>
+    Effect.gen(function*() {
+      const { out } = yield* render(threeClients())
+      const config = parsedConfig(out)
+      const orgs: Record<string, string> = { alpha: "alpha-sp-z-o-o", beta_2: "beta org \"quoted\"", "3gamma": "gamma" }
+      for (const [id, org] of Object.entries(orgs)) {
+        const service = config.services[`mai-${id}`]
+        expect(service.labels).toEqual({
+          "mai.client.id": id,
+          "mai.client.org": org,
+          "mai.influxdb.measurement": "usage_tracking"
+        })
+        expect(service.environment.OPENROUTER_EXTERNAL_USER).toBe(org)
+        expect(service.environment.CLIENT_ORG_ID).toBe(org)
+      }
+      const nbp = config.services["mai-nbp-service"]
+      expect(nbp.container_name).toBe("mai-nbp-service")
+      expect(nbp.healthcheck.test).toEqual(["CMD", "node", "-e", expect.stringContaining("127.0.0.1:8001/health")])
+    }))
+
   it.effect("passes each client's settings through, secrets exactly as given (compose shows `$` as `$$`)", () =>
     Effect.gen(function*() {
       const { out } = yield* render(threeClients())
-      const env = (id: string) => parsedConfig(out).services[`mai-usage-${id}`].environment
+      const env = (id: string) => parsedConfig(out).services[`mai-${id}`].environment
       const unescape = (s: string) => s.replaceAll("$$", "$")
 
       const alpha = env("alpha")
@@ -162,9 +185,21 @@ describe("compose render", () => {
       }
     }))
 
-  it.effect("the documented example renders and passes docker-compose config", () =>
+  it.effect("the documented example is refused until its REPLACE-… secrets are filled in, then renders", () =>
     Effect.gen(function*() {
       const example = JSON.parse(Fs.readFileSync("docs/clients.example.json", "utf8"))
+      expect(yield* refusal(example)).toBe(
+        "influxdb.token is still the example's REPLACE-… placeholder: put the real secret there"
+      )
+      example.influxdb.token = SECRETS.influxToken
+      expect(yield* refusal(example)).toBe(
+        "clients[0].openrouterApiKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out to have the container generate its own"
+      )
+      example.clients[0].openrouterApiKey = SECRETS.alphaOpenRouter
+      expect(yield* refusal(example)).toMatch(/^clients\[0\]\.webhookSecret is still the example's REPLACE-… placeholder/)
+      example.clients[0].webhookSecret = SECRETS.alphaWebhook
+      expect(yield* refusal(example)).toMatch(/^clients\[0\]\.adminToken is still the example's REPLACE-… placeholder/)
+      example.clients[0].adminToken = SECRETS.alphaAdmin
       const { out } = yield* render(example)
       expect(Object.keys(parsedConfig(out).services)).toHaveLength(example.clients.length + 1)
     }))
@@ -252,6 +287,31 @@ describe("compose render", () => {
           clients.clients[1].port = port
           expect(yield* refusal(clients)).toBe("clients[1].port must be an integer port between 1 and 65535")
         }
+      }))
+
+    it.effect("a placeholder secret in any secret field, in any case, and in a rotation list", () =>
+      Effect.gen(function*() {
+        const edits: Array<[string, (c: any) => void]> = [
+          ["influxdb.token", (c) => (c.influxdb.token = "REPLACE-with-an-InfluxDB-token")],
+          ["clients[1].webhookSecret", (c) => (c.clients[1].webhookSecret = "replace-me-with-a-real-secret")],
+          ["clients[0].webhookSecret", (c) => (c.clients[0].webhookSecret = `${SECRETS.alphaWebhook},REPLACE-with-the-next-one`)],
+          ["clients[2].adminToken", (c) => (c.clients[2].adminToken = "REPLACE-with-another-openssl-rand-hex-32")],
+          ["clients[0].openrouterApiKey", (c) => (c.clients[0].openrouterApiKey = "sk-or-v1-REPLACE")]
+        ]
+        for (const [where, edit] of edits) {
+          const clients: any = threeClients()
+          edit(clients)
+          expect(yield* refusal(clients)).toMatch(new RegExp(`^${where.replace(/[.[\]]/g, "\\$&")} is still the example's REPLACE-… placeholder`))
+        }
+      }))
+
+    it.effect("the id of the NBP service", () =>
+      Effect.gen(function*() {
+        const clients = threeClients()
+        clients.clients[1].id = "nbp-service"
+        expect(yield* refusal(clients)).toBe(
+          "clients[1].id \"nbp-service\" is reserved: mai-nbp-service is the server's NBP rate service"
+        )
       }))
 
     it.effect("a duplicate client organisation", () =>

@@ -1,6 +1,7 @@
 /**
- * The images, read as text (no Docker engine runs here, so they cannot be built):
- * multi-stage, production-only dependencies, not root, tini as PID 1, a curl-free health check.
+ * The images, read as text: a fast check of their shape (multi-stage, production-only
+ * dependencies, not root, tini as PID 1, a curl-free health check, Node 24). They are built and
+ * run for real by `npm run test:images` (test/images), which this does not replace.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs"
@@ -30,8 +31,8 @@ const instruction = (stage: Stage, keyword: string) =>
   stage.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `))
 
 describe.each([
-  ["docker/Dockerfile", 8080, /CMD \["node", "bin\/mai-usage\.js", "serve"\]/],
-  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--import", "tsx", "nbp\/main\.ts"\]/]
+  ["docker/Dockerfile", 8080, /CMD \["node", "dist\/bin\.js", "serve"\]/],
+  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "dist\/nbp\.js"\]/]
 ])("%s", (file, port, command) => {
   const all = stages(file)
   const final = all[all.length - 1]
@@ -40,11 +41,20 @@ describe.each([
     expect(all.length).toBeGreaterThanOrEqual(2)
   })
 
-  it("installs production dependencies only: the final stage's node_modules come from `npm ci --omit=dev`", () => {
-    const installs = all.flatMap((s) => s.lines.filter((l) => /\bnpm (ci|install|i)\b/.test(l)))
-    expect(installs.length).toBeGreaterThan(0)
-    for (const install of installs) expect(install).toMatch(/npm ci --omit=dev\b/)
+  it("is based on Node 24 (bookworm-slim), the base kept as a build argument", () => {
+    const text = Fs.readFileSync(file, "utf8")
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m)
+    for (const from of text.split("\n").filter((l) => /^FROM /.test(l))) expect(from).toMatch(/^FROM \$\{NODE_IMAGE\} AS /)
+  })
 
+  it("compiles in a build stage and runs the build: only dist/ comes from it", () => {
+    const build = all.find((s) => instruction(s, "RUN").some((l) => /\bnpm run build\b/.test(l)))
+    expect(build?.name).toBeDefined()
+    const fromBuild = instruction(final, "COPY").filter((l) => l.includes(`--from=${build!.name}`))
+    expect(fromBuild).toEqual([`COPY --from=${build!.name} /app/dist ./dist`])
+  })
+
+  it("installs production dependencies only: the final stage's node_modules come from `npm ci --omit=dev`", () => {
     const ranHere = instruction(final, "RUN").some((l) => l.includes("npm ci --omit=dev"))
     const copied = instruction(final, "COPY")
       .map((l) => /--from=(\S+)\s+\S*node_modules/.exec(l)?.[1])

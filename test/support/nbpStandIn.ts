@@ -75,8 +75,10 @@ const ratesBody = (tables: ReadonlyArray<FixtureTable>) =>
   }]}`
 
 export const startNbpStandIn = async (
-  options: { readonly today?: string } = {}
+  /** host: where to listen, 127.0.0.1 unless a container must reach it (its network's gateway) */
+  options: { readonly today?: string; readonly host?: string } = {}
 ): Promise<NbpStandIn> => {
+  const host = options.host ?? "127.0.0.1"
   const tables = fixtureTables()
   let today = options.today ?? new Date().toISOString().slice(0, 10)
   let down = false
@@ -136,12 +138,12 @@ export const startNbpStandIn = async (
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => resolve())
+    server.listen(0, host, () => resolve())
   })
   const { port } = server.address() as AddressInfo
 
   return {
-    url: `http://127.0.0.1:${port}/api/exchangerates/rates/a/usd/`,
+    url: `http://${host}:${port}/api/exchangerates/rates/a/usd/`,
     requests: () => log.length,
     requestLog: () => [...log],
     resetRequests: () => {
