@@ -1,10 +1,25 @@
 /**
- * Decoding OpenRouter Broadcast deliveries (OTLP/HTTP JSON `ExportTraceServiceRequest`) into
- * usage events. Pure and defensive: the root generation span is found by `span.type`, never by
- * its name or a missing parent; children are skipped; unknown attributes are ignored.
+ * Decoding OpenRouter Broadcast deliveries (an OTLP `ExportTraceServiceRequest`, from JSON or from
+ * protobuf turned into the same object shape) into usage events. Pure and defensive: a span is a
+ * generation when `span.type` says so or when it carries usage (cost or token counts), never by its
+ * name or a missing parent; children are skipped; unknown attributes are ignored.
+ *
+ * Each generation is judged alone: a span whose usage breaks a bound is rejected (kept with its
+ * reason) and never fails the rest of the delivery. Only a body that is not an OTLP export at all
+ * is refused as a whole.
  */
 import { Either } from "effect"
 import { nanoUsdFromNumber, parseNanoUsd } from "./Money.js"
+import {
+  cutBytes,
+  MAX_COST_NUSD,
+  MAX_FIELD_BYTES,
+  MAX_TOKENS,
+  MAX_VALUE_CHARS,
+  type RejectedSpan,
+  type RejectReason,
+  utf8Bytes
+} from "./RejectedSpan.js"
 import type { IgnoredReason, UsageEvent } from "./UsageEvent.js"
 
 export interface DecodeOptions {
@@ -16,12 +31,14 @@ export interface DecodeOptions {
 export interface DecodedDelivery {
   readonly events: ReadonlyArray<UsageEvent>
   readonly ignored: ReadonlyArray<IgnoredReason>
+  readonly rejected: ReadonlyArray<RejectedSpan>
 }
 
 type AnyValue = Record<string, unknown>
 type Attrs = Map<string, unknown>
 
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const isObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array)
 
 const attributes = (list: unknown): Attrs => {
   const out: Attrs = new Map()
@@ -41,108 +58,206 @@ const stringAttr = (a: Attrs, key: string): string | undefined => {
   return undefined
 }
 
-class AttrError {
-  constructor(readonly message: string) {}
+/** The raw scalar of an attribute (whatever its declared type), for judgement and quarantine. */
+const rawOf = (a: Attrs, key: string): unknown => {
+  const v = a.get(key) as AnyValue | undefined
+  if (v === undefined) return undefined
+  return v.intValue ?? v.doubleValue ?? v.stringValue ?? v.boolValue ?? v.arrayValue ?? v.kvlistValue ?? null
 }
 
-const intAttr = (a: Attrs, key: string): number => {
-  const v = a.get(key) as AnyValue | undefined
-  if (v === undefined) return 0
-  const raw = v.intValue ?? v.doubleValue ?? v.stringValue
-  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+(\.0*)?\s*$/.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(n) || n < 0) throw new AttrError(`attribute ${key} is not a non-negative integer`)
+/** A received number as short text for the quarantine (never more than a few dozen characters). */
+const valueText = (raw: unknown): string | null => {
+  if (raw === undefined) return null
+  const text = typeof raw === "string" ? raw : typeof raw === "number" ? String(raw) : JSON.stringify(raw) ?? String(raw)
+  return text.length > MAX_VALUE_CHARS ? text.slice(0, MAX_VALUE_CHARS) + "…" : text
+}
+
+class Rejection {
+  constructor(readonly reason: RejectReason, readonly detail: string) {}
+}
+
+const INTEGER_TEXT = /^\s*-?\d+(\.0*)?\s*$/
+const DECIMAL_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/
+
+const tokenAttr = (a: Attrs, key: string): number => {
+  const raw = rawOf(a, key)
+  if (raw === undefined) return 0
+  const n = typeof raw === "number"
+    ? raw
+    : typeof raw === "string" && INTEGER_TEXT.test(raw)
+    ? Number(raw)
+    : typeof raw === "string" && DECIMAL_TEXT.test(raw)
+    ? Number(raw)
+    : NaN
+  if (Number.isNaN(n)) throw new Rejection("token-count", `${key} is not a number`)
+  if (n < 0) throw new Rejection("token-count", `${key} is negative`)
+  if (!Number.isInteger(n)) throw new Rejection("token-count", `${key} is fractional`)
+  if (n > MAX_TOKENS) throw new Rejection("token-count", `${key} is above 10^12`)
   return n
 }
 
-/** nano-USD from a double given as a JSON number or a decimal string; undefined when absent. */
+/** nano-USD from a double given as a number or a decimal string; undefined when absent. */
 const costAttr = (a: Attrs, key: string): bigint | undefined => {
-  const v = a.get(key) as AnyValue | undefined
-  if (v === undefined) return undefined
-  const raw = v.doubleValue ?? v.intValue ?? v.stringValue
+  const raw = rawOf(a, key)
+  if (raw === undefined) return undefined
   const parsed = typeof raw === "number"
     ? nanoUsdFromNumber(raw)
     : typeof raw === "string"
     ? parseNanoUsd(raw)
-    : Either.left("missing value")
-  if (Either.isLeft(parsed)) throw new AttrError(`attribute ${key}: ${parsed.left}`)
+    : Either.left("not a number")
+  if (Either.isLeft(parsed)) {
+    const why = /negative/.test(parsed.left) ? "is negative" : /finite/.test(parsed.left) ? "is not finite" : "is malformed"
+    throw new Rejection("cost", `${key} ${why}`)
+  }
+  if (parsed.right > MAX_COST_NUSD) throw new Rejection("cost", `${key} is above 10000 USD`)
   return parsed.right
 }
 
+const MAX_INT64 = (1n << 63n) - 1n
+
 /** Request start in ns; OTLP JSON spells the uint64 as a string, some senders as a number. */
 const timeNs = (raw: unknown): bigint => {
-  if (typeof raw === "string" && /^\d{1,20}$/.test(raw)) return BigInt(raw)
-  if (typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0) return BigInt(raw)
-  if (typeof raw === "number" && Number.isFinite(raw) && raw > 0) return BigInt(Math.round(raw / 1e6)) * 1_000_000n
-  throw new AttrError("span startTimeUnixNano is missing or not an integer")
+  let ns: bigint | undefined
+  if (typeof raw === "string" && /^\d{1,20}$/.test(raw)) ns = BigInt(raw)
+  else if (typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0) ns = BigInt(raw)
+  else if (typeof raw === "number" && Number.isFinite(raw) && raw > 0) ns = BigInt(Math.round(raw / 1e6)) * 1_000_000n
+  if (ns === undefined || ns === 0n || ns > MAX_INT64) {
+    throw new Rejection("start-time", "startTimeUnixNano is missing or not a valid time")
+  }
+  return ns
 }
 
+/** Trace and span ids: hex text in OTLP JSON, bytes in protobuf. */
+const idText = (raw: unknown): string =>
+  typeof raw === "string" ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString("hex") : ""
+
 const ERROR_STATUS = 2
+const TOKEN_KEYS = [
+  "gen_ai.usage.input_tokens",
+  "gen_ai.usage.output_tokens",
+  "gen_ai.usage.total_tokens",
+  "gen_ai.usage.input_tokens.cached",
+  "gen_ai.usage.output_tokens.reasoning"
+] as const
+const COST_KEY = "gen_ai.usage.total_cost"
+
+/** A span carries usage when it has a cost or any token count: then it is billed whatever its name. */
+const carriesUsage = (a: Attrs) => a.has(COST_KEY) || TOKEN_KEYS.some((k) => a.has(k))
 
 export const decodeDelivery = (body: unknown, options: DecodeOptions): Either.Either<DecodedDelivery, string> => {
   if (!isObject(body)) return Either.left("body is not an OTLP ExportTraceServiceRequest (expected a JSON object)")
-  const resourceSpans = body.resourceSpans
-  if (resourceSpans === undefined) return Either.left("body has no resourceSpans")
-  if (!Array.isArray(resourceSpans)) return Either.left("resourceSpans is not an array")
   const events: Array<UsageEvent> = []
   const ignored: Array<IgnoredReason> = []
-  if (resourceSpans.length === 0) return Either.right({ events, ignored: ["connection-test"] })
-  try {
-    for (const rs of resourceSpans) {
-      if (!isObject(rs)) return Either.left("a resourceSpans element is not an object")
-      const resource = attributes(isObject(rs.resource) ? rs.resource.attributes : undefined)
-      const scopeSpans = rs.scopeSpans ?? []
-      if (!Array.isArray(scopeSpans)) return Either.left("scopeSpans is not an array")
-      for (const ss of scopeSpans) {
-        if (!isObject(ss)) return Either.left("a scopeSpans element is not an object")
-        const spans = ss.spans ?? []
-        if (!Array.isArray(spans)) return Either.left("spans is not an array")
-        for (const span of spans) {
-          if (!isObject(span)) return Either.left("a span is not an object")
-          const outcome = decodeSpan(span, resource, options)
-          if (outcome === undefined) continue
-          if (typeof outcome === "string") ignored.push(outcome)
-          else events.push(outcome)
-        }
+  const rejected: Array<RejectedSpan> = []
+  const resourceSpans = body.resourceSpans
+  // `{}` is how an empty export is encoded (the Collector sends it): a test, like no spans at all.
+  if (resourceSpans === undefined && Object.keys(body).length === 0) {
+    return Either.right({ events, ignored: ["connection-test"], rejected })
+  }
+  if (resourceSpans === undefined) return Either.left("body has no resourceSpans")
+  if (!Array.isArray(resourceSpans)) return Either.left("resourceSpans is not an array")
+  let spanCount = 0
+  for (const rs of resourceSpans) {
+    if (!isObject(rs)) return Either.left("a resourceSpans element is not an object")
+    const resource = attributes(isObject(rs.resource) ? rs.resource.attributes : undefined)
+    const scopeSpans = rs.scopeSpans ?? []
+    if (!Array.isArray(scopeSpans)) return Either.left("scopeSpans is not an array")
+    for (const ss of scopeSpans) {
+      if (!isObject(ss)) return Either.left("a scopeSpans element is not an object")
+      const spans = ss.spans ?? []
+      if (!Array.isArray(spans)) return Either.left("spans is not an array")
+      for (const span of spans) {
+        if (!isObject(span)) return Either.left("a span is not an object")
+        spanCount++
+        const outcome = decodeSpan(span, resource, options)
+        if (outcome === undefined) continue
+        if (typeof outcome === "string") ignored.push(outcome)
+        else if ("reason" in outcome) rejected.push(outcome)
+        else events.push(outcome)
       }
     }
-  } catch (e) {
-    if (e instanceof AttrError) return Either.left(e.message)
-    throw e
   }
-  return Either.right({ events, ignored })
+  if (spanCount === 0) ignored.push("connection-test")
+  return Either.right({ events, ignored, rejected })
 }
 
-/** An event, a reason it is not billed, or undefined for spans that are not roots (children). */
+/** An event, a rejected span, a reason it is not billed, or undefined for child spans. */
 const decodeSpan = (
   span: Record<string, unknown>,
   resource: Attrs,
   options: DecodeOptions
-): UsageEvent | IgnoredReason | undefined => {
+): UsageEvent | RejectedSpan | IgnoredReason | undefined => {
   const a = attributes(span.attributes)
-  if (span.name === "openrouter-connection-test") return "connection-test"
-  if (stringAttr(a, "span.type") !== "generation") return undefined
-  const cost = costAttr(a, "gen_ai.usage.total_cost")
+  const usage = carriesUsage(a)
+  if (!usage && span.name === "openrouter-connection-test") return "connection-test"
+  if (!usage && stringAttr(a, "span.type") !== "generation") return undefined
   const status = isObject(span.status) ? Number(span.status.code) : 0
-  if (cost === undefined) return status === ERROR_STATUS ? "error-no-cost" : "no-usage"
+  if (!a.has(COST_KEY) && status === ERROR_STATUS) return "error-no-cost"
+  if (!usage) return "no-usage"
   const apiKeyName = stringAttr(a, "trace.metadata.openrouter.api_key_name") ?? ""
-  if (options.apiKeyNames !== undefined && !options.apiKeyNames.has(apiKeyName)) return "api-key-not-allowed"
+  const traceId = idText(span.traceId)
+  const spanId = idText(span.spanId)
   const generationId = stringAttr(a, "gen_ai.response.id") ??
     stringAttr(resource, "openrouter.trace.id") ??
-    `${String(span.traceId ?? "")}:${String(span.spanId ?? "")}`
-  if (generationId === ":") throw new AttrError("generation span has no id (gen_ai.response.id, trace or span id)")
-  return {
-    generationId,
-    eventTimeNs: timeNs(span.startTimeUnixNano),
-    clientOrgId: options.clientOrgId,
-    user: stringAttr(a, "user.id") || stringAttr(a, "trace.metadata.openrouter.user_id") || "unknown",
-    model: stringAttr(a, "gen_ai.response.model") || stringAttr(a, "gen_ai.request.model") || "unknown",
-    apiKeyName,
-    provider: stringAttr(a, "trace.metadata.openrouter.provider_name") ?? "",
-    inputTokens: intAttr(a, "gen_ai.usage.input_tokens"),
-    outputTokens: intAttr(a, "gen_ai.usage.output_tokens"),
-    totalTokens: intAttr(a, "gen_ai.usage.total_tokens"),
-    cachedTokens: intAttr(a, "gen_ai.usage.input_tokens.cached"),
-    reasoningTokens: intAttr(a, "gen_ai.usage.output_tokens.reasoning"),
-    costNusd: cost
+    (traceId === "" && spanId === "" ? "" : `${traceId}:${spanId}`)
+  const user = stringAttr(a, "user.id") || stringAttr(a, "trace.metadata.openrouter.user_id") || "unknown"
+  const model = stringAttr(a, "gen_ai.response.model") || stringAttr(a, "gen_ai.request.model") || "unknown"
+  const provider = stringAttr(a, "trace.metadata.openrouter.provider_name") ?? ""
+  if (options.apiKeyNames !== undefined && !options.apiKeyNames.has(apiKeyName)) return "api-key-not-allowed"
+  try {
+    if (generationId === "") throw new Rejection("no-id", "generation span has no id (gen_ai.response.id, trace or span id)")
+    const fields = { "generation id": generationId, user, model, "API key name": apiKeyName, provider }
+    for (const [name, value] of Object.entries(fields)) {
+      if (utf8Bytes(value) > MAX_FIELD_BYTES) {
+        throw new Rejection("field-too-long", `${name} is ${utf8Bytes(value)} bytes, above ${MAX_FIELD_BYTES}`)
+      }
+    }
+    const [inputTokens, outputTokens, totalTokens, cachedTokens, reasoningTokens] = TOKEN_KEYS.map((k) => tokenAttr(a, k))
+    const costNusd = costAttr(a, COST_KEY) ?? 0n
+    const eventTimeNs = timeNs(span.startTimeUnixNano)
+    return {
+      generationId,
+      eventTimeNs,
+      clientOrgId: options.clientOrgId,
+      user,
+      model,
+      apiKeyName,
+      provider,
+      inputTokens,
+      outputTokens,
+      totalTokens,
+      cachedTokens,
+      reasoningTokens,
+      costNusd
+    }
+  } catch (e) {
+    if (!(e instanceof Rejection)) throw e
+    let eventTimeNs: bigint | null = null
+    try {
+      eventTimeNs = timeNs(span.startTimeUnixNano)
+    } catch {
+      // kept as null
+    }
+    const key = generationId !== "" && utf8Bytes(generationId) <= MAX_FIELD_BYTES ? generationId : `${traceId}:${spanId}`
+    return {
+      spanKey: cutBytes(key),
+      generationId: cutBytes(generationId),
+      traceId: cutBytes(traceId, 64),
+      spanId: cutBytes(spanId, 64),
+      eventTimeNs,
+      clientOrgId: options.clientOrgId,
+      user: cutBytes(user),
+      model: cutBytes(model),
+      apiKeyName: cutBytes(apiKeyName),
+      provider: cutBytes(provider),
+      inputTokens: valueText(rawOf(a, TOKEN_KEYS[0])),
+      outputTokens: valueText(rawOf(a, TOKEN_KEYS[1])),
+      totalTokens: valueText(rawOf(a, TOKEN_KEYS[2])),
+      cachedTokens: valueText(rawOf(a, TOKEN_KEYS[3])),
+      reasoningTokens: valueText(rawOf(a, TOKEN_KEYS[4])),
+      cost: valueText(rawOf(a, COST_KEY)),
+      reason: e.reason,
+      detail: e.detail
+    }
   }
 }

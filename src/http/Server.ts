@@ -10,7 +10,8 @@ import { Cause, Context, Effect, Exit, Layer, Runtime } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { AppConfig } from "../Config.js"
-import { WEBHOOK_PATHS, Webhook } from "../ingest/Webhook.js"
+import * as Reply from "../ingest/Reply.js"
+import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
 import { Metrics } from "./Metrics.js"
 
 export interface ListeningShape {
@@ -24,8 +25,6 @@ const pathOf = (url: string | undefined) => {
   const q = url?.indexOf("?") ?? -1
   return q === -1 ? url ?? "/" : url!.slice(0, q)
 }
-
-const JSON_HEADERS = { "content-type": "application/json" }
 
 export const make = Effect.gen(function*() {
   const config = yield* AppConfig
@@ -46,27 +45,27 @@ export const make = Effect.gen(function*() {
   const handleWebhook = (req: Http.IncomingMessage, res: Http.ServerResponse, started: number) => {
     const fiber = runFork(webhook.handle(req))
     fiber.addObserver((exit) => {
-      let status: number
-      let body: string
+      const protobuf = wantsProtobuf(req)
+      let reply: Reply.HttpReply
       if (Exit.isSuccess(exit)) {
-        status = 200
-        body = JSON.stringify(exit.value)
+        reply = Reply.success(exit.value, protobuf)
       } else {
         const failure = Cause.failureOption(exit.cause)
         if (failure._tag === "Some") {
-          status = failure.value.status
-          body = JSON.stringify({ error: failure.value.message })
+          reply = Reply.failure(failure.value.status, failure.value.message, protobuf)
+          // The message is ours (one line, never body content), so it can be logged.
+          if (reply.status !== 401) {
+            runFork(Effect.logWarning("webhook request refused", { status: reply.status, reason: failure.value.message }))
+          }
         } else {
-          status = 500
-          body = JSON.stringify({ error: "internal error" })
+          reply = Reply.failure(500, "internal error", protobuf)
           runFork(Effect.logError("webhook crashed", Cause.pretty(exit.cause)))
         }
-        if (status !== 401) runFork(Effect.logWarning("webhook request refused", { status, reason: body }))
       }
-      requests.inc({ status: String(status) })
+      requests.inc({ status: String(reply.status) })
       // A refused body may still be arriving: close rather than read what we will not use.
-      const headers = status === 200 ? JSON_HEADERS : { ...JSON_HEADERS, connection: "close" }
-      res.writeHead(status, headers).end(body)
+      const headers = reply.status === 200 ? reply.headers : { ...reply.headers, connection: "close" }
+      res.writeHead(reply.status, headers).end(reply.body)
       latency.observe((performance.now() - started) / 1000, { route: "webhook" })
     })
   }

@@ -1,24 +1,28 @@
 /**
- * The OpenRouter Broadcast webhook: authenticate, read the body once, decode the OTLP
- * JSON, keep usage only, commit it to the ledger, and only then answer 200.
+ * The OpenRouter Broadcast webhook: authenticate, read the raw body once (a signature is checked
+ * over those bytes before anything is decompressed), decode the OTLP export (JSON or protobuf),
+ * judge each generation span alone, commit usage and quarantined spans to the ledger, and only
+ * then answer 200.
+ *
+ * Nothing of the body is ever quoted in a reply or a log: parse errors carry a position at most,
+ * rejected spans an attribute name and a bound.
  */
 import { Context, Effect, Either, Layer } from "effect"
 import type * as Http from "node:http"
 import { AppConfig } from "../Config.js"
 import { decodeDelivery, type DecodeOptions } from "../domain/Otlp.js"
+import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import { Metrics } from "../http/Metrics.js"
 import { Ledger } from "../store/Ledger.js"
 import { makeAuthenticator } from "./Auth.js"
-import { readBody } from "./Body.js"
-import { BadRequest, StoreUnavailable, Unauthorized, UnsupportedMediaType, type WebhookRejection } from "./Errors.js"
+import { contentEncoding, inflate, readRaw } from "./Body.js"
+import { BadRequest, StoreUnavailable, Unauthorized, type WebhookRejection } from "./Errors.js"
+import { decodeRequest } from "./OtlpProto.js"
+import type { WebhookReply } from "./Reply.js"
+
+export type { WebhookReply } from "./Reply.js"
 
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(["/api/v1/webhooks/openrouter", "/v1/traces"])
-
-export interface WebhookReply {
-  readonly accepted: number
-  readonly duplicates: number
-  readonly ignored: number
-}
 
 export interface WebhookShape {
   readonly handle: (req: Http.IncomingMessage) => Effect.Effect<WebhookReply, WebhookRejection>
@@ -31,9 +35,28 @@ const header = (req: Http.IncomingMessage, name: string): string | undefined => 
   return Array.isArray(v) ? v[0] : v
 }
 
-/** OTLP's binary encoding; anything else is tried as JSON (a non-JSON body then gets 400). */
-const isProtobuf = (contentType: string | undefined) =>
-  contentType !== undefined && /protobuf/i.test(contentType.split(";")[0])
+/** OTLP's binary encoding; anything else is read as JSON (a non-JSON body then gets 400). */
+export const wantsProtobuf = (req: Http.IncomingMessage): boolean => {
+  const type = header(req, "content-type")
+  return type !== undefined && /^application\/(x-)?protobuf$/i.test(type.split(";")[0].trim())
+}
+
+/** The parser's position, never its excerpt of the input (which could be prompt text). */
+const jsonError = (e: unknown) => {
+  const m = /position (\d+)/.exec(String((e as Error)?.message ?? ""))
+  return m === null ? "malformed JSON" : `malformed JSON at byte ${m[1]}`
+}
+const protobufError = (e: unknown) => {
+  const m = /offset (\d+)/.exec(String((e as Error)?.message ?? ""))
+  return m === null ? "malformed protobuf" : `malformed protobuf at byte ${m[1]}`
+}
+
+/** partialSuccess.errorMessage: how many, why, and where to look; ids cut short. */
+const rejectedMessage = (rejected: ReadonlyArray<RejectedSpan>) => {
+  const shown = rejected.slice(0, 3).map((r) => `${r.generationId.slice(0, 64) || "(no id)"}: ${r.detail}`)
+  const more = rejected.length > 3 ? `; and ${rejected.length - 3} more` : ""
+  return `${rejected.length} span(s) rejected as invalid usage and quarantined: ${shown.join("; ")}${more}`
+}
 
 export const make = Effect.gen(function*() {
   const config = yield* AppConfig
@@ -50,35 +73,55 @@ export const make = Effect.gen(function*() {
       if (!headerAuthentic && signature === undefined) {
         return yield* new Unauthorized({ message: "missing or wrong webhook secret" })
       }
-      if (isProtobuf(header(req, "content-type"))) {
-        return yield* new UnsupportedMediaType({
-          message: "OTLP protobuf is not accepted: configure OTLP/HTTP JSON (Content-Type: application/json)"
-        })
-      }
-      const body = yield* readBody(req, config.maxBodyBytes)
-      if (!headerAuthentic && !auth.signatureMatches(signature!, body)) {
+      const encoding = yield* contentEncoding(req)
+      const raw = yield* readRaw(req, config.maxBodyBytes)
+      // Over the bytes as received, before any decompression: an unauthenticated sender costs at
+      // most MAX_BODY_BYTES, never an expansion.
+      if (!headerAuthentic && !auth.signatureMatches(signature!, raw)) {
         return yield* new Unauthorized({ message: "wrong webhook signature" })
       }
+      const body = yield* inflate(raw, encoding, config.maxBodyBytes)
       if (header(req, "x-test-connection")?.toLowerCase() === "true" || body.length === 0) {
         events.inc({ outcome: "ignored", reason: "connection-test" })
-        return { accepted: 0, duplicates: 0, ignored: 1 }
+        return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
       }
-      let json: unknown
-      try {
-        json = JSON.parse(body.toString("utf8"))
-      } catch (e) {
-        return yield* new BadRequest({ message: `malformed JSON: ${(e as Error).message}` })
+      let parsed: unknown
+      if (wantsProtobuf(req)) {
+        try {
+          parsed = decodeRequest(body)
+        } catch (e) {
+          return yield* new BadRequest({ message: protobufError(e) })
+        }
+      } else {
+        try {
+          parsed = JSON.parse(body.toString("utf8"))
+        } catch (e) {
+          return yield* new BadRequest({ message: jsonError(e) })
+        }
       }
-      const decoded = decodeDelivery(json, decodeOptions)
+      const decoded = decodeDelivery(parsed, decodeOptions)
       if (Either.isLeft(decoded)) return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
-      const { events: usage, ignored } = decoded.right
-      const stored = yield* ledger.record(usage).pipe(
+      const { events: usage, ignored, rejected } = decoded.right
+      const stored = yield* ledger.record(usage, rejected).pipe(
         Effect.mapError((e) => new StoreUnavailable({ message: e.message }))
       )
       if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
       if (stored.duplicates > 0) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates)
       for (const reason of ignored) events.inc({ outcome: "ignored", reason })
-      return { accepted: stored.accepted, duplicates: stored.duplicates, ignored: ignored.length }
+      for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
+      if (rejected.length > 0) {
+        yield* Effect.logWarning("webhook spans rejected", {
+          rejected: rejected.length,
+          reasons: [...new Set(rejected.map((r) => r.reason))]
+        })
+      }
+      return {
+        accepted: stored.accepted,
+        duplicates: stored.duplicates,
+        ignored: ignored.length,
+        rejected: rejected.length,
+        ...(rejected.length > 0 ? { rejectedMessage: rejectedMessage(rejected) } : {})
+      }
     })
 
   return Webhook.of({ handle })

@@ -5,6 +5,7 @@
 import { SqlClient } from "@effect/sql"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schedule, Schema } from "effect"
+import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { type AggregateColumns, type TokenColumns, tokenCounts, usageAggregate } from "./Rows.js"
 import { sqliteLayer } from "./Sqlite.js"
@@ -19,11 +20,23 @@ export interface LedgerRow extends UsageEvent {
   readonly receivedAtMs: number
 }
 
+/** A quarantined span as listed for the operator. */
+export interface RejectedRow extends RejectedSpan {
+  readonly id: number
+  readonly receivedAtMs: number
+}
+
 export interface LedgerShape {
-  /** Inserts in one transaction; a generation id already present counts as a duplicate. */
+  /**
+   * Inserts a delivery's events, and its rejected spans into the quarantine, in one transaction; a
+   * generation id already present counts as a duplicate, a span already quarantined is kept once.
+   */
   readonly record: (
-    events: ReadonlyArray<UsageEvent>
+    events: ReadonlyArray<UsageEvent>,
+    rejected?: ReadonlyArray<RejectedSpan>
   ) => Effect.Effect<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
+  /** The quarantine, newest first. */
+  readonly rejectedSpans: (limit: number) => Effect.Effect<ReadonlyArray<RejectedRow>, LedgerUnavailable>
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, LedgerUnavailable>
   readonly unflushed: (limit: number) => Effect.Effect<ReadonlyArray<LedgerRow>, LedgerUnavailable>
   readonly markFlushed: (ids: ReadonlyArray<bigint>, atMs: number) => Effect.Effect<void, LedgerUnavailable>
@@ -59,7 +72,31 @@ const migrations = {
       )`,
       sql`CREATE INDEX ledger_events_window ON ledger_events (client_org_id, event_time_ns)`,
       sql`CREATE INDEX ledger_events_outbox ON ledger_events (id) WHERE flushed_at IS NULL`
-    ], { discard: true }))
+    ], { discard: true })),
+  // Spans whose usage broke a bound: ids, numbers as received (text, cut short) and the reason.
+  "0002_rejected_spans": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE rejected_spans (
+        id INTEGER PRIMARY KEY,
+        span_key TEXT NOT NULL UNIQUE,
+        generation_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        event_time_ns INTEGER,
+        client_org_id TEXT NOT NULL,
+        user TEXT NOT NULL,
+        model TEXT NOT NULL,
+        api_key_name TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        input_tokens TEXT,
+        output_tokens TEXT,
+        total_tokens TEXT,
+        cached_tokens TEXT,
+        reasoning_tokens TEXT,
+        cost TEXT,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      )`)
 }
 
 const unavailable = (what: string) => (cause: unknown) =>
@@ -75,6 +112,29 @@ interface RawRow extends TokenColumns {
   readonly api_key_name: string
   readonly provider: string
   readonly cost_nusd: bigint
+  readonly received_at: bigint
+}
+
+interface RawRejected {
+  readonly id: bigint
+  readonly span_key: string
+  readonly generation_id: string
+  readonly trace_id: string
+  readonly span_id: string
+  readonly event_time_ns: bigint | null
+  readonly client_org_id: string
+  readonly user: string
+  readonly model: string
+  readonly api_key_name: string
+  readonly provider: string
+  readonly input_tokens: string | null
+  readonly output_tokens: string | null
+  readonly total_tokens: string | null
+  readonly cached_tokens: string | null
+  readonly reasoning_tokens: string | null
+  readonly cost: string | null
+  readonly reason: string
+  readonly detail: string
   readonly received_at: bigint
 }
 
@@ -108,15 +168,38 @@ export const make = (filename: string) => Effect.gen(function*() {
        input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, received_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (generation_id) DO NOTHING`
   )
-  /** Returns, per event, whether it was new. */
-  const insertAll = writer.transaction((events: ReadonlyArray<UsageEvent>, now: number): Array<boolean> =>
-    events.map((e) =>
-      insert.run(
-        e.generationId, e.eventTimeNs, e.clientOrgId, e.user, e.model, e.apiKeyName, e.provider,
-        e.inputTokens, e.outputTokens, e.totalTokens, e.cachedTokens, e.reasoningTokens, e.costNusd, now
-      ).changes > 0
-    )
+  const quarantine = writer.prepare(
+    `INSERT INTO rejected_spans (span_key, generation_id, trace_id, span_id, event_time_ns, client_org_id, user, model,
+       api_key_name, provider, input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost,
+       reason, detail, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (span_key) DO NOTHING`
   )
+  interface Delivery {
+    readonly events: ReadonlyArray<UsageEvent>
+    readonly rejected: ReadonlyArray<RejectedSpan>
+  }
+  /** Returns, per event of every delivery in order, whether it was new. */
+  const insertAll = writer.transaction((deliveries: ReadonlyArray<Delivery>, now: number): Array<boolean> => {
+    const isNew: Array<boolean> = []
+    for (const d of deliveries) {
+      for (const e of d.events) {
+        isNew.push(
+          insert.run(
+            e.generationId, e.eventTimeNs, e.clientOrgId, e.user, e.model, e.apiKeyName, e.provider,
+            e.inputTokens, e.outputTokens, e.totalTokens, e.cachedTokens, e.reasoningTokens, e.costNusd, now
+          ).changes > 0
+        )
+      }
+      for (const r of d.rejected) {
+        quarantine.run(
+          r.spanKey, r.generationId, r.traceId, r.spanId, r.eventTimeNs, r.clientOrgId, r.user, r.model,
+          r.apiKeyName, r.provider, r.inputTokens, r.outputTokens, r.totalTokens, r.cachedTokens, r.reasoningTokens,
+          r.cost, r.reason, r.detail, now
+        )
+      }
+    }
+    return isNew
+  })
   // How long a delivery may wait for another process's write lock before it gets 503.
   const BUSY_LIMIT_MS = 5_000
   const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
@@ -128,20 +211,27 @@ export const make = (filename: string) => Effect.gen(function*() {
   // Group commit: deliveries that arrive in one turn of the event loop share one transaction,
   // committed on the next turn (setImmediate); each waits for its own result.
   type Stored = { readonly accepted: number; readonly duplicates: number }
-  interface Pending {
-    readonly events: ReadonlyArray<UsageEvent>
+  interface Pending extends Delivery {
     readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
   }
   let pending: Array<Pending> = []
   let closed = false
   /** Since when another process has held the write lock against us (0: not busy). */
   let busySince = 0
+  const resumeAll = (batch: ReadonlyArray<Pending>, isNew: ReadonlyArray<boolean>) => {
+    let i = 0
+    for (const p of batch) {
+      let accepted = 0
+      for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
+      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted }))
+    }
+  }
   const commitPending = () => {
     const batch = pending
     pending = []
     let isNew: Array<boolean>
     try {
-      isNew = insertAll(batch.flatMap((p) => p.events), Date.now())
+      isNew = insertAll(batch, Date.now())
     } catch (e) {
       const failure = unavailable("write")(e)
       const now = Date.now()
@@ -153,30 +243,66 @@ export const make = (filename: string) => Effect.gen(function*() {
         return
       }
       busySince = 0
-      for (const p of batch) p.resume(Effect.fail(failure))
+      if (batch.length === 1 || isBusy(failure)) {
+        for (const p of batch) p.resume(Effect.fail(failure))
+        return
+      }
+      // The shared transaction failed (rolled back whole): commit each delivery on its own, so one
+      // delivery's failure is only its own and its neighbours are answered as if they had been alone.
+      for (const p of batch) {
+        try {
+          resumeAll([p], insertAll([p], Date.now()))
+        } catch (e) {
+          p.resume(Effect.fail(unavailable("write")(e)))
+        }
+      }
       return
     }
     busySince = 0
-    let i = 0
-    for (const p of batch) {
-      let accepted = 0
-      for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
-      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted }))
-    }
+    resumeAll(batch, isNew)
   }
   yield* Effect.addFinalizer(() => Effect.sync(() => {
     closed = true
     if (pending.length > 0) commitPending()
   }))
 
-  const record: LedgerShape["record"] = (events) =>
-    events.length === 0
+  const record: LedgerShape["record"] = (events, rejected = []) =>
+    events.length === 0 && rejected.length === 0
       ? Effect.succeed({ accepted: 0, duplicates: 0 })
       : Effect.async<Stored, LedgerUnavailable>((resume) => {
         if (closed) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
         if (pending.length === 0) setImmediate(commitPending)
-        pending.push({ events, resume })
+        pending.push({ events, rejected, resume })
       })
+
+  const rejectedSpans: LedgerShape["rejectedSpans"] = (limit) =>
+    exact(sql<RawRejected>`SELECT * FROM rejected_spans ORDER BY id DESC LIMIT ${limit}`).pipe(
+      Effect.map((rows) =>
+        rows.map((r): RejectedRow => ({
+          id: Number(r.id),
+          spanKey: r.span_key,
+          generationId: r.generation_id,
+          traceId: r.trace_id,
+          spanId: r.span_id,
+          eventTimeNs: r.event_time_ns,
+          clientOrgId: r.client_org_id,
+          user: r.user,
+          model: r.model,
+          apiKeyName: r.api_key_name,
+          provider: r.provider,
+          inputTokens: r.input_tokens,
+          outputTokens: r.output_tokens,
+          totalTokens: r.total_tokens,
+          cachedTokens: r.cached_tokens,
+          reasoningTokens: r.reasoning_tokens,
+          cost: r.cost,
+          reason: r.reason as RejectedSpan["reason"],
+          detail: r.detail,
+          receivedAtMs: Number(r.received_at)
+        }))
+      ),
+      Effect.mapError(unavailable("read"))
+    )
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
@@ -230,7 +356,7 @@ export const make = (filename: string) => Effect.gen(function*() {
   const probe = writer.prepare("DELETE FROM ledger_events WHERE 0")
   const checkWritable = write("write check", () => probe.run()).pipe(Effect.asVoid)
 
-  return Ledger.of({ record, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
+  return Ledger.of({ record, rejectedSpans, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
 })
 
 export const layer = (filename: string) => Layer.scoped(Ledger, make(filename)).pipe(Layer.provide(sqliteLayer(filename, migrations)))

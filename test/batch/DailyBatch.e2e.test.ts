@@ -118,7 +118,7 @@ beforeAll(async () => {
   app = await startApp({ NBP_API_URL: nbp.url })
   for (const e of events) {
     const res = await postWebhook(app.url, deliveryOf(e))
-    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 })
   }
 })
 

@@ -47,12 +47,12 @@ describe("OpenRouter fixtures decode as their README says", () => {
   })
 
   it("an abandoned request with error status and no cost is not billed", () => {
-    expect(decode(load("delivery-error-no-cost.json"))).toEqual({ events: [], ignored: ["error-no-cost"] })
+    expect(decode(load("delivery-error-no-cost.json"))).toEqual({ events: [], ignored: ["error-no-cost"], rejected: [] })
   })
 
   it("connection tests are not billed", () => {
-    expect(decode(load("connection-test.json"))).toEqual({ events: [], ignored: ["connection-test"] })
-    expect(decode(load("connection-test-empty.json"))).toEqual({ events: [], ignored: ["connection-test"] })
+    expect(decode(load("connection-test.json"))).toEqual({ events: [], ignored: ["connection-test"], rejected: [] })
+    expect(decode(load("connection-test-empty.json"))).toEqual({ events: [], ignored: ["connection-test"], rejected: [] })
   })
 })
 
@@ -98,7 +98,8 @@ describe("defensive decoding", () => {
     const body = load("delivery-cached.json")
     expect(decode(body, { clientOrgId: "acme", apiKeyNames: new Set(["other"]) })).toEqual({
       events: [],
-      ignored: ["api-key-not-allowed"]
+      ignored: ["api-key-not-allowed"],
+      rejected: []
     })
     expect(decode(body, { clientOrgId: "acme", apiKeyNames: new Set(["acme-prod"]) }).events).toHaveLength(1)
   })
@@ -113,14 +114,18 @@ describe("defensive decoding", () => {
     expect(Either.isLeft(decodeDelivery(body, options))).toBe(true)
   })
 
-  it("refuses attributes of the wrong type with a reason naming them", () => {
+  it("rejects a span whose attributes have the wrong type, naming them, without failing the delivery", () => {
     const d = load("delivery-privacy-mode.json")
     attr(rootOf(d), "gen_ai.usage.input_tokens").value = { intValue: "many" }
-    const r = decodeDelivery(d, options)
-    expect(Either.isLeft(r) && r.left).toMatch(/gen_ai\.usage\.input_tokens/)
+    const r = decode(d)
+    expect(r.events).toEqual([])
+    expect(r.rejected).toHaveLength(1)
+    expect(r.rejected[0]).toMatchObject({ reason: "token-count", inputTokens: "many" })
+    expect(r.rejected[0].detail).toMatch(/gen_ai\.usage\.input_tokens/)
     const d2 = load("delivery-privacy-mode.json")
     attr(rootOf(d2), "gen_ai.usage.total_cost").value = { doubleValue: "cheap" }
-    const r2 = decodeDelivery(d2, options)
-    expect(Either.isLeft(r2) && r2.left).toMatch(/total_cost/)
+    const r2 = decode(d2)
+    expect(r2.rejected[0]).toMatchObject({ reason: "cost", cost: "cheap" })
+    expect(r2.rejected[0].detail).toMatch(/total_cost is malformed/)
   })
 })

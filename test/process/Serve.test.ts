@@ -23,7 +23,7 @@ describe("mai-usage serve with no configuration at all", () => {
         body: fixture("delivery-privacy-mode.json")
       })
       expect(res.status).toBe(200)
-      expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+      expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 })
       // Log lines are JSON, and the secret appears only in the one-time announcement.
       const logLines = first.stdout().split("\n").filter((l) => l.startsWith("{"))
       expect(logLines.length).toBeGreaterThan(0)
@@ -111,7 +111,7 @@ describe("durability", () => {
           body: delivery({ generationId: id, user: "retry" })
         })
         const body = (await res.json()) as any
-        if (acked.has(id)) expect(body).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
+        if (acked.has(id)) expect(body).toEqual({ accepted: 0, duplicates: 1, ignored: 0, rejected: 0 })
         duplicates += body.duplicates
       }
       expect(duplicates).toBeGreaterThanOrEqual(acked.size)

@@ -17,7 +17,7 @@ let withoutNbp: TestApp
 
 const post = async (app: TestApp, id: string, user: string, model: string, cost: number, time = new Date()) => {
   const res = await postWebhook(app.url, generationDelivery({ id, time, user, model, inputTokens: 1000, outputTokens: 200, cost }))
-  expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+  expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 })
 }
 
 const seed = async (app: TestApp) => {

@@ -58,7 +58,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
 
   it("round trip: fixture deliveries become §4 points, and InfluxDB aggregates like the ledger", async () => {
     for (const f of ["delivery-full.json", "delivery-privacy-mode.json", "delivery-cached.json"]) {
-      expect(await post(fixture(f))).toEqual({ accepted: 1, duplicates: 0, ignored: 0 })
+      expect(await post(fixture(f))).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 })
     }
     for (let i = 0; i < 12; i++) {
       await post(delivery({
@@ -124,7 +124,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
 
   it("keeps one point for a redelivery and for a row written twice (flushed, then re-sent)", async () => {
     const id = "gen-1790606311-fyvbCM5LoYAKzflKyBPD"
-    expect(await post(fixture("delivery-cached.json"))).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
+    expect(await post(fixture("delivery-cached.json"))).toEqual({ accepted: 0, duplicates: 1, ignored: 0, rejected: 0 })
     const before = sorted(await influxAggregate())
     // As if the process died after InfluxDB acknowledged but before the row was marked flushed.
     const db = new Database(Path.join(app.dataDir, "usage_ledger.db"))

@@ -91,7 +91,7 @@ describe.skipIf(!hasInfluxd)("outbox while InfluxDB is down (real influxd 1.x)",
         user: `user-${i % 4}`,
         cost: "0.0001"
       }))
-      expect(await res.json()).toEqual({ accepted: 0, duplicates: 1, ignored: 0 })
+      expect(await res.json()).toEqual({ accepted: 0, duplicates: 1, ignored: 0, rejected: 0 })
     }
     const total = await app.runtime.runPromise(Effect.flatMap(UsageStore, (s) => s.aggregate(window)))
     expect(total.reduce((n, r) => n + r.requests, 0)).toBe(70)
