@@ -185,17 +185,23 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
   })
 
   it("sums cost exactly beyond 2^53 nano-USD", async () => {
-    for (let i = 0; i < 3; i++) {
-      await post(delivery({
-        generationId: `gen-big-${i}`,
-        startNs: DAY_NS + 14_400_000_000_000n + BigInt(i),
-        user: "big spender",
-        cost: "3100000.000000001"
-      }))
+    // Each event within the 10,000 USD bound a span may carry: 901 × 9999.999999999 USD.
+    const ids = Array.from({ length: 901 }, (_, i) => i)
+    for (let k = 0; k < ids.length; k += 100) {
+      const resourceSpans = ids.slice(k, k + 100).flatMap((i) =>
+        JSON.parse(delivery({
+          generationId: `gen-big-${i}`,
+          startNs: DAY_NS + 14_400_000_000_000n + BigInt(i) * 1_000_000n,
+          user: "big spender",
+          cost: "9999.999999999"
+        })).resourceSpans
+      )
+      const reply = await post(JSON.stringify({ resourceSpans }))
+      expect(reply).toMatchObject({ rejected: 0 })
     }
     await ensureComplete()
     const big = (await influxAggregate()).find((r) => r.user === "big spender")
-    expect(big?.costNusd).toBe(9_300_000_000_000_003n) // odd and > 2^53: a float sum could not say this
+    expect(big?.costNusd).toBe(9_009_999_999_999_099n) // odd and > 2^53: a float sum could not say this
   })
 
   it("reports InfluxDB reachability, backlog and flush counters on /ready and /metrics", async () => {
