@@ -22,6 +22,7 @@ import * as Outbox from "./store/Outbox.js"
 import * as NbpRate from "./rates/NbpRate.js"
 import * as SummaryDb from "./store/SummaryDb.js"
 import { BatchServerLive } from "./batch/BatchLive.js"
+import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 
 const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
 
@@ -78,6 +79,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(Webhook.layer),
     Layer.provide(AdminAuth.layer),
     Layer.provideMerge(LedgerReadiness),
+    Layer.provideMerge(OpenRouterServerLive),
     Layer.provideMerge(BatchServerLive),
     Layer.provideMerge(OutboxFlusherLive),
     Layer.provideMerge(UsageStoreLive),

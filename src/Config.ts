@@ -43,6 +43,16 @@ export interface AppSettings {
   readonly exchangeRateRule: ExchangeRateRule
   readonly adminTokens: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBodyBytes: number
+  readonly openRouter: OpenRouterSettings
+}
+
+/** OpenRouter's own API: reconciliation, key drift, Broadcast set-up. */
+export interface OpenRouterSettings {
+  readonly apiUrl: string
+  /** activity reconciliation and destination set-up need it; unset → both are off */
+  readonly managementKey: Redacted.Redacted<string> | undefined
+  /** unset → looked up with the management key */
+  readonly apiKeyHash: string | undefined
 }
 
 export class AppConfig extends Context.Tag("mai-usage/AppConfig")<AppConfig, AppSettings>() {}
@@ -136,7 +146,11 @@ const read = Effect.gen(function*() {
     markup: Config.string("USAGE_MARKUP_MULTIPLIER").pipe(Config.withDefault("1.3")),
     rule: Config.string("EXCHANGE_RATE_RULE").pipe(Config.withDefault("previous-business-day")),
     adminToken: optionalString("ADMIN_TOKEN"),
-    maxBody: Config.string("MAX_BODY_BYTES").pipe(Config.withDefault("33554432"))
+    maxBody: Config.string("MAX_BODY_BYTES").pipe(Config.withDefault("33554432")),
+    // OpenRouter's API (reconciliation, key drift, Broadcast set-up)
+    openRouterApiUrl: Config.string("OPENROUTER_API_URL").pipe(Config.withDefault("https://openrouter.ai/api/v1")),
+    openRouterManagementKey: optionalString("OPENROUTER_MANAGEMENT_KEY"),
+    openRouterApiKeyHash: optionalString("OPENROUTER_API_KEY_HASH")
   }).pipe(Effect.mapError((e) => new ConfigInvalid(ConfigError.isConfigError(e) ? String(e) : "configuration error")))
 
   const port = Number(env.port)
@@ -164,6 +178,10 @@ const read = Effect.gen(function*() {
   if (Option.isSome(env.influxUrl)) yield* url("INFLUXDB_URL", env.influxUrl.value)
   if (Option.isSome(env.nbpServiceUrl)) yield* url("NBP_SERVICE_URL", env.nbpServiceUrl.value)
   yield* url("NBP_API_URL", env.nbpApiUrl)
+  yield* url("OPENROUTER_API_URL", env.openRouterApiUrl)
+  if (Option.isSome(env.openRouterApiKeyHash) && !/^[A-Za-z0-9_-]{16,128}$/.test(env.openRouterApiKeyHash.value.trim())) {
+    return yield* fail("OPENROUTER_API_KEY_HASH", "expected the key's hash as OpenRouter's keys API reports it (64 hex digits)")
+  }
   const dataDir = Path.resolve(env.dataDir)
   yield* Effect.try({
     try: () => Fs.mkdirSync(dataDir, { recursive: true }),
@@ -219,7 +237,12 @@ const read = Effect.gen(function*() {
     markup: markup.value,
     exchangeRateRule: env.rule,
     adminTokens,
-    maxBodyBytes: maxBody
+    maxBodyBytes: maxBody,
+    openRouter: {
+      apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
+      managementKey: Option.getOrUndefined(Option.map(env.openRouterManagementKey, (k) => Redacted.make(k.trim()))),
+      apiKeyHash: Option.getOrUndefined(Option.map(env.openRouterApiKeyHash, (h) => h.trim()))
+    }
   }
   return settings
 })

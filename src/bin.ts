@@ -11,13 +11,15 @@ import { batchCommand } from "./batch/BatchCommand.js"
 import { composeCommand } from "./deploy/ComposeCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ExitCode } from "./ExitCode.js"
+import { openRouterCommand } from "./openrouter/OpenRouterCommand.js"
+import { reconcileCommand } from "./openrouter/ReconcileCommand.js"
 
 
 const serve = Command.make("serve", {}, () => Layer.launch(serveLayer(CoreLive))).pipe(
   Command.withDescription("Run the HTTP server (webhook, dashboard, API, health, metrics) and the daily scheduler")
 )
 
-const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand]))
+const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand]))
 
 const cli = Command.run(root, { name: "mai-usage", version: "0.1.0" })
 

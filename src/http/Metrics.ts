@@ -42,6 +42,10 @@ export class Gauge implements Family {
   set(value: number, labels: Labels = {}) {
     this.values.set(labelText(labels), value)
   }
+  /** Drops every series (a gauge rebuilt from a query at each scrape). */
+  clear() {
+    this.values.clear()
+  }
   render() {
     return [...this.values].map(([k, v]) => `${this.name}${k} ${v}`)
   }

@@ -4,6 +4,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
+import { openRouterMigrations } from "../openrouter/migrations.js"
 import { sqliteLayer } from "./Sqlite.js"
 
 export class SummaryDb extends Context.Tag("mai-usage/SummaryDb")<SummaryDb, SqlClient.SqlClient>() {}
@@ -74,7 +75,8 @@ const migrations = {
       usage_date TEXT NOT NULL,
       acquired_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL
-    )`.pipe(Effect.asVoid))
+    )`.pipe(Effect.asVoid)),
+  ...openRouterMigrations
 }
 
 export const layer = (filename: string) =>

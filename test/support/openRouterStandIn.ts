@@ -1,0 +1,284 @@
+/**
+ * A local stand-in for the parts of OpenRouter's API this service calls, over real HTTP on
+ * 127.0.0.1, in the documented shapes (snake_case JSON, `{ data: … }` envelopes, errors as
+ * `{ error: { code, message } }`):
+ *
+ *   GET    /api/v1/activity?date=D&api_key_hash=H   management key; last 30 completed UTC days
+ *   GET    /api/v1/key                              the calling API key (usage, usage_daily)
+ *   GET    /api/v1/keys                             management key
+ *   GET    /api/v1/observability/destinations       management key; offset/limit pages
+ *   POST   /api/v1/observability/destinations       management key; at most 5 per type
+ *   PATCH  /api/v1/observability/destinations/{id}  management key; only the fields sent change
+ *
+ * What OpenRouter "knows" is set by the test (`setActivity`), so it can differ from what was
+ * delivered. Destinations are held in memory; header values come back masked (`Bear...wxyz`), as
+ * OpenRouter masks secrets in destination configs.
+ */
+import * as Crypto from "node:crypto"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export const MANAGEMENT_KEY = "sk-or-v1-mgmt-standin-0123456789abcdef"
+export const API_KEY = "sk-or-v1-client-standin-fedcba9876543210"
+export const API_KEY_NAME = "client-acme"
+export const API_KEY_HASH = Crypto.createHash("sha256").update(API_KEY).digest("hex")
+
+export interface ActivityRow {
+  readonly model: string
+  readonly requests: number
+  /** USD, as OpenRouter sends it (a JSON number) */
+  readonly usage: number
+  readonly permaslug?: string
+  readonly provider?: string
+}
+
+export interface StoredDestination {
+  id: string
+  type: string
+  name: string
+  enabled: boolean
+  privacy_mode: boolean
+  sampling_rate: number
+  api_key_hashes: Array<string> | null
+  config: Record<string, unknown>
+  created_at: string
+  updated_at: string
+  workspace_id: string
+}
+
+export interface OpenRouterStandIn {
+  /** OPENROUTER_API_URL for the stand-in (…/api/v1) */
+  readonly url: string
+  readonly setActivity: (date: string, rows: ReadonlyArray<ActivityRow>, hash?: string) => void
+  readonly setKeyUsage: (usage: number, usageDaily: number) => void
+  /** "down": connections are destroyed; a number: every request answers that status */
+  readonly setFailure: (failure: "down" | number | null) => void
+  /** delay every answer (timeouts) */
+  readonly setDelay: (ms: number) => void
+  /** the stand-in's "now" (activity window); default the real clock */
+  readonly setNow: (ms: number | null) => void
+  readonly destinations: () => Array<StoredDestination>
+  /** add a destination as if someone had set it up in OpenRouter's UI */
+  readonly addDestination: (d: Partial<StoredDestination> & { config: Record<string, unknown> }) => StoredDestination
+  readonly requests: () => ReadonlyArray<{ method: string; path: string; authorization: string | undefined }>
+  readonly close: () => Promise<void>
+}
+
+const mask = (v: string) => (v.length <= 12 ? "****" : `${v.slice(0, 4)}...${v.slice(-4)}`)
+
+const maskConfig = (config: Record<string, unknown>) => {
+  const headers = config.headers as Record<string, string> | undefined
+  if (headers === undefined || headers === null) return config
+  return { ...config, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, mask(v)])) }
+}
+
+const shown = (d: StoredDestination) => ({ ...d, config: maskConfig(d.config) })
+
+export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
+  const activity = new Map<string, Array<ActivityRow>>()
+  let usage = 0
+  let usageDaily = 0
+  let failure: "down" | number | null = null
+  let delay = 0
+  let now: number | null = null
+  const destinations: Array<StoredDestination> = []
+  const log: Array<{ method: string; path: string; authorization: string | undefined }> = []
+
+  const newDestination = (d: Partial<StoredDestination> & { config: Record<string, unknown> }): StoredDestination => {
+    const at = new Date().toISOString()
+    return {
+      id: Crypto.randomUUID(),
+      type: d.type ?? "webhook",
+      name: d.name ?? "Webhook",
+      enabled: d.enabled ?? true,
+      privacy_mode: d.privacy_mode ?? false,
+      sampling_rate: d.sampling_rate ?? 1,
+      api_key_hashes: d.api_key_hashes ?? null,
+      config: d.config,
+      created_at: at,
+      updated_at: at,
+      workspace_id: "0df9e665-d932-5740-b2c7-b52af166bc11"
+    }
+  }
+
+  const window = () => {
+    const today = Date.parse(new Date(now ?? Date.now()).toISOString().slice(0, 10) + "T00:00:00Z")
+    return { first: new Date(today - 30 * 86_400_000).toISOString().slice(0, 10), last: new Date(today - 86_400_000).toISOString().slice(0, 10) }
+  }
+
+  const handle = (method: string, url: URL, auth: string | undefined, body: any): { status: number; json: unknown } => {
+    const error = (status: number, message: string) => ({ status, json: { error: { code: status, message } } })
+    const bearer = auth?.startsWith("Bearer ") ? auth.slice(7) : undefined
+    const path = url.pathname.replace(/^\/api\/v1/, "")
+    if (path === "/key" && method === "GET") {
+      if (bearer !== API_KEY) return error(401, "No auth credentials found")
+      return {
+        status: 200,
+        json: {
+          data: {
+            label: "sk-or-v1-cli...3210",
+            usage,
+            usage_daily: usageDaily,
+            usage_weekly: usageDaily,
+            usage_monthly: usageDaily,
+            byok_usage: 0,
+            byok_usage_daily: 0,
+            limit: null,
+            is_free_tier: false,
+            is_management_key: false
+          }
+        }
+      }
+    }
+    if (bearer !== MANAGEMENT_KEY) return error(401, "Management key required")
+    if (path === "/keys" && method === "GET") {
+      return {
+        status: 200,
+        json: {
+          data: [
+            { hash: API_KEY_HASH, name: API_KEY_NAME, label: "sk-or-v1-cli...3210", disabled: false, usage },
+            { hash: "0".repeat(64), name: "someone-else", label: "sk-or-v1-oth...0000", disabled: false, usage: 0 }
+          ]
+        }
+      }
+    }
+    if (path === "/activity" && method === "GET") {
+      const date = url.searchParams.get("date")
+      const hash = url.searchParams.get("api_key_hash")
+      const w = window()
+      if (date === null || !/^\d{4}-\d{2}-\d{2}$/.test(date) || date < w.first || date > w.last) {
+        return error(400, "Date must be within the last 30 (completed) UTC days")
+      }
+      const rows = hash === null
+        ? [...activity.entries()].filter(([k]) => k.startsWith(date)).flatMap(([, r]) => r)
+        : activity.get(`${date}|${hash}`) ?? []
+      return {
+        status: 200,
+        json: {
+          data: rows.map((r, i) => ({
+            date,
+            model: r.model,
+            model_permaslug: r.permaslug ?? `${r.model}-2025-01-01`,
+            endpoint_id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+            provider_name: r.provider ?? "Stand-in",
+            usage: r.usage,
+            byok_usage_inference: 0,
+            requests: r.requests,
+            prompt_tokens: r.requests * 100,
+            completion_tokens: r.requests * 50,
+            reasoning_tokens: 0
+          }))
+        }
+      }
+    }
+    if (path === "/observability/destinations" && method === "GET") {
+      const offset = Number(url.searchParams.get("offset") ?? "0")
+      const limit = Number(url.searchParams.get("limit") ?? "50")
+      return { status: 200, json: { data: destinations.slice(offset, offset + limit).map(shown), total_count: destinations.length } }
+    }
+    if (path === "/observability/destinations" && method === "POST") {
+      if (typeof body?.name !== "string" || typeof body?.type !== "string" || typeof body?.config !== "object") {
+        return error(400, "name, type and config are required")
+      }
+      if (body.type === "webhook" && typeof body.config.url !== "string") return error(400, "config.url is required")
+      if (destinations.filter((d) => d.type === body.type).length >= 5) return error(400, "A maximum of 5 destinations per type is allowed")
+      if (Array.isArray(body.api_key_hashes) && body.api_key_hashes.length === 0) return error(400, "api_key_hashes must contain at least one hash")
+      const d = newDestination(body)
+      destinations.push(d)
+      return { status: 201, json: { data: shown(d) } }
+    }
+    const one = /^\/observability\/destinations\/([^/]+)$/.exec(path)
+    if (one !== null && method === "PATCH") {
+      const d = destinations.find((x) => x.id === decodeURIComponent(one[1]))
+      if (d === undefined) return error(404, "Destination not found")
+      for (const k of ["name", "enabled", "privacy_mode", "sampling_rate", "api_key_hashes"] as const) {
+        if (k in body) (d as any)[k] = body[k]
+      }
+      if (body.config !== undefined) {
+        // Masked values are ignored; unset fields keep their current value.
+        const next = { ...d.config }
+        for (const [k, v] of Object.entries(body.config as Record<string, unknown>)) {
+          if (k === "headers" && v !== null && typeof v === "object") {
+            const headers = { ...(d.config.headers as Record<string, string> | undefined) }
+            for (const [h, hv] of Object.entries(v as Record<string, string>)) if (!hv.includes("...")) headers[h] = hv
+            next.headers = headers
+          } else next[k] = v
+        }
+        d.config = next
+      }
+      d.updated_at = new Date().toISOString()
+      return { status: 200, json: { data: shown(d) } }
+    }
+    return error(404, "Not Found")
+  }
+
+  const server = Http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1")
+    log.push({ method: req.method ?? "GET", path: url.pathname + url.search, authorization: req.headers.authorization })
+    if (failure === "down") {
+      req.socket.destroy()
+      return
+    }
+    let raw = ""
+    req.on("data", (c) => (raw += c))
+    req.on("end", () => {
+      const reply = () => {
+        let out: { status: number; json: unknown }
+        if (typeof failure === "number") {
+          out = { status: failure, json: { error: { code: failure, message: "Internal Server Error" } } }
+        } else {
+          let body: unknown = undefined
+          try {
+            body = raw === "" ? {} : JSON.parse(raw)
+          } catch {
+            out = { status: 400, json: { error: { code: 400, message: "Invalid JSON" } } }
+            res.writeHead(out.status, { "content-type": "application/json" }).end(JSON.stringify(out.json))
+            return
+          }
+          out = handle(req.method ?? "GET", url, req.headers.authorization, body)
+        }
+        const text = JSON.stringify(out.json)
+        res.writeHead(out.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+        res.end(text)
+      }
+      if (delay > 0) setTimeout(reply, delay)
+      else reply()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}/api/v1`,
+    setActivity: (date, rows, hash = API_KEY_HASH) => void activity.set(`${date}|${hash}`, [...rows]),
+    setKeyUsage: (u, d) => {
+      usage = u
+      usageDaily = d
+    },
+    setFailure: (f) => {
+      failure = f
+      if (f === "down") server.closeIdleConnections()
+    },
+    setDelay: (ms) => {
+      delay = ms
+    },
+    setNow: (ms) => {
+      now = ms
+    },
+    destinations: () => destinations,
+    addDestination: (d) => {
+      const x = newDestination(d)
+      destinations.push(x)
+      return x
+    },
+    requests: () => [...log],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+  }
+}
