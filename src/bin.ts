@@ -11,6 +11,7 @@ import { batchCommand } from "./batch/BatchCommand.js"
 import { composeCommand } from "./deploy/ComposeCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ExitCode } from "./ExitCode.js"
+import { rejectedCommand } from "./ingest/RejectedCommand.js"
 import { openRouterCommand } from "./openrouter/OpenRouterCommand.js"
 import { reconcileCommand } from "./openrouter/ReconcileCommand.js"
 
@@ -19,7 +20,7 @@ const serve = Command.make("serve", {}, () => Layer.launch(serveLayer(CoreLive))
   Command.withDescription("Run the HTTP server (webhook, dashboard, API, health, metrics) and the daily scheduler")
 )
 
-const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand]))
+const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand]))
 
 const cli = Command.run(root, { name: "mai-usage", version: "0.1.0" })
 

@@ -1,0 +1,54 @@
+/**
+ * `mai-usage rejected list [--limit N] [--json]`: the quarantine of rejected spans, newest first —
+ * the spans whose usage broke a bound (negative, fractional or huge token counts, a malformed or
+ * out-of-range cost, an over-long user, model, key, provider or id), with the reason and the
+ * numbers as received. They were not billed; the rest of their delivery was.
+ */
+import { Command, Options } from "@effect/cli"
+import { Console, Effect, Logger, LogLevel } from "effect"
+import { CoreLive } from "../App.js"
+import { Ledger, type RejectedRow } from "../store/Ledger.js"
+
+const limit = Options.integer("limit").pipe(
+  Options.withDescription("how many spans to list, newest first"),
+  Options.withDefault(100)
+)
+const json = Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of text"))
+
+const usage = (r: RejectedRow) =>
+  [
+    ["cost", r.cost],
+    ["in", r.inputTokens],
+    ["out", r.outputTokens],
+    ["total", r.totalTokens],
+    ["cached", r.cachedTokens],
+    ["reasoning", r.reasoningTokens]
+  ].filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).join(" ")
+
+/** One line per span: when, reason, id, who and what, the numbers as received, the detail. */
+export const describeRejected = (r: RejectedRow): string =>
+  `#${r.id} ${new Date(r.receivedAtMs).toISOString()} ${r.reason} ${r.generationId.slice(0, 80) || "(no id)"} ` +
+  `user=${JSON.stringify(r.user.slice(0, 80))} model=${JSON.stringify(r.model.slice(0, 80))} ${usage(r)}: ${r.detail}`
+
+export const toJson = (r: RejectedRow) =>
+  JSON.stringify({ ...r, eventTimeNs: r.eventTimeNs === null ? null : String(r.eventTimeNs) })
+
+const list = Command.make("list", { limit, json }, (args) =>
+  Effect.gen(function*() {
+    const ledger = yield* Ledger
+    const rows = yield* ledger.rejectedSpans(Math.max(1, args.limit))
+    if (args.json) {
+      for (const r of rows) yield* Console.log(toJson(r))
+      return
+    }
+    if (rows.length === 0) return yield* Console.log("no rejected spans")
+    for (const r of rows) yield* Console.log(describeRejected(r))
+    yield* Console.log(`${rows.length} rejected span${rows.length === 1 ? "" : "s"} listed`)
+  }).pipe(Effect.provide(CoreLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+    Command.withDescription("List the quarantined spans (invalid usage, not billed), newest first, with their reasons")
+  )
+
+export const rejectedCommand = Command.make("rejected").pipe(
+  Command.withDescription("Inspect webhook spans rejected as invalid usage"),
+  Command.withSubcommands([list])
+)
