@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: ["default"]
+    reporters: ["default"],
+    // The suite gets a temporary folder of its own and fails if anything is left in it.
+    globalSetup: ["test/support/tempCheck.ts"],
+    setupFiles: ["test/support/cleanupTemp.ts"]
   }
 })

@@ -1,6 +1,7 @@
 /** `npm run nbp`: the shared NBP rate service, configured from the environment. */
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Layer } from "effect"
+import { JsonLogger } from "../src/Logging.js"
 import { nbpServiceConfig } from "./Config.js"
 import * as Server from "./Server.js"
 
@@ -9,6 +10,6 @@ const NbpService = Layer.unwrapEffect(Effect.map(nbpServiceConfig, Server.layer)
 Layer.launch(NbpService).pipe(
   // report start-up failures (a bad variable) as a JSON log line too
   Effect.tapErrorCause((cause) => Effect.logError("NBP service stopped", cause)),
-  Effect.provide(Logger.json),
+  Effect.provide(JsonLogger),
   NodeRuntime.runMain({ disablePrettyLogger: true, disableErrorReporting: true })
 )

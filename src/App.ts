@@ -4,7 +4,7 @@
  */
 import { HttpApiBuilder } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import * as Config from "./Config.js"
 import * as Webhook from "./ingest/Webhook.js"
@@ -41,7 +41,18 @@ export const SummaryDbLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Sum
 
 /** NBP rates through the NBP service when `NBP_SERVICE_URL` is set, else straight from NBP. */
 export const NbpRateLive = Layer.unwrapEffect(
-  Effect.map(AppConfig, (c) => NbpRate.layer({ serviceUrl: c.nbpServiceUrl, apiUrl: c.nbpApiUrl }))
+  Effect.gen(function*() {
+    const c = yield* AppConfig
+    const failures = (yield* Metrics.Metrics).counter(
+      "mai_nbp_fetch_failures_total",
+      "Calls of this app to NBP (or to the NBP service) that failed, by reason: unreachable, not-found, bad-request"
+    )
+    return NbpRate.layer({
+      serviceUrl: c.nbpServiceUrl,
+      apiUrl: c.nbpApiUrl,
+      onFetchFailure: (reason) => failures.inc({ reason })
+    })
+  })
 )
 
 const LedgerReadiness = Layer.effectDiscard(
@@ -90,4 +101,4 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
 /** The same core over a map of variables instead of the environment (tests, benchmarks). */
 export const coreFromMap = (vars: Record<string, string>) => coreWith(Config.layerFromMap(vars))
 
-export const JsonLogger = Logger.json
+export { JsonLogger } from "./Logging.js"

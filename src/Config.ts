@@ -106,16 +106,34 @@ const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) =>
  * A secret from the environment, or else one generated on first start and kept in DATA_DIR (0600).
  * The generated value is announced once, on the start that created it.
  */
-const secretOrGenerated = (dataDir: string, fileName: string, value: Option.Option<string>, announce: (s: string) => string) =>
+const secretOrGenerated = (
+  dataDir: string,
+  fileName: string,
+  value: Option.Option<string>,
+  announce: (s: string) => string,
+  announced: Array<string>
+) =>
   Effect.sync(() => {
     if (Option.isSome(value)) return splitList(value.value).map(Redacted.make)
     const file = Path.join(dataDir, fileName)
     if (Fs.existsSync(file)) return [Redacted.make(Fs.readFileSync(file, "utf8").trim())]
-    const secret = Crypto.randomBytes(32).toString("base64url")
+    const secret = generateSecret()
     Fs.writeFileSync(file, secret + "\n", { mode: 0o600 })
-    process.stdout.write(announce(secret) + "\n")
+    announced.push(announce(secret))
     return [Redacted.make(secret)]
   })
+
+/**
+ * 256 random bits as 64 hex digits: nothing a shell, a header or a command line treats specially,
+ * and never a leading `-` (base64url can start with one, which reads as an option).
+ */
+export const generateSecret = (): string => Crypto.randomBytes(32).toString("hex")
+
+/** Where the dashboard answers on this machine, from HOST and PORT. */
+export const dashboardUrl = (host: string, port: number): string => {
+  const h = host === "0.0.0.0" || host === "::" || host === "" ? "localhost" : host.includes(":") ? `[${host}]` : host
+  return `http://${h}:${port}/`
+}
 
 const read = Effect.gen(function*() {
   const env = yield* Config.all({
@@ -193,20 +211,28 @@ const read = Effect.gen(function*() {
   const ledgerDbPath = Option.isSome(env.ledgerDb)
     ? yield* sqlitePath("USAGE_LEDGER_DB", env.ledgerDb.value)
     : Path.join(dataDir, "usage_ledger.db")
+  const announced: Array<string> = []
   const webhookSecrets = yield* secretOrGenerated(
     dataDir,
     "webhook-secret",
     env.webhookSecret,
     (s) =>
       `OPENROUTER_WEBHOOK_SECRET was not set; generated one and kept it in ${dataDir}/webhook-secret.\n` +
-      `In OpenRouter → Settings → Broadcast → Webhook, add this header:  Authorization: Bearer ${s}`
+      `In OpenRouter → Settings → Broadcast → Webhook, add this header:  Authorization: Bearer ${s}`,
+    announced
   )
   const adminTokens = yield* secretOrGenerated(
     dataDir,
     "admin-token",
     env.adminToken,
-    (s) => `ADMIN_TOKEN was not set; generated one and kept it in ${dataDir}/admin-token:  ${s}`
+    (s) => `ADMIN_TOKEN was not set; generated one and kept it in ${dataDir}/admin-token:  ${s}`,
+    announced
   )
+  // Announced once, on the start that generated them, with where to use them.
+  if (announced.length > 0) {
+    announced.push(`Dashboard: ${dashboardUrl(env.host, port)} (log in with the admin token; API docs at /docs)`)
+    process.stdout.write(announced.join("\n") + "\n")
+  }
   const settings: AppSettings = {
     port,
     host: env.host,

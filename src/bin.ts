@@ -7,6 +7,9 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { CoreLive, JsonLogger, serveLayer } from "./App.js"
 import { ConfigInvalid } from "./Config.js"
+import { CODE_VERSION } from "./batch/DailyBatch.js"
+import { missingValue, valueOptions } from "./cli/MissingValue.js"
+import { withCliConsole } from "./cli/Output.js"
 import { batchCommand } from "./batch/BatchCommand.js"
 import { composeCommand } from "./deploy/ComposeCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
@@ -16,13 +19,36 @@ import { openRouterCommand } from "./openrouter/OpenRouterCommand.js"
 import { reconcileCommand } from "./openrouter/ReconcileCommand.js"
 
 
-const serve = Command.make("serve", {}, () => Layer.launch(serveLayer(CoreLive))).pipe(
-  Command.withDescription("Run the HTTP server (webhook, dashboard, API, health, metrics) and the daily scheduler")
+/**
+ * The server until a signal: `Layer.launch` closes every layer on interrupt (the HTTP server first,
+ * then the outbox flush and the databases); the "stopped" line comes after all of that.
+ */
+const serveUntilStopped = Effect.suspend(() => {
+  let signal: NodeJS.Signals | undefined
+  const note = (s: NodeJS.Signals) => void (signal = s)
+  return Effect.acquireUseRelease(
+    Effect.sync(() => void process.on("SIGTERM", note).on("SIGINT", note)),
+    () => Layer.launch(serveLayer(CoreLive)),
+    () =>
+      Effect.suspend(() => Effect.logInfo("stopped", signal === undefined ? {} : { signal })).pipe(
+        Effect.ensuring(Effect.sync(() => void process.off("SIGTERM", note).off("SIGINT", note)))
+      )
+  )
+})
+
+const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
+  Command.withDescription(
+    "Run the HTTP server (webhook, dashboard, API, /health, /ready, /metrics) and the daily batch schedule, " +
+      "configured from the environment (see README.md)"
+  )
 )
 
-const root = Command.make("mai-usage").pipe(Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand]))
+const root = Command.make("mai-usage").pipe(
+  Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
+  Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand])
+)
 
-const cli = Command.run(root, { name: "mai-usage", version: "0.1.0" })
+const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })
 
 /** @effect/cli has already printed these: bad arguments. */
 const isCliUsageError = (e: unknown) =>
@@ -40,9 +66,16 @@ const exitCodeOf = (e: unknown): Effect.Effect<number> => {
   return Effect.as(Console.error(`error: ${message}`), 1)
 }
 
-cli(process.argv).pipe(
+/** A value-taking option without its value: say so, instead of the parser's "unknown argument". */
+const checkValues = Effect.suspend(() => {
+  const reason = missingValue(process.argv.slice(2), valueOptions(root))
+  return reason === undefined ? Effect.void : Effect.zipRight(Console.error(`mai-usage: ${reason}`), Effect.fail(new ExitCode(2)))
+})
+
+Effect.zipRight(checkValues, cli(process.argv)).pipe(
   Effect.as(0),
   Effect.catchAll(exitCodeOf),
+  withCliConsole,
   Effect.provide(NodeContext.layer),
   Effect.provide(JsonLogger),
   (program) =>

@@ -11,17 +11,19 @@ import { CoreLive, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../App.js"
 import * as Config from "../Config.js"
 import { AppConfig } from "../Config.js"
 import { dayOf } from "../domain/WarsawDay.js"
+import { plural } from "../cli/Output.js"
 import { ExitCode } from "../ExitCode.js"
 import { DailyBatchLive } from "./BatchLive.js"
 import { DailyBatch, requestedDays, type RunResult, runDays } from "./DailyBatch.js"
 
-const runNow = Options.boolean("run-now").pipe(Options.withDescription("run the daily batch now"))
-const date = Options.text("date").pipe(
-  Options.withDescription("the Warsaw day to summarise, YYYY-MM-DD (default: yesterday)"),
-  Options.optional
+const runNow = Options.boolean("run-now").pipe(
+  Options.withDescription("Run the daily batch now, in this process (required: without it nothing is done)")
 )
-const from = Options.text("from").pipe(Options.withDescription("first day of a range, YYYY-MM-DD"), Options.optional)
-const to = Options.text("to").pipe(Options.withDescription("last day of a range, YYYY-MM-DD"), Options.optional)
+const day = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName("YYYY-MM-DD"), Options.withDescription(description), Options.optional)
+const date = day("date", "The Warsaw calendar day to summarise (default: yesterday in DAILY_BATCH_TIMEZONE)")
+const from = day("from", "First day of a range to reprocess, with --to (at most 366 days)")
+const to = day("to", "Last day of the range, inclusive; must be over already")
 
 /** The batch's layers for a one-off process: configuration from the environment, no server. */
 export const BatchCliLive = DailyBatchLive().pipe(
@@ -34,8 +36,8 @@ export const describe = (r: RunResult): string => {
   const rate = r.rateTable === null
     ? "no usage, no rate needed"
     : `NBP ${r.rateTable} of ${r.rateDate} at ${r.rate}, markup ${r.markup}`
-  return `${r.day}: run #${r.runId} succeeded: ${r.rows} rows, ${r.events} events, total USD ${r.totalUsd}, ` +
-    `PLN ${r.totalPln} (${rate}), ${r.corrections} corrections`
+  return `${r.day}: run #${r.runId} succeeded: ${plural(r.rows, "row")}, ${plural(r.events, "event")}, ` +
+    `total USD ${r.totalUsd}, PLN ${r.totalPln} (${rate}), ${plural(r.corrections, "correction")}`
 }
 
 const bad = (reason: string) => Effect.zipRight(Console.error(`batch: ${reason}`), Effect.fail(new ExitCode(2)))
@@ -67,12 +69,13 @@ export const batchCommand = Command.make("batch", { runNow, date, from, to }, (a
         }
       }
       const skipped = days.right.length - outcomes.length
-      if (skipped > 0) yield* Console.error(`${skipped} later day(s) not run: the batch lock stayed busy`)
+      if (skipped > 0) yield* Console.error(`${plural(skipped, "later day")} not run: the batch lock stayed busy`)
       return failed + skipped
     }).pipe(Effect.provide(BatchCliLive))
     if (failures > 0) return yield* Effect.fail(new ExitCode(1))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(
-      "Run the daily batch for one Warsaw day (default yesterday) or a range, as the schedule does"
+      "Run the daily batch by hand for one Warsaw day (default yesterday) or a range of days, exactly as the " +
+        "schedule does. Exit 0 when every day succeeded, 1 when a run failed, 2 on bad arguments."
     )
   )

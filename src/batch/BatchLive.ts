@@ -4,6 +4,7 @@
  */
 import { Effect, Layer, Option, SubscriptionRef } from "effect"
 import { AppConfig } from "../Config.js"
+import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
 import * as DailyBatch from "./DailyBatch.js"
 import * as Scheduler from "./Scheduler.js"
@@ -49,8 +50,33 @@ const BatchReadiness = Layer.effectDiscard(
   })
 )
 
-/** For `serve`: the batch, its schedule and its readiness checks. */
-export const BatchServerLive = BatchReadiness.pipe(
+/**
+ * `mai_batch_last_success_timestamp_seconds` from batch_runs at each scrape, so it has its value
+ * right after a restart and after runs of other processes (a CLI in the same container), not only
+ * after runs of this one. A scrape that cannot read the summary DB keeps the last value.
+ */
+const BatchMetrics = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const metrics = yield* Metrics
+    const repo = yield* SummaryRepo.SummaryRepo
+    const config = yield* AppConfig
+    const lastSuccess = metrics.gauge(DailyBatch.LAST_SUCCESS_METRIC, DailyBatch.LAST_SUCCESS_HELP)
+    metrics.onScrape(
+      repo.lastSuccess(config.clientOrgId).pipe(
+        Effect.map(Option.flatMap((run) => Option.fromNullable(run.finishedAt))),
+        Effect.map(Option.map((at) => Date.parse(at))),
+        Effect.tap(Option.match({
+          onNone: () => Effect.void,
+          onSome: (ms) => Effect.sync(() => Number.isFinite(ms) && lastSuccess.set(ms / 1000))
+        })),
+        Effect.ignore
+      )
+    )
+  })
+)
+
+/** For `serve`: the batch, its schedule, its readiness checks and its metrics. */
+export const BatchServerLive = Layer.merge(BatchReadiness, BatchMetrics).pipe(
   Layer.provideMerge(Scheduler.layer),
   Layer.provideMerge(DailyBatchLive())
 )

@@ -71,6 +71,9 @@ export interface DailyBatchShape {
 export class DailyBatch extends Context.Tag("mai-usage/DailyBatch")<DailyBatch, DailyBatchShape>() {}
 
 export const CATCH_UP_DAYS = 31
+
+export const LAST_SUCCESS_METRIC = "mai_batch_last_success_timestamp_seconds"
+export const LAST_SUCCESS_HELP = "Unix time of the last successful daily batch run (any process: server, CLI, API)"
 /** The most days one CLI or API request may reprocess. */
 export const MAX_RANGE_DAYS = 366
 
@@ -171,10 +174,7 @@ export const make = (options: DailyBatchOptions = {}) =>
     const lockWait = Duration.toMillis(options.lockWait ?? Duration.seconds(30))
     const lockTtl = Duration.toMillis(options.lockTtl ?? Duration.seconds(60))
     const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status")
-    const lastSuccess = metrics.gauge(
-      "mai_batch_last_success_timestamp_seconds",
-      "Unix time of the last successful daily batch run"
-    )
+    const lastSuccess = metrics.gauge(LAST_SUCCESS_METRIC, LAST_SUCCESS_HELP)
     const semaphore = yield* Effect.makeSemaphore(1)
     const owner = `${Os.hostname()}:${process.pid}:${Crypto.randomBytes(6).toString("hex")}`
     const markupText = formatDecimal(config.markup)

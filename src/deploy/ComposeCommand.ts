@@ -3,6 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Console, Effect, Either, Option } from "effect"
 import { fileURLToPath } from "node:url"
+import { plural } from "../cli/Output.js"
 import { parseClientsFile } from "./ClientsFile.js"
 import { ComposeInputError, ComposeOutputError } from "./errors.js"
 import { renderCompose } from "./renderCompose.js"
@@ -55,14 +56,14 @@ const writePrivately = (out: string, text: string) =>
   )
 
 const clientsOption = Options.file("clients").pipe(
-  Options.withDescription("clients.json listing the clients of this server (format: docs/operations.md)")
+  Options.withDescription("The clients file (JSON) listing the clients of this server; format in docs/operations.md")
 )
 const outOption = Options.file("out").pipe(
-  Options.withDescription("compose file to write (mode 0600); without it the file, secrets included, goes to stdout"),
+  Options.withDescription("The compose file to write (mode 0600); without it the file, secrets included, goes to stdout"),
   Options.optional
 )
 const templateOption = Options.file("template").pipe(
-  Options.withDescription("template to render (default: docker-compose.template.yml of this release)"),
+  Options.withDescription("The template to render (default: docker-compose.template.yml of this release)"),
   Options.optional
 )
 
@@ -78,11 +79,11 @@ export const renderCommand = Command.make(
         return
       }
       yield* writePrivately(out.value, rendered.text)
-      yield* Console.error(`wrote ${out.value}: ${rendered.clients} client(s) and one mai-nbp-service`)
+      yield* Console.error(`wrote ${out.value}: ${plural(rendered.clients, "client")} and one mai-nbp-service`)
     })
 ).pipe(Command.withDescription("Render docker-compose.template.yml for every client of this server"))
 
 export const composeCommand = Command.make("compose").pipe(
-  Command.withDescription("Deployment helpers"),
+  Command.withDescription("Deployment: render the docker-compose file for the clients of one server"),
   Command.withSubcommands([renderCommand])
 )

@@ -86,12 +86,15 @@ export const make = Effect.gen(function*() {
     server.listen(config.port, config.host, () => resume(Effect.void))
   })
   yield* Effect.addFinalizer(() =>
-    Effect.async<void>((resume) => {
+    Effect.zipRight(
+      Effect.logInfo("shutting down: no new connections, finishing requests in flight"),
+      Effect.async<void>((resume) => {
       // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
       server.close(() => resume(Effect.void))
       server.closeIdleConnections()
       setTimeout(() => server.closeAllConnections(), 5_000).unref()
     })
+    )
   )
   const port = (server.address() as AddressInfo).port
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host

@@ -33,14 +33,22 @@ export interface NbpRateOptions {
   readonly latestTtl?: Duration.DurationInput
   /** per upstream request (default 10 seconds) */
   readonly timeout?: Duration.DurationInput
+  /** told of every upstream call (NBP or the NBP service) that failed, with its reason */
+  readonly onFetchFailure?: (reason: NbpRateError["reason"]) => void
 }
 
 export const make = (options: NbpRateOptions) =>
   Effect.gen(function*() {
     const timeout = options.timeout ?? Duration.seconds(10)
-    const source = options.serviceUrl === undefined || options.serviceUrl === ""
+    const upstream = options.serviceUrl === undefined || options.serviceUrl === ""
       ? directSource(yield* NbpApi.make({ apiUrl: options.apiUrl, timeout }))
       : yield* NbpServiceClient.make({ serviceUrl: options.serviceUrl, timeout })
+    const counted = <A>(call: Effect.Effect<A, NbpRateError>) =>
+      Effect.tapError(call, (e) => Effect.sync(() => options.onFetchFailure?.(e.reason)))
+    const source = {
+      latest: counted(upstream.latest),
+      select: (day: string, rule: ExchangeRateRule) => counted(upstream.select(day, rule))
+    }
     const cache = yield* makeRateCache(source, { cacheTtl: options.latestTtl ?? Duration.minutes(15) })
 
     const forUsageDay = (day: string, rule: ExchangeRateRule): Effect.Effect<RateQuote, NbpRateError> =>

@@ -237,12 +237,17 @@ describe("the daily batch, end to end", () => {
       [2, "batch: --date cannot be combined with --from/--to"]
     ])
 
+    const cliStarted = Date.now()
     const up = await cli(["--run-now", "--date", "2025-10-28"])
     expect(up.stderr).toBe("")
+    // The server's gauge follows the CLI's run (another process) on the next scrape.
+    const scraped = await (await fetch(app.url + "/metrics")).text()
+    const lastSuccess = Number(/^mai_batch_last_success_timestamp_seconds (\S+)$/m.exec(scraped)?.[1])
+    expect(lastSuccess * 1000).toBeGreaterThanOrEqual(cliStarted)
     expect(up.code).toBe(0)
     // Tuesday 10-28 at Monday 10-27's table; 2.5 × 1.3 × 3.6395 = 11.828375 → 11.83
     expect(up.stdout.trim()).toMatch(
-      /^2025-10-28: run #\d+ succeeded: 1 rows, 1 events, total USD 2\.50, PLN 11\.83 \(NBP 208\/A\/NBP\/2025 of 2025-10-27 at 3\.6395, markup 1\.3\), 0 corrections$/
+      /^2025-10-28: run #\d+ succeeded: 1 row, 1 event, total USD 2\.50, PLN 11\.83 \(NBP 208\/A\/NBP\/2025 of 2025-10-27 at 3\.6395, markup 1\.3\), 0 corrections$/
     )
     expect(await daily("2025-10-28", "2025-10-28")).toEqual(expectedRows([e]))
   })

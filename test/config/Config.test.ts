@@ -1,8 +1,8 @@
 import { BigDecimal, Either, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { describe, expect, it } from "vitest"
-import { validate } from "../../src/Config.js"
+import { describe, expect, it, vi } from "vitest"
+import { dashboardUrl, generateSecret, validate } from "../../src/Config.js"
 import { tempDir } from "../support/app.js"
 
 const run = async (vars: Record<string, string>) => {
@@ -81,9 +81,34 @@ describe("configuration", () => {
     const { Effect } = await import("effect")
     const first = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
     const second = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
-    expect(Redacted.value(first.webhookSecrets[0])).toHaveLength(43)
+    expect(Redacted.value(first.webhookSecrets[0])).toMatch(/^[0-9a-f]{64}$/)
+    expect(Redacted.value(first.adminTokens[0])).toMatch(/^[0-9a-f]{64}$/)
     expect(second.webhookSecrets.map(Redacted.value)).toEqual(first.webhookSecrets.map(Redacted.value))
     expect(second.adminTokens.map(Redacted.value)).toEqual(first.adminTokens.map(Redacted.value))
     expect(Fs.statSync(Path.join(dir, "webhook-secret")).mode & 0o777).toBe(0o600)
+  })
+
+  it("generated secrets never start with '-' (they are pasted as command-line arguments)", () => {
+    for (let i = 0; i < 2000; i++) expect(generateSecret()).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it("announces the generated secrets once, with where the dashboard is", async () => {
+    const { Effect } = await import("effect")
+    const printed: Array<string> = []
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: any) => (printed.push(String(chunk)), true))
+    try {
+      const dir = tempDir()
+      await Effect.runPromise(validate({ DATA_DIR: dir, PORT: "8080", HOST: "0.0.0.0" }))
+      await Effect.runPromise(validate({ DATA_DIR: dir, PORT: "8080", HOST: "0.0.0.0" }))
+      await Effect.runPromise(validate({ DATA_DIR: tempDir(), PORT: "9090", HOST: "10.1.2.3" }))
+    } finally {
+      spy.mockRestore()
+    }
+    expect(printed).toHaveLength(2)
+    expect(printed[0]).toMatch(/Authorization: Bearer [0-9a-f]{64}\n/)
+    expect(printed[0]).toMatch(/ADMIN_TOKEN was not set; generated one .*:  [0-9a-f]{64}\n/)
+    expect(printed[0]).toMatch(/\nDashboard: http:\/\/localhost:8080\/ /)
+    expect(printed[1]).toMatch(/\nDashboard: http:\/\/10\.1\.2\.3:9090\/ /)
+    expect(dashboardUrl("::1", 8080)).toBe("http://[::1]:8080/")
   })
 })

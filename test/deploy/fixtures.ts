@@ -1,7 +1,7 @@
 /** Clients files for the deploy tests, and the secrets they hold (which must never be printed). */
 import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
+import { tempDir as makeTempDir } from "../support/tmp.js"
 
 export const SECRETS = {
   alphaWebhook: "alpha-webhook-secret-9f8e7d6c5b4a",
@@ -51,7 +51,7 @@ export const threeClients = () => ({
 
 export type ClientsJson = ReturnType<typeof threeClients>
 
-export const tempDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-deploy-test-"))
+export const tempDir = () => makeTempDir("mai-deploy-test-")
 
 export const writeJson = (dir: string, value: unknown, name = "clients.json") => {
   const file = Path.join(dir, name)

@@ -35,6 +35,13 @@ describe("mai-usage serve with no configuration at all", () => {
       first.child.kill("SIGTERM")
     }
     expect(await first.exited).toBe(0)
+    // One JSON object per line, `message` a string; a line when shutting down and when stopped.
+    const messages = first.stdout().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    for (const m of messages) expect(typeof m.message).toBe("string")
+    expect(messages.find((m) => m.message === "listening")).toMatchObject({ port: 8080 })
+    expect(messages.some((m) => /^shutting down/.test(m.message))).toBe(true)
+    expect(messages[messages.length - 1]).toMatchObject({ level: "INFO", message: "stopped", signal: "SIGTERM" })
+    expect(first.stdout()).toContain("Dashboard: http://localhost:8080/")
 
     const second = spawnCli(["serve"], bareEnv(), cwd)
     try {

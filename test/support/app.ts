@@ -4,15 +4,14 @@
  */
 import { Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope } from "effect"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import { coreFromMap, serveLayer } from "../../src/App.js"
 import { Listening } from "../../src/http/Server.js"
+import { tempDir } from "./tmp.js"
 
 export const WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 export const ADMIN_TOKEN = "test-admin-token-0123456789"
 
-export const tempDir = (prefix = "mai-usage-test-") => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))
+export { tempDir } from "./tmp.js"
 
 export interface TestApp {
   readonly url: string
@@ -39,7 +38,9 @@ export const startApp = async (overrides: Record<string, string> = {}): Promise<
   const layer = serveLayer(coreFromMap(vars)).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
   const runtime = ManagedRuntime.make(layer)
   const listening = await runtime.runPromise(Listening)
-  return { url: listening.url, dataDir, vars, runtime, close: () => runtime.dispose() }
+  // The data dir outlives close() (tests restart the app on it); it goes after the test file.
+  const close = () => runtime.dispose()
+  return { url: listening.url, dataDir, vars, runtime, close }
 }
 
 export const fixture = (name: string): Buffer =>
