@@ -9,6 +9,8 @@ import * as Descriptor from "@effect/cli/CommandDescriptor"
 import type * as Usage from "@effect/cli/Usage"
 import { Option } from "effect"
 
+const GENERIC_KINDS = new Set(["text", "file", "directory", "path", "integer", "float", "date"])
+
 /** Every `--name` of the command tree that takes a value, with what the value looks like. */
 export const valueOptions = (command: Command.Command<any, any, any, any>): Map<string, string> => {
   const found = new Map<string, string>()
@@ -16,7 +18,11 @@ export const valueOptions = (command: Command.Command<any, any, any, any>): Map<
     switch (u._tag) {
       case "Named":
         if (Option.isSome(u.acceptedValues)) {
-          for (const name of u.names) if (name.startsWith("-")) found.set(name, u.acceptedValues.value)
+          // One name in several commands: keep the most telling form (YYYY-MM-DD over plain "text").
+          for (const name of u.names) {
+            const known = found.get(name)
+            if (name.startsWith("-") && (known === undefined || GENERIC_KINDS.has(known))) found.set(name, u.acceptedValues.value)
+          }
         }
         return
       case "Optional":

@@ -20,11 +20,12 @@ import type { DayResult } from "./Reconciler.js"
 import * as Reconciler from "./Reconciler.js"
 
 const date = Options.text("date").pipe(
+  Options.withPseudoName("YYYY-MM-DD"),
   Options.withDescription("the UTC day to reconcile, YYYY-MM-DD (default: yesterday, UTC)"),
   Options.optional
 )
-const from = Options.text("from").pipe(Options.withDescription("first UTC day of a range, YYYY-MM-DD"), Options.optional)
-const to = Options.text("to").pipe(Options.withDescription("last UTC day of a range, YYYY-MM-DD"), Options.optional)
+const from = Options.text("from").pipe(Options.withPseudoName("YYYY-MM-DD"), Options.withDescription("first UTC day of a range, YYYY-MM-DD"), Options.optional)
+const to = Options.text("to").pipe(Options.withPseudoName("YYYY-MM-DD"), Options.withDescription("last UTC day of a range, YYYY-MM-DD"), Options.optional)
 
 /** The reconciliation's layers for a one-off process: configuration from the environment, no server. */
 export const ReconcileCliLive = Reconciler.layer.pipe(
