@@ -6,6 +6,7 @@ import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { parseDay } from "./domain/WarsawDay.js"
 
 export type InfluxApi = "v1" | "v2"
 export type ExchangeRateRule = "previous-business-day" | "same-day"
@@ -40,6 +41,8 @@ export interface AppSettings {
   readonly dailyBatchTime: { readonly hour: number; readonly minute: number }
   readonly dailyBatchTimeZone: string
   readonly markup: BigDecimal.BigDecimal
+  /** USAGE_MARKUP_EFFECTIVE_FROM: the Warsaw day a changed markup applies from; undefined → today. */
+  readonly markupEffectiveFrom: string | undefined
   readonly exchangeRateRule: ExchangeRateRule
   readonly adminTokens: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBodyBytes: number
@@ -233,6 +236,13 @@ const read = Effect.gen(function*() {
     announced.push(`Dashboard: ${dashboardUrl(env.host, port)} (log in with the admin token; API docs at /docs)`)
     process.stdout.write(announced.join("\n") + "\n")
   }
+  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
+  const effectiveFrom = yield* optionalString("USAGE_MARKUP_EFFECTIVE_FROM").pipe(
+    Effect.mapError(() => new ConfigInvalid("USAGE_MARKUP_EFFECTIVE_FROM: cannot be read"))
+  )
+  if (Option.isSome(effectiveFrom) && parseDay(effectiveFrom.value.trim())._tag === "Left") {
+    return yield* fail("USAGE_MARKUP_EFFECTIVE_FROM", `expected a calendar day YYYY-MM-DD, got ${effectiveFrom.value}`)
+  }
   const settings: AppSettings = {
     port,
     host: env.host,
@@ -261,6 +271,7 @@ const read = Effect.gen(function*() {
     dailyBatchTime: { hour: Number(time[1]), minute: Number(time[2]) },
     dailyBatchTimeZone: env.batchTz,
     markup: markup.value,
+    markupEffectiveFrom: Option.getOrUndefined(Option.map(effectiveFrom, (s) => s.trim())),
     exchangeRateRule: env.rule,
     adminTokens,
     maxBodyBytes: maxBody,

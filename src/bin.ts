@@ -10,6 +10,7 @@ import { ConfigInvalid } from "./Config.js"
 import { CODE_VERSION } from "./batch/DailyBatch.js"
 import { missingValue, valueOptions } from "./cli/MissingValue.js"
 import { withCliConsole } from "./cli/Output.js"
+import { monthCommand } from "./accounting/MonthCommand.js"
 import { batchCommand } from "./batch/BatchCommand.js"
 import { composeCommand } from "./deploy/ComposeCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
@@ -45,7 +46,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

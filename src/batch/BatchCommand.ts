@@ -36,6 +36,12 @@ export const describe = (r: RunResult): string => {
   const rate = r.rateTable === null
     ? "no usage, no rate needed"
     : `NBP ${r.rateTable} of ${r.rateDate} at ${r.rate}, markup ${r.markup}`
+  if (r.adjustedInto !== null) {
+    return `${r.day}: run #${r.runId} succeeded: ${r.day.slice(0, 7)} is closed, its rows are unchanged; ` +
+      (r.adjustedInto.rows === 0
+        ? "no difference found, no adjustment"
+        : `${r.adjustedInto.rows} adjustment row(s) into ${r.adjustedInto.month}: USD ${r.totalUsd}, PLN ${r.totalPln} (${rate})`)
+  }
   return `${r.day}: run #${r.runId} succeeded: ${plural(r.rows, "row")}, ${plural(r.events, "event")}, ` +
     `total USD ${r.totalUsd}, PLN ${r.totalPln} (${rate}), ${plural(r.corrections, "correction")}`
 }

@@ -6,13 +6,14 @@ import { Effect, Layer, Option, SubscriptionRef } from "effect"
 import { AppConfig } from "../Config.js"
 import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
+import * as MarkupHistory from "../accounting/MarkupHistory.js"
 import * as DailyBatch from "./DailyBatch.js"
 import * as Scheduler from "./Scheduler.js"
 import * as SummaryRepo from "./SummaryRepo.js"
 
-/** DailyBatch and SummaryRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
+/** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
 export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
-  DailyBatch.layer(options).pipe(Layer.provideMerge(SummaryRepo.layer))
+  DailyBatch.layer(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.layer, MarkupHistory.layer)))
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed

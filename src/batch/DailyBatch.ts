@@ -12,6 +12,9 @@ import { BigDecimal, Cause, Clock, Context, Duration, Effect, Either, Layer, Opt
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
+import { AccountingRepo } from "../accounting/AccountingRepo.js"
+import { MarkupHistory } from "../accounting/MarkupHistory.js"
+import { firstOpenMonthAfter, monthOf } from "../accounting/Periods.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
@@ -57,6 +60,11 @@ export interface RunResult {
   readonly rateDate: string | null
   readonly markup: string
   readonly source: "ledger" | "influxdb"
+  /**
+   * Set when the day's month is closed: its rows were left as they are and the differences were
+   * booked as adjustment rows into this month (0 rows when nothing differed).
+   */
+  readonly adjustedInto: { readonly month: string; readonly rows: number } | null
 }
 
 export interface DailyBatchShape {
@@ -171,13 +179,14 @@ export const make = (options: DailyBatchOptions = {}) =>
     const nbp = yield* NbpRate
     const repo = yield* SummaryRepo
     const metrics = yield* Metrics
+    const markups = yield* MarkupHistory
+    const accounting = yield* AccountingRepo
     const lockWait = Duration.toMillis(options.lockWait ?? Duration.seconds(30))
     const lockTtl = Duration.toMillis(options.lockTtl ?? Duration.seconds(60))
     const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status")
     const lastSuccess = metrics.gauge(LAST_SUCCESS_METRIC, LAST_SUCCESS_HELP)
     const semaphore = yield* Effect.makeSemaphore(1)
     const owner = `${Os.hostname()}:${process.pid}:${Crypto.randomBytes(6).toString("hex")}`
-    const markupText = formatDecimal(config.markup)
     const tz = config.dailyBatchTimeZone
     const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
@@ -214,19 +223,24 @@ export const make = (options: DailyBatchOptions = {}) =>
         })
       )
 
-    const toRow = (a: UsageAggregate, quote: RateQuote): DayRow => ({
+    // Each day is priced with the markup in force on that day (markup_history), never today's.
+    const toRow = (a: UsageAggregate, quote: RateQuote, markup: string): DayRow => ({
       ...a,
       costUsd: formatUsd(a.costNusd),
-      markup: markupText,
+      markup,
       rate: quote.rateText,
       rateTable: quote.table,
       rateDate: quote.effectiveDate,
-      costPln: formatDecimal(costPln(a.costNusd, config.markup, quote.rate), 2)
+      costPln: formatDecimal(costPln(a.costNusd, BigDecimal.unsafeFromString(markup), quote.rate), 2)
     })
 
     const summarise = (day: string, trigger: Trigger) =>
       Effect.gen(function*() {
         const startedAt = yield* isoNow
+        const dbFailed = (e: { readonly message: string }) => new BatchRunFailed({ day, runId: null, message: e.message })
+        const markupText = yield* Effect.mapError(markups.markupFor(day), dbFailed)
+        // Under the batch lock, which closing a month takes too: the state cannot change mid-run.
+        const closed = yield* Effect.mapError(accounting.closedSet, dbFailed)
         const runId = yield* repo.startRun({
           usageDate: day,
           clientOrgId: config.clientOrgId,
@@ -244,8 +258,48 @@ export const make = (options: DailyBatchOptions = {}) =>
           const aggregates = yield* store.aggregate(window)
           // A day without usage needs no rate: an NBP outage must not fail an empty day.
           const quote = aggregates.length === 0 ? undefined : yield* nbp.forUsageDay(day, config.exchangeRateRule)
-          const rows = quote === undefined ? [] : aggregates.map((a) => toRow(a, quote))
+          const rows = quote === undefined ? [] : aggregates.map((a) => toRow(a, quote, markupText))
           const events = aggregates.reduce((n, a) => n + a.requests, 0)
+          if (closed.has(monthOf(day))) {
+            const intoMonth = firstOpenMonthAfter(monthOf(day), closed)
+            const booked = yield* repo.commitClosedDay({
+              runId,
+              usageDate: day,
+              clientOrgId: config.clientOrgId,
+              found: aggregates,
+              dayPricing: quote === undefined
+                ? undefined
+                : { markup: markupText, rate: quote.rateText, rateTable: quote.table, rateDate: quote.effectiveDate },
+              intoMonth,
+              reason: `${monthOf(day)} was closed; run #${runId} (${trigger}) found different figures for ${day}`,
+              events,
+              at: yield* isoNow
+            })
+            const adjusted: RunResult = {
+              runId,
+              day,
+              trigger,
+              events,
+              rows: booked.frozenRows,
+              rowsChanged: booked.adjustments.length,
+              corrections: booked.adjustments.length,
+              totalUsd: formatUsd(booked.adjustments.reduce((s, r) => s + r.costNusd, 0n)),
+              totalPln: formatDecimal(
+                booked.adjustments.reduce(
+                  (s, r) => BigDecimal.sum(s, BigDecimal.unsafeFromString(r.costPln)),
+                  BigDecimal.fromBigInt(0n)
+                ),
+                2
+              ),
+              rate: booked.pricing?.rate ?? null,
+              rateTable: booked.pricing?.rateTable ?? null,
+              rateDate: booked.pricing?.rateDate ?? null,
+              markup: booked.pricing?.markup ?? markupText,
+              source: store.source,
+              adjustedInto: { month: intoMonth, rows: booked.adjustments.length }
+            }
+            return adjusted
+          }
           const committed = yield* repo.commitDay({
             runId,
             usageDate: day,
@@ -279,7 +333,8 @@ export const make = (options: DailyBatchOptions = {}) =>
             rateTable: quote?.table ?? null,
             rateDate: quote?.effectiveDate ?? null,
             markup: markupText,
-            source: store.source
+            source: store.source,
+            adjustedInto: null
           }
           return result
         })

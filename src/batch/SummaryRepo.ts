@@ -12,6 +12,8 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Os from "node:os"
+import { toAdjustment } from "../accounting/AccountingRepo.js"
+import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from "../accounting/Periods.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
 import { type AggregateColumns, usageAggregate } from "../store/Rows.js"
@@ -81,6 +83,28 @@ export interface CommitDay {
   readonly at: string
 }
 
+/** A run of a day in a closed month: the figures found, compared with what the day already books. */
+export interface CommitClosedDay {
+  readonly runId: number
+  readonly usageDate: string
+  readonly clientOrgId: string
+  readonly found: ReadonlyArray<UsageAggregate>
+  /** prices keys the closed day has nothing booked for; the day's own rows' rate and markup win */
+  readonly dayPricing: Pricing | undefined
+  /** the first open month after the day's month */
+  readonly intoMonth: string
+  readonly reason: string
+  readonly events: number
+  readonly at: string
+}
+
+export interface CommittedAdjustments {
+  readonly adjustments: ReadonlyArray<AdjustmentDelta>
+  /** the closed day's own rows (unchanged) */
+  readonly frozenRows: number
+  readonly pricing: Pricing | undefined
+}
+
 export interface Committed {
   /** rows the day has after the run */
   readonly rowsWritten: number
@@ -108,6 +132,12 @@ export interface SummaryRepoShape {
   readonly startRun: (run: StartRun) => Effect.Effect<number, SummaryDbError>
   /** Rows, vanished rows, the rate and the run's success, all in one transaction. */
   readonly commitDay: (commit: CommitDay) => Effect.Effect<Committed, SummaryDbError>
+  /**
+   * The adjustment rule for a day of a closed month, in one transaction: its daily_usage rows stay
+   * as they are; each difference becomes an adjustment row in `intoMonth`; the run succeeds with
+   * `corrections` = the adjustment rows written.
+   */
+  readonly commitClosedDay: (commit: CommitClosedDay) => Effect.Effect<CommittedAdjustments, SummaryDbError>
   readonly failRun: (runId: number, error: string, at: string) => Effect.Effect<void, SummaryDbError>
   readonly listRuns: (limit: number) => Effect.Effect<ReadonlyArray<BatchRun>, SummaryDbError>
   readonly lastSuccess: (clientOrgId: string) => Effect.Effect<Option.Option<BatchRun>, SummaryDbError>
@@ -286,6 +316,37 @@ export const make = Effect.gen(function*() {
       })
     ).pipe(Effect.mapError((e) => (e instanceof SummaryDbError ? e : failed("write")(e))))
 
+  const commitClosedDay: SummaryRepoShape["commitClosedDay"] = (c) =>
+    sql.withTransaction(
+      Effect.gen(function*() {
+        const frozen = yield* dayRows(c.usageDate, c.clientOrgId)
+        const earlier = yield* exact(sql<Parameters<typeof toAdjustment>[0]>`SELECT * FROM adjustments
+          WHERE client_org_id = ${c.clientOrgId} AND original_date = ${c.usageDate} ORDER BY id`)
+        const booked: Array<Figures> = [...frozen, ...earlier.map(toAdjustment)]
+        // The original day's rate and markup: those its rows were billed at, when it has any.
+        const pricing: Pricing | undefined = booked.length > 0
+          ? { markup: booked[0].markup, rate: booked[0].rate, rateTable: booked[0].rateTable, rateDate: booked[0].rateDate }
+          : c.dayPricing
+        const deltas = pricing === undefined ? [] : adjustmentsFor(booked, c.found, pricing)
+        for (const d of deltas) {
+          yield* sql`INSERT INTO adjustments (client_org_id, month, original_date, user, model, requests, input_tokens,
+              output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, cost_usd, markup, rate,
+              rate_table, rate_date, cost_pln, reason, batch_run_id, created_at)
+            VALUES (${c.clientOrgId}, ${c.intoMonth}, ${c.usageDate}, ${d.user}, ${d.model}, ${d.requests},
+              ${d.inputTokens}, ${d.outputTokens}, ${d.totalTokens}, ${d.cachedTokens}, ${d.reasoningTokens},
+              ${d.costNusd}, ${d.costUsd}, ${d.markup}, ${d.rate}, ${d.rateTable}, ${d.rateDate}, ${d.costPln},
+              ${c.reason}, ${c.runId}, ${c.at})`
+        }
+        yield* sql`UPDATE batch_runs SET status = 'succeeded', finished_at = ${c.at}, events = ${c.events},
+            rows_written = ${frozen.length}, corrections = ${deltas.length}, rate = ${pricing?.rate ?? null},
+            rate_table = ${pricing?.rateTable ?? null}, markup = COALESCE(${pricing?.markup ?? null}, markup),
+            error = NULL
+          WHERE id = ${c.runId}`
+        const result: CommittedAdjustments = { adjustments: deltas, frozenRows: frozen.length, pricing }
+        return result
+      })
+    ).pipe(Effect.mapError((e) => (e instanceof SummaryDbError ? e : failed("write")(e))))
+
   const failRun: SummaryRepoShape["failRun"] = (runId, error, at) =>
     sql`UPDATE batch_runs SET status = 'failed', finished_at = ${at}, error = ${error} WHERE id = ${runId}`.pipe(
       Effect.asVoid,
@@ -377,6 +438,7 @@ export const make = Effect.gen(function*() {
   return SummaryRepo.of({
     startRun,
     commitDay,
+    commitClosedDay,
     failRun,
     listRuns,
     lastSuccess,

@@ -1,8 +1,9 @@
 /** The handlers of every group of `MaiApi`, provided in one place. */
 import { HttpApiBuilder } from "@effect/platform"
 import { Layer } from "effect"
+import { MonthsApiLive, StatementsApiLive } from "../accounting/AccountingApiLive.js"
 import { BatchApiLive } from "../batch/BatchApiLive.js"
 import { UsageApiLive } from "../reporting/ReportApiLive.js"
 import { MaiApi } from "./Api.js"
 
-export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive, BatchApiLive]))
+export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive]))

@@ -3,6 +3,7 @@
  * description both come from these. Money and rates are decimal strings, never floats.
  */
 import { Schema } from "effect"
+import { AdjustmentLine, DayHistory, MonthState } from "../accounting/Model.js"
 
 const Decimal = Schema.String.annotations({ description: "a decimal number as text, e.g. \"0.012345\"" })
 const Count = Schema.Int.annotations({ description: "a count" })
@@ -102,7 +103,14 @@ export class BatchRun extends Schema.Class<BatchRun>("BatchRun")({
 export class MonthSummary extends Schema.Class<MonthSummary>("MonthSummary")({
   month: Schema.String.annotations({ description: "YYYY-MM" }),
   clientOrgId: Schema.String,
-  totals: Totals.annotations({ description: "sums of the month's rows" }),
+  totals: Totals.annotations({ description: "sums of the month's rows and of its adjustments for earlier months" }),
+  usageTotals: Totals.annotations({ description: "sums of the month's own rows (its days)" }),
+  adjustments: Schema.Array(AdjustmentLine).annotations({
+    description: "adjustments for earlier months: differences found for days of closed months, booked into this one"
+  }),
+  adjustmentsTotals: Totals,
+  state: MonthState,
+  dayHistory: Schema.Array(DayHistory).annotations({ description: "per day with a batch run: corrected or not, and when" }),
   days: Schema.Array(DayTotal),
   users: Schema.Array(UserTotal),
   models: Schema.Array(ModelTotal),

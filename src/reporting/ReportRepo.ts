@@ -7,8 +7,11 @@ import { Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb } from "../store/SummaryDb.js"
+import { AccountingRepo } from "../accounting/AccountingRepo.js"
+import { DayHistory, MonthState } from "../accounting/Model.js"
+import { adjustmentAsBilled, adjustmentLine, closingOf } from "../accounting/Statement.js"
 import { BatchRun, DailyRow, MonthSummary } from "./Model.js"
-import { type BilledRow, summarise } from "./Summary.js"
+import { type BilledRow, summarise, totalsOf } from "./Summary.js"
 
 export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
   message: Schema.String
@@ -100,6 +103,7 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
   effect: Effect.gen(function*() {
     const sql = yield* SummaryDb
     const { clientOrgId } = yield* AppConfig
+    const accounting = yield* AccountingRepo
     const failed = (what: string) => (e: unknown) =>
       new SummaryDbError({ message: `summary DB: cannot read ${what}: ${e instanceof Error ? e.message : String(e)}` })
 
@@ -137,16 +141,46 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
     /** `month` is YYYY-MM (validated by the caller). */
     const monthSummary = (month: string) =>
       Effect.gen(function*() {
-        const [billed, last, lastOk] = yield* Effect.all([billedRows(monthRange(month)), lastBatchRun, lastSuccessfulRun])
+        const range = monthRange(month)
+        const [billed, last, lastOk, adjustments, closing, history] = yield* Effect.all([
+          billedRows(range),
+          lastBatchRun,
+          lastSuccessfulRun,
+          accounting.adjustmentsIn(month),
+          accounting.closing(month),
+          accounting.dayHistory(range.from, range.to)
+        ]).pipe(Effect.mapError((e) => new SummaryDbError({ message: e.message })))
+        const adjusted = adjustments.map(adjustmentAsBilled)
+        const own = summarise(billed)
         return new MonthSummary({
           month,
           clientOrgId,
-          ...summarise(billed),
+          ...own,
+          // Totals include the adjustments for earlier months booked into this month.
+          totals: totalsOf([...billed, ...adjusted]),
+          usageTotals: own.totals,
+          adjustments: adjustments.map(adjustmentLine),
+          adjustmentsTotals: totalsOf(adjusted),
+          state: new MonthState({
+            status: closing === undefined ? "open" : "closed",
+            closing: closing === undefined ? null : closingOf(closing)
+          }),
+          dayHistory: history.map((h) =>
+            new DayHistory({
+              date: h.usage_date,
+              corrected: h.corrected_at !== null,
+              correctedAt: h.corrected_at,
+              lastRunStatus: h.last_status,
+              lastRunError: h.last_error,
+              lastRunFinishedAt: h.last_finished
+            })
+          ),
           lastBatchRun: last,
           lastSuccessfulRun: lastOk
         })
       })
 
     return { rows, billedRows, monthSummary, lastBatchRun } as const
-  })
+  }),
+  dependencies: [AccountingRepo.Default]
 }) {}

@@ -1,0 +1,246 @@
+/**
+ * Accounting periods end to end, over the real app (real HTTP, real SQLite files, NBP stand-in
+ * serving NBP's real tables): close a month, a late event for a closed day, adjustments, reopen,
+ * and the statement's JSON, CSV and PDF (text extracted by poppler's `pdftotext`). Expected money is
+ * computed here independently with integer arithmetic.
+ */
+import Database from "better-sqlite3"
+import { execFileSync } from "node:child_process"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ADMIN_TOKEN, postWebhook, startApp, tempDir, type TestApp } from "../support/app.js"
+import { expectedPln, nanoUsd } from "../support/money.js"
+import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
+import { deliveryOf } from "../support/otlp.js"
+import { previousTable } from "../support/summarySeed.js"
+
+const LUKASZ = "Łukasz Żółć"
+const ANNA = "anna.kowalska@example.pl"
+const HAIKU = "anthropic/claude-haiku-4.5"
+const GPT = "openai/gpt-4o"
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+
+let nbp: NbpStandIn
+let app: TestApp
+let seq = 0
+
+const post = (path: string) => fetch(app.url + path, { method: "POST", headers: admin })
+const get = (path: string) => fetch(app.url + path, { headers: admin })
+const json = async (path: string) => {
+  const res = await get(path)
+  expect(res.status).toBe(200)
+  return (await res.json()) as any
+}
+const send = async (at: string, user: string, model: string, cost: string) => {
+  const res = await postWebhook(app.url, deliveryOf({ id: `gen-acc-${process.pid}-${++seq}`, at, user, model, cost }))
+  expect(res.status).toBe(200)
+}
+const run = async (query: string) => {
+  const res = await post(`/api/v1/admin/batch/run?${query}`)
+  const body = (await res.json()) as any
+  expect(res.status, JSON.stringify(body)).toBe(200)
+  return body.results as Array<any>
+}
+const summaryDb = () => new Database(Path.join(app.dataDir, "usage_summary.db"), { readonly: true })
+const query = (sql: string, ...params: Array<unknown>) => {
+  const db = summaryDb()
+  try {
+    return db.prepare(sql).all(...params) as Array<any>
+  } finally {
+    db.close()
+  }
+}
+const pdfText = (pdf: Buffer) => {
+  const dir = tempDir("mai-usage-pdf-")
+  try {
+    const file = Path.join(dir, "statement.pdf")
+    Fs.writeFileSync(file, pdf)
+    return execFileSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" })
+  } finally {
+    Fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+beforeAll(async () => {
+  nbp = await startNbpStandIn()
+  app = await startApp({ NBP_API_URL: nbp.url })
+  await send("2025-11-03T09:00:00.000Z", LUKASZ, HAIKU, "0.25")
+  await send("2025-11-03T10:00:00.000Z", LUKASZ, HAIKU, "0.125")
+  await send("2025-11-04T10:00:00.000Z", ANNA, GPT, "1.5")
+  await send("2025-12-02T10:00:00.000Z", ANNA, GPT, "0.75")
+})
+
+afterAll(async () => {
+  await app?.close()
+  await nbp?.close()
+  if (app !== undefined) Fs.rmSync(app.dataDir, { recursive: true, force: true })
+})
+
+describe("closing a month", () => {
+  it("is refused, naming the day, while a day of the month has no successful run", async () => {
+    await run("from=2025-11-01&to=2025-11-29")
+    const res = await post("/api/v1/admin/months/2025-11/close")
+    expect(res.status).toBe(409)
+    const body = (await res.json()) as any
+    expect(body.message).toContain("no successful batch run for 2025-11-30")
+    expect(body.message).not.toContain("2025-11-29")
+    expect(query("SELECT * FROM closed_months")).toEqual([])
+    expect((await post("/api/v1/admin/months/2025-13/close")).status).toBe(400)
+    expect((await fetch(app.url + "/api/v1/admin/months/2025-11/close", { method: "POST" })).status).toBe(401)
+  })
+
+  it("records when, by whom, the totals and the SHA-256 of the statement CSV", async () => {
+    await run("date=2025-11-30")
+    const res = await post("/api/v1/admin/months/2025-11/close?reason=invoiced")
+    const closing = (await res.json()) as any
+    expect(res.status, JSON.stringify(closing)).toBe(200)
+    const t3 = previousTable("2025-11-03")
+    const t4 = previousTable("2025-11-04")
+    const pln3 = expectedPln(nanoUsd("0.375"), "1.3", t3.mid)
+    const pln4 = expectedPln(nanoUsd("1.5"), "1.3", t4.mid)
+    const total = ((Number(pln3.replace(".", "")) + Number(pln4.replace(".", ""))) / 100).toFixed(2)
+    expect(closing).toMatchObject({ month: "2025-11", closedBy: "api", reason: "invoiced", costUsd: "1.875", costPln: total, requests: 3 })
+    const csv = await (await get("/api/v1/statements/2025-11?format=csv")).text()
+    expect(Crypto.createHash("sha256").update(csv, "utf8").digest("hex")).toBe(closing.statementSha256)
+    const again = await post("/api/v1/admin/months/2025-11/close")
+    expect(again.status).toBe(409)
+  })
+})
+
+describe("a late event for a day of a closed month", () => {
+  let before: { rows: Array<unknown>; summary: string }
+
+  it("leaves the closed month byte-for-byte equal and books exactly one adjustment into the next open month", async () => {
+    const nov = await json("/api/v1/usage/summary?month=2025-11")
+    before = {
+      rows: query("SELECT * FROM daily_usage WHERE usage_date LIKE '2025-11-%' ORDER BY usage_date, user, model"),
+      summary: JSON.stringify({ totals: nov.totals, days: nov.days, users: nov.users, models: nov.models })
+    }
+    await send("2025-11-03T15:00:00.000Z", LUKASZ, HAIKU, "0.5")
+    const [result] = await run("date=2025-11-03")
+    expect(result).toMatchObject({ status: "succeeded", corrections: 1 })
+
+    expect(query("SELECT * FROM daily_usage WHERE usage_date LIKE '2025-11-%' ORDER BY usage_date, user, model"))
+      .toEqual(before.rows)
+    const novAfter = await json("/api/v1/usage/summary?month=2025-11")
+    expect(JSON.stringify({ totals: novAfter.totals, days: novAfter.days, users: novAfter.users, models: novAfter.models }))
+      .toBe(before.summary)
+
+    const t3 = previousTable("2025-11-03")
+    const dec = await json("/api/v1/usage/summary?month=2025-12")
+    expect(dec.adjustments).toHaveLength(1)
+    const pln = (Number(expectedPln(nanoUsd("0.875"), "1.3", t3.mid).replace(".", "")) -
+      Number(expectedPln(nanoUsd("0.375"), "1.3", t3.mid).replace(".", ""))) / 100
+    expect(dec.adjustments[0]).toMatchObject({
+      originalDate: "2025-11-03",
+      user: LUKASZ,
+      model: HAIKU,
+      requests: 1,
+      // one delivery's token counts (test/support/otlp.ts defaults)
+      inputTokens: 4149,
+      outputTokens: 154,
+      totalTokens: 4303,
+      costUsd: "0.50",
+      markup: "1.3",
+      rate: t3.mid,
+      rateTable: t3.no,
+      rateDate: t3.effectiveDate,
+      costPln: pln.toFixed(2)
+    })
+    expect(dec.adjustments[0].reason).toContain("2025-11 was closed")
+    // The month's totals include its adjustments for earlier months.
+    await run("date=2025-12-02")
+    const dec2 = await json("/api/v1/usage/summary?month=2025-12")
+    const own = expectedPln(nanoUsd("0.75"), "1.3", previousTable("2025-12-02").mid)
+    expect(dec2.usageTotals.costPln).toBe(own)
+    expect(dec2.totals.costPln).toBe(((Number(own.replace(".", "")) + Math.round(pln * 100)) / 100).toFixed(2))
+    expect(dec2.totals.requests).toBe(2)
+    // The closed day shows as corrected.
+    const day = novAfter.dayHistory.find((d: any) => d.date === "2025-11-03")
+    expect(day).toMatchObject({ corrected: true, lastRunStatus: "succeeded" })
+  })
+
+  it("re-running the day again, as the schedule or a CLI would, adds nothing more", async () => {
+    const [result] = await run("date=2025-11-03")
+    expect(result).toMatchObject({ status: "succeeded", corrections: 0 })
+    await run("from=2025-11-01&to=2025-11-05")
+    expect(query("SELECT count(*) AS n FROM adjustments")).toEqual([{ n: 1 }])
+    expect(query("SELECT * FROM daily_usage WHERE usage_date LIKE '2025-11-%' ORDER BY usage_date, user, model"))
+      .toEqual(before.rows)
+  })
+})
+
+describe("the statement", () => {
+  it("agrees in JSON, CSV and PDF, and the PDF keeps Polish letters", async () => {
+    for (const month of ["2025-11", "2025-12"]) {
+      const statement = await json(`/api/v1/statements/${month}`)
+      const csv = await (await get(`/api/v1/statements/${month}?format=csv`)).text()
+      const pdfRes = await get(`/api/v1/statements/${month}?format=pdf`)
+      expect(pdfRes.status).toBe(200)
+      expect(pdfRes.headers.get("content-type")).toBe("application/pdf")
+      const text = pdfText(Buffer.from(await pdfRes.arrayBuffer()))
+
+      const lines = csv.trimEnd().split("\r\n").map((l) => l.split(","))
+      const header = lines[0]
+      const col = (name: string) => header.indexOf(name)
+      const records = lines.slice(1)
+      const ofSection = (s: string) => records.filter((r) => r[0] === s)
+      expect(ofSection("line").map((r) => r[col("costPln")])).toEqual(statement.lines.map((l: any) => l.costPln))
+      expect(ofSection("adjustment").map((r) => r[col("costPln")])).toEqual(statement.adjustments.map((a: any) => a.costPln))
+      expect(ofSection("total")[0][col("costPln")]).toBe(statement.totals.costPln)
+      expect(ofSection("total")[0][col("costUsd")]).toBe(statement.totals.costUsd)
+      expect(ofSection("client")[0][col("note")]).toBe("default")
+      for (const figure of [...statement.lines, ...statement.adjustments].map((l: any) => l.costPln)) {
+        expect(text).toContain(figure)
+      }
+      expect(text).toContain(statement.totals.costPln)
+      expect(text).toContain(statement.totals.costUsd)
+      for (const r of statement.rates) expect(text).toContain(r.rateTable)
+      expect(text).toContain(`Statement ${month}`)
+      if (month === "2025-11") {
+        expect(statement.status).toBe("closed")
+        expect(text).toContain(LUKASZ)
+        expect(text).toContain(`closed at ${statement.closing.closedAt}`)
+      } else {
+        expect(statement.status).toBe("open")
+        expect(statement.adjustments).toHaveLength(1)
+        expect(text).toContain(LUKASZ) // the adjustment's user
+        expect(text).toContain("Adjustments for earlier months")
+      }
+    }
+  })
+})
+
+describe("reopening", () => {
+  it("is refused while a later month is closed, and audited when allowed", async () => {
+    await run("from=2025-12-01&to=2025-12-31")
+    const closeDec = await post("/api/v1/admin/months/2025-12/close")
+    expect(closeDec.status).toBe(200)
+    const refused = await post("/api/v1/admin/months/2025-11/reopen?reason=typo")
+    expect(refused.status).toBe(409)
+    expect(((await refused.json()) as any).message).toContain("2025-12")
+    expect((await post("/api/v1/admin/months/2025-12/reopen")).status).toBe(400) // reason required
+
+    const reopened = await post("/api/v1/admin/months/2025-12/reopen?reason=late%20credit%20note")
+    expect(reopened.status).toBe(200)
+    const months = await json("/api/v1/admin/months")
+    expect(months.closed.map((c: any) => c.month)).toEqual(["2025-11"])
+    expect(months.audit.map((a: any) => [a.month, a.action, a.by, a.reason])).toEqual([
+      ["2025-11", "close", "api", "invoiced"],
+      ["2025-12", "close", "api", null],
+      ["2025-12", "reopen", "api", "late credit note"]
+    ])
+    // Reopening the earlier month folds its adjustments back into its own rows, counted once.
+    const reopenNov = await post("/api/v1/admin/months/2025-11/reopen?reason=re-invoice")
+    expect(reopenNov.status).toBe(200)
+    expect(((await reopenNov.json()) as any).foldedAdjustments).toBe(1)
+    const t3 = previousTable("2025-11-03")
+    const [row] = query("SELECT requests, cost_usd, cost_pln FROM daily_usage WHERE usage_date = '2025-11-03'")
+    expect(row).toEqual({ requests: 3, cost_usd: "0.875", cost_pln: expectedPln(nanoUsd("0.875"), "1.3", t3.mid) })
+    expect(query("SELECT count(*) AS n FROM adjustments")).toEqual([{ n: 0 }])
+    const [rerun] = await run("date=2025-11-03")
+    expect(rerun.corrections).toBe(0)
+  })
+})
