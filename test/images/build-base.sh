@@ -10,9 +10,12 @@
 # (the official binary and its C++ headers, so better-sqlite3 compiles with node-gyp) and the
 # `npm` package, laid out like the official image (/usr/local, user `node` uid 1000).
 #
-# The base is tagged by a content key (this script, the Node and npm versions, the suite), so a
-# second run reuses it; a machine without it builds it from scratch. The images themselves are
-# rebuilt every run (Podman's layer cache makes an unchanged step free).
+# The base is tagged by a content key (this script, the Node and npm versions, the suite, the CA
+# bundle), so a second run reuses it; a machine without it builds it from scratch. Each image is
+# also tagged by a key of its build context (the files .dockerignore lets in, the Dockerfiles and
+# the base): an unchanged tree is not built again, which matters because with vfs storage even a
+# fully cached `podman build` copies every stage's file system (minutes). A changed tree is
+# rebuilt with Podman's layer cache.
 #
 # Environment: MAI_IMAGES_TAG (default "test") tags mai-usage and mai-nbp-service;
 # DEBIAN_MIRROR (default http://deb.debian.org/debian).
@@ -37,9 +40,6 @@ log() { printf '[build-base] %s\n' "$*" >&2; }
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 [ -f "$CA_BUNDLE" ] || CA_BUNDLE=
 
-key="$( { cat "$0"; echo "$NODE_VERSION $NPM_VERSION $SUITE"; [ -z "$CA_BUNDLE" ] || cat "$CA_BUNDLE"; } \
-  | sha256sum | cut -c1-16)"
-BASE="localhost/mai-node-base:24-${SUITE}-slim-${key}"
 
 build_base() {
   if "${PODMAN[@]}" image exists "$BASE"; then
@@ -89,14 +89,38 @@ build_base() {
     - "$BASE" >/dev/null
   rm -rf "$work"
   trap - EXIT
+  # Bases of an older key are no longer used by anything this script builds.
+  "${PODMAN[@]}" images --format '{{.Repository}}:{{.Tag}}' localhost/mai-node-base | grep -v ":${BASE##*:}$" \
+    | xargs -r "${PODMAN[@]}" rmi >/dev/null 2>&1 || true
 }
 
-build_image() { # name dockerfile
-  log "building localhost/$1:$TAG from $2"
-  # --format docker: the OCI format has no HEALTHCHECK. --network=host: npm ci and apt-get
-  # reach their registries (nothing else runs during the build).
-  "${PODMAN[@]}" build --format docker --network=host "${ULIMITS[@]}" --layers \
-    --build-arg "NODE_IMAGE=$BASE" -f "$ROOT/$2" -t "localhost/$1:$TAG" "$ROOT" >&2
+# What the build context holds (the allow-list of .dockerignore), plus the Dockerfiles and the base.
+context_key() {
+  (cd "$ROOT" && find package.json package-lock.json tsconfig*.json docker-compose.template.yml .dockerignore \
+      docker bin src nbp scripts build.* esbuild.* -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
+    echo "$BASE") | sha256sum | cut -c1-16
+}
+
+# The base's key: how it is built (the function below), the versions, the suite and the CA bundle.
+key="$( { declare -f build_base; echo "$NODE_VERSION $NPM_VERSION $SUITE"; [ -z "$CA_BUNDLE" ] || cat "$CA_BUNDLE"; } \
+  | sha256sum | cut -c1-16)"
+BASE="localhost/mai-node-base:24-${SUITE}-slim-${key}"
+
+build_image() { # name dockerfile key
+  local keyed="localhost/$1:ctx-$3"
+  if "${PODMAN[@]}" image exists "$keyed"; then
+    log "$keyed is up to date with the sources"
+  else
+    log "building localhost/$1:$TAG from $2"
+    # --format docker: the OCI format has no HEALTHCHECK. --network=host: npm ci and apt-get
+    # reach their registries (nothing else runs during the build).
+    "${PODMAN[@]}" build --format docker --network=host "${ULIMITS[@]}" --layers \
+      --build-arg "NODE_IMAGE=$BASE" -f "$ROOT/$2" -t "$keyed" "$ROOT" >&2
+    # Older builds of this image: their tags go (layers shared with the new one stay).
+    "${PODMAN[@]}" images --format '{{.Repository}}:{{.Tag}}' "localhost/$1" | grep ":ctx-" | grep -v ":ctx-$3$" \
+      | xargs -r "${PODMAN[@]}" rmi >/dev/null 2>&1 || true
+  fi
+  "${PODMAN[@]}" tag "$keyed" "localhost/$1:$TAG"
 }
 
 build_base
@@ -104,7 +128,8 @@ if [ "${1:-}" = "--base" ]; then
   echo "$BASE"
   exit 0
 fi
-build_image mai-usage docker/Dockerfile
-build_image mai-nbp-service docker/Dockerfile.nbp
+ctx="$(context_key)"
+build_image mai-usage docker/Dockerfile "$ctx"
+build_image mai-nbp-service docker/Dockerfile.nbp "$ctx"
 echo "localhost/mai-usage:$TAG"
 echo "localhost/mai-nbp-service:$TAG"

@@ -9,6 +9,9 @@
  *
  * Where Podman cannot run, the whole file is skipped with a banner on stderr; with
  * MAI_IMAGES_REQUIRED=1 (set by .ci/run) it fails instead.
+ *
+ * MAI_IMAGES_APP=<image> runs another app image in place of the one built (to see the test fail
+ * for a broken variant, e.g. one running as root; docs/operations.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { randomBytes } from "node:crypto"
@@ -60,7 +63,7 @@ const startApp = async () => {
     "--env", `ADMIN_TOKEN=${ADMIN_TOKEN}`,
     "--env", "NBP_SERVICE_URL=http://mai-nbp-service:8001",
     "--env", "DAILY_BATCH_ENABLED=false",
-    images.app
+    process.env.MAI_IMAGES_APP ?? images.app
   )
   appUrl = `http://127.0.0.1:${port}`
 }
