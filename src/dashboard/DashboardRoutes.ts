@@ -8,7 +8,7 @@ import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as Fs from "node:fs"
 import { AppConfig } from "../Config.js"
 import { ADMIN_COOKIE, isAdminToken } from "../http/AdminAuth.js"
-import { dashboardPage, docsPage, loginPage } from "./Pages.js"
+import { dashboardPage, docsPage, loginPage, statementPage } from "./Pages.js"
 
 const CSP = [
   "default-src 'none'",
@@ -55,6 +55,9 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     const js = asset("dashboard.js", "text/javascript; charset=utf-8")
     const css = asset("dashboard.css", "text/css; charset=utf-8")
     const docsJs = asset("docs.js", "text/javascript; charset=utf-8")
+    const accountingJs = asset("accounting.js", "text/javascript; charset=utf-8")
+    const accountingCss = asset("accounting.css", "text/css; charset=utf-8")
+    const statementJs = asset("statement.js", "text/javascript; charset=utf-8")
 
     /** The month of yesterday in the batch's time zone: the newest day that can be billed. */
     const defaultMonth = Effect.map(DateTime.now, (now) => {
@@ -130,6 +133,11 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     yield* router.get("/assets/dashboard.js", Effect.succeed(js))
     yield* router.get("/assets/dashboard.css", Effect.succeed(css))
     yield* router.get("/assets/docs.js", Effect.succeed(docsJs))
+    // Accounting: the panel on the dashboard and the printable statement (its data comes from the API).
+    yield* router.get("/statement", Effect.succeed(htmlResponse(statementPage())))
+    yield* router.get("/assets/accounting.js", Effect.succeed(accountingJs))
+    yield* router.get("/assets/accounting.css", Effect.succeed(accountingCss))
+    yield* router.get("/assets/statement.js", Effect.succeed(statementJs))
   })
 )
 

@@ -121,8 +121,21 @@ export const dashboardPage = (s: DashboardSettings) =>
     <div id="today-body"><p>Loading…</p></div>
   </section>
 </main>
+<link rel="stylesheet" href="/assets/accounting.css">
+<script src="/assets/accounting.js" defer></script>
 </body>`,
     "/assets/dashboard.js"
+  )
+
+/** The printable statement of a month; its script fetches the statement's JSON. */
+export const statementPage = () =>
+  page(
+    "Statement — mai-usage",
+    `<body class="statement" data-time-zone="">
+<link rel="stylesheet" href="/assets/accounting.css">
+<main id="statement"><p>Loading the statement…</p></main>
+</body>`,
+    "/assets/statement.js"
   )
 
 export const docsPage = () =>

@@ -332,6 +332,7 @@ const loadMonth = async (month) => {
     if (ticket !== current) return
     status.replaceChildren()
     renderSummary(summary)
+    document.dispatchEvent(new CustomEvent("mai:summary", { detail: summary }))
     const empty = summary.days.length === 0
     $("report").hidden = false
     for (const id of ["chart-h", "users-h", "models-h", "days-h", "downloads-h"]) $(id).closest("section").hidden = empty
