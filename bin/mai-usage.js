@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx so `npx mai-usage …` works without a build step.
-import { register } from "tsx/esm/api"
-register()
-await import("../src/bin.ts")
+// The package's `bin`: runs the compiled CLI (`npm run build`, which `npm ci` runs through `prepare`).
+import { existsSync } from "node:fs"
+const entry = new URL("../dist/bin.js", import.meta.url)
+if (!existsSync(entry)) {
+  process.stderr.write("mai-usage: dist/bin.js is missing; run `npm run build` (or `npm ci`) first\n")
+  process.exit(1)
+}
+await import(entry.href)

@@ -15,6 +15,7 @@ import * as Os from "node:os"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
 import { MarkupHistory } from "../accounting/MarkupHistory.js"
 import { firstOpenMonthAfter, monthOf } from "../accounting/Periods.js"
+import { rootFilePath } from "../Assets.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
@@ -94,7 +95,7 @@ export interface DailyBatchOptions {
 
 export const CODE_VERSION: string = (() => {
   try {
-    return String(JSON.parse(Fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version)
+    return String(JSON.parse(Fs.readFileSync(rootFilePath("package.json"), "utf8")).version)
   } catch {
     return "unknown"
   }

@@ -6,6 +6,7 @@
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as Fs from "node:fs"
+import { assetPath } from "../Assets.js"
 import { AppConfig } from "../Config.js"
 import { ADMIN_COOKIE, isAdminToken } from "../http/AdminAuth.js"
 import { dashboardPage, docsPage, loginPage, statementPage } from "./Pages.js"
@@ -33,7 +34,7 @@ const htmlResponse = (body: string, status = 200) =>
 
 const asset = (file: string, contentType: string) => {
   // Read once at start: the assets ship with the code and never change while it runs.
-  const body = Fs.readFileSync(new URL(`./assets/${file}`, import.meta.url), "utf8")
+  const body = Fs.readFileSync(assetPath(`dashboard/assets/${file}`), "utf8")
   return HttpServerResponse.text(body, {
     contentType,
     headers: { "cache-control": "no-cache", "x-content-type-options": "nosniff" }

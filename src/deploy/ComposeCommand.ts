@@ -2,14 +2,14 @@ import { Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Console, Effect, Either, Option } from "effect"
-import { fileURLToPath } from "node:url"
+import { rootFilePath } from "../Assets.js"
 import { plural } from "../cli/Output.js"
 import { parseClientsFile } from "./ClientsFile.js"
 import { ComposeInputError, ComposeOutputError } from "./errors.js"
 import { renderCompose } from "./renderCompose.js"
 
 /** The template shipped with the code (repository root, also copied into the image). */
-export const defaultTemplatePath = fileURLToPath(new URL("../../docker-compose.template.yml", import.meta.url))
+export const defaultTemplatePath = rootFilePath("docker-compose.template.yml")
 
 const cannotRead = (what: string, path: string) => (error: PlatformError) =>
   new ComposeInputError({

@@ -1,0 +1,26 @@
+/**
+ * Files that ship with the code (dashboard assets, fonts, the compose template, package.json).
+ * The build bundles every module into `dist/`, so `import.meta.url` of a bundled module is the
+ * bundle's, not the source file's: a path relative to the calling module would break there.
+ * Instead every such file is named by its path relative to `src/`; the build copies it to the
+ * same path under `dist/`. This module sits directly in `src/` (and its code in a file directly
+ * in `dist/`), so the same relative path resolves under vitest and in the build alike.
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** `src/` when running from source, `dist/` when running the build. */
+export const codeRoot: string = Path.dirname(fileURLToPath(import.meta.url))
+
+/** The path of a shipped file, given relative to `src/` (e.g. `dashboard/assets/dashboard.js`). */
+export const assetPath = (relative: string): string => Path.join(codeRoot, relative)
+
+/**
+ * A file at the repository root (the compose template, package.json): the build copies the
+ * ones it needs into `dist/`; from source, and for package.json, it is one level up.
+ */
+export const rootFilePath = (name: string): string => {
+  const inCode = Path.join(codeRoot, name)
+  return Fs.existsSync(inCode) ? inCode : Path.join(codeRoot, "..", name)
+}
