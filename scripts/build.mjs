@@ -33,8 +33,9 @@ try {
 
 const pkg = JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8"))
 
-// Native add-ons and their optional companions cannot be bundled: they stay in node_modules.
-const external = ["better-sqlite3", "msgpackr-extract", "@parcel/watcher", "bufferutil", "utf-8-validate"]
+// Native add-ons (and pdfkit, which reads its font metrics from files beside its own code)
+// cannot be bundled: they stay in node_modules.
+const external = ["better-sqlite3", "pdfkit", "msgpackr-extract", "@parcel/watcher", "bufferutil", "utf-8-validate"]
 
 Fs.rmSync(dist, { recursive: true, force: true })
 
