@@ -183,6 +183,13 @@ const read = Effect.gen(function*() {
   if (Option.isNone(markup) || !BigDecimal.isPositive(markup.value)) {
     return yield* fail("USAGE_MARKUP_MULTIPLIER", `expected a decimal greater than 0, got ${env.markup}`)
   }
+  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
+  const effectiveFrom = yield* optionalString("USAGE_MARKUP_EFFECTIVE_FROM").pipe(
+    Effect.mapError(() => new ConfigInvalid("USAGE_MARKUP_EFFECTIVE_FROM: cannot be read"))
+  )
+  if (Option.isSome(effectiveFrom) && parseDay(effectiveFrom.value.trim())._tag === "Left") {
+    return yield* fail("USAGE_MARKUP_EFFECTIVE_FROM", `expected a calendar day YYYY-MM-DD, got ${effectiveFrom.value}`)
+  }
   if (env.rule !== "previous-business-day" && env.rule !== "same-day") {
     return yield* fail("EXCHANGE_RATE_RULE", `expected previous-business-day or same-day, got ${env.rule}`)
   }
@@ -235,13 +242,6 @@ const read = Effect.gen(function*() {
   if (announced.length > 0) {
     announced.push(`Dashboard: ${dashboardUrl(env.host, port)} (log in with the admin token; API docs at /docs)`)
     process.stdout.write(announced.join("\n") + "\n")
-  }
-  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
-  const effectiveFrom = yield* optionalString("USAGE_MARKUP_EFFECTIVE_FROM").pipe(
-    Effect.mapError(() => new ConfigInvalid("USAGE_MARKUP_EFFECTIVE_FROM: cannot be read"))
-  )
-  if (Option.isSome(effectiveFrom) && parseDay(effectiveFrom.value.trim())._tag === "Left") {
-    return yield* fail("USAGE_MARKUP_EFFECTIVE_FROM", `expected a calendar day YYYY-MM-DD, got ${effectiveFrom.value}`)
   }
   const settings: AppSettings = {
     port,

@@ -53,3 +53,23 @@ export class MonthState extends Schema.Class<MonthState>("MonthState")({
   status: Schema.Literal("open", "closed"),
   closing: Schema.NullOr(Closing)
 }) {}
+
+export const adjustmentColumns = [
+  "originalDate",
+  "user",
+  "model",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "cachedTokens",
+  "reasoningTokens",
+  "costUsd",
+  "markup",
+  "rate",
+  "rateTable",
+  "rateDate",
+  "costPln",
+  "reason",
+  "createdAt"
+] as const

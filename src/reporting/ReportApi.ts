@@ -45,10 +45,10 @@ const Format = Schema.Literal("json", "csv").annotations({
   description: "csv: the list as CSV (the same as `Accept: text/csv`); json by default"
 })
 
-export const summaryLists = ["rows", "days", "users", "models", "rates"] as const
+export const summaryLists = ["rows", "days", "users", "models", "rates", "adjustments"] as const
 const SummaryList = Schema.Literal(...summaryLists).annotations({
   identifier: "SummaryList",
-  description: "which list of the month the CSV holds: rows (one per day, user and model; the default), days, users, models, rates"
+  description: "which list of the month the CSV holds: rows (one per day, user and model; the default), days, users, models, rates, adjustments (for earlier, closed months, booked into this one)"
 })
 
 /** Documents the CSV variant of a 200 answer, which OpenAPI cannot derive from one schema. */

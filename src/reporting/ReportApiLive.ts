@@ -7,6 +7,7 @@ import { MaiApi } from "../http/Api.js"
 import { NbpRate } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
 import { toCsv } from "./Csv.js"
+import { adjustmentColumns } from "../accounting/Model.js"
 import {
   dailyRowColumns,
   DailyRows,
@@ -137,6 +138,8 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
               return csvResponse(name, toCsv(modelColumns, summary.models))
             case "rates":
               return csvResponse(name, toCsv(rateColumns, summary.rates))
+            case "adjustments":
+              return csvResponse(name, toCsv(adjustmentColumns, summary.adjustments))
           }
         }))
       .handle("today", ({ request, urlParams }) =>

@@ -150,6 +150,13 @@ describe("a late event for a day of a closed month", () => {
       costPln: pln.toFixed(2)
     })
     expect(dec.adjustments[0].reason).toContain("2025-11 was closed")
+    const csv = await (await get("/api/v1/usage/summary?month=2025-12&format=csv&list=adjustments")).text()
+    const csvLines = csv.trimEnd().split("\r\n")
+    expect(csvLines).toHaveLength(2)
+    expect(csvLines[0]).toBe("originalDate,user,model,requests,inputTokens,outputTokens,totalTokens,cachedTokens," +
+      "reasoningTokens,costUsd,markup,rate,rateTable,rateDate,costPln,reason,createdAt")
+    expect(csvLines[1]).toContain(`2025-11-03,${LUKASZ},${HAIKU},1,4149,154,4303,`)
+    expect(csvLines[1]).toContain(`,0.50,1.3,${t3.mid},${t3.no},${t3.effectiveDate},${pln.toFixed(2)},`)
     // The month's totals include its adjustments for earlier months.
     await run("date=2025-12-02")
     const dec2 = await json("/api/v1/usage/summary?month=2025-12")

@@ -200,7 +200,13 @@
         table("adjustments-table", [["Usage day"], ["User"], ["Model"], ["Requests", true], ["USD", true], ["Rate", true], ["PLN", true], ["Reason"]],
           summary.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [String(a.requests), true], [usd(a.costUsd), true],
             [`${a.rate} (${a.rateTable}) ×${a.markup}`, true], [pln(a.costPln), true], [a.reason]]),
-          [["Total"], [""], [""], [String(t.requests), true], [usd(t.costUsd), true], ["", true], [pln(t.costPln), true], [""]])
+          [["Total"], [""], [""], [String(t.requests), true], [usd(t.costUsd), true], ["", true], [pln(t.costPln), true], [""]]),
+        node("p", { class: "downloads" }, node("a", {
+          class: "button",
+          download: "",
+          href: `/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`,
+          text: "Adjustments (CSV)"
+        }))
       )
     }
 
