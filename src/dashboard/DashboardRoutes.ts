@@ -59,6 +59,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     const accountingJs = asset("accounting.js", "text/javascript; charset=utf-8")
     const accountingCss = asset("accounting.css", "text/css; charset=utf-8")
     const statementJs = asset("statement.js", "text/javascript; charset=utf-8")
+    const reconciliationJs = asset("reconciliation.js", "text/javascript; charset=utf-8")
 
     /** The month of yesterday in the batch's time zone: the newest day that can be billed. */
     const defaultMonth = Effect.map(DateTime.now, (now) => {
@@ -139,6 +140,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     yield* router.get("/assets/accounting.js", Effect.succeed(accountingJs))
     yield* router.get("/assets/accounting.css", Effect.succeed(accountingCss))
     yield* router.get("/assets/statement.js", Effect.succeed(statementJs))
+    yield* router.get("/assets/reconciliation.js", Effect.succeed(reconciliationJs))
   })
 )
 

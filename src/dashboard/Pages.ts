@@ -119,10 +119,17 @@ export const dashboardPage = (s: DashboardSettings) =>
   <section aria-labelledby="today-h" class="card" id="today">
     <h2 id="today-h">Today so far <span class="badge">not yet billed</span></h2>
     <div id="today-body"><p>Loading…</p></div>
+    <p class="small" id="today-drift"></p>
+  </section>
+
+  <section aria-labelledby="reconciliation-h" class="card" id="reconciliation">
+    <h2 id="reconciliation-h">Check against OpenRouter</h2>
+    <div id="reconciliation-body"><p>Loading…</p></div>
   </section>
 </main>
 <link rel="stylesheet" href="/assets/accounting.css">
 <script src="/assets/accounting.js" defer></script>
+<script src="/assets/reconciliation.js" defer></script>
 </body>`,
     "/assets/dashboard.js"
   )

@@ -3,7 +3,10 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Layer } from "effect"
 import { MonthsApiLive, StatementsApiLive } from "../accounting/AccountingApiLive.js"
 import { BatchApiLive } from "../batch/BatchApiLive.js"
+import { ReconciliationApiLive } from "../openrouter/ReconciliationApiLive.js"
 import { UsageApiLive } from "../reporting/ReportApiLive.js"
 import { MaiApi } from "./Api.js"
 
-export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive]))
+export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(
+  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, ReconciliationApiLive])
+)

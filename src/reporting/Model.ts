@@ -147,6 +147,24 @@ export class IndicativeRate extends Schema.Class<IndicativeRate>("IndicativeRate
   stale: Schema.Boolean.annotations({ description: "true when NBP could not be refreshed and the last good table is used" })
 }) {}
 
+const SignedUsd = Schema.String.annotations({ description: "USD as decimal text; negative when the ledger has more" })
+
+/** The newest hourly snapshot of OpenRouter's `GET /key` beside what the ledger received. */
+export class KeyDrift extends Schema.Class<KeyDrift>("KeyDrift")({
+  takenAt: Schema.String.annotations({ description: "when OpenRouter was asked (UTC, ISO 8601)" }),
+  utcDay: Schema.String.annotations({ description: "the UTC day OpenRouter's usage_daily counts" }),
+  openRouterUsd: Decimal.annotations({ description: "the key's usage_daily: USD of the UTC day so far" }),
+  ledgerUsd: Decimal.annotations({ description: "USD of the ledger's events of the same UTC day so far" }),
+  driftUsd: SignedUsd.annotations({ description: "openRouterUsd - ledgerUsd" }),
+  interval: Schema.NullOr(Schema.Struct({
+    from: Schema.String,
+    to: Schema.String,
+    openRouterUsd: SignedUsd,
+    ledgerUsd: Decimal,
+    driftUsd: SignedUsd
+  })).annotations({ description: "since the previous snapshot (at most 2 hours before)" })
+}) {}
+
 export class TodayUsage extends Schema.Class<TodayUsage>("TodayUsage")({
   date: Schema.String.annotations({ description: "today, in the batch time zone" }),
   timeZone: Schema.String,
@@ -157,5 +175,8 @@ export class TodayUsage extends Schema.Class<TodayUsage>("TodayUsage")({
   rate: Schema.NullOr(IndicativeRate).annotations({ description: "the latest NBP table; null when NBP is unreachable" }),
   rateError: Schema.NullOr(Schema.String).annotations({ description: "why there is no PLN figure, when rate is null" }),
   totals: Schema.Struct({ ...Tokens, costUsd: Decimal, costPln: Schema.NullOr(Decimal) }),
-  rows: Schema.Array(TodayRow)
+  rows: Schema.Array(TodayRow),
+  keyDrift: Schema.NullOr(KeyDrift).annotations({
+    description: "OpenRouter's own figure for the key today against the ledger's; null without OPENROUTER_API_KEY or before the first snapshot"
+  })
 }) {}

@@ -13,6 +13,7 @@ import {
   DailyRows,
   dayColumns,
   IndicativeRate,
+  KeyDrift,
   modelColumns,
   rateColumns,
   todayColumns,
@@ -22,6 +23,8 @@ import {
 } from "./Model.js"
 import { InvalidQuery, ReportUnavailable } from "./ReportApi.js"
 import { monthRange, ReportRepo } from "./ReportRepo.js"
+import { driftView } from "../openrouter/KeyDrift.js"
+import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
 
 /** How long today's figures wait for NBP before answering in USD only. */
 const RATE_WAIT = Duration.seconds(4)
@@ -45,6 +48,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
     const config = yield* AppConfig
     const store = yield* UsageStore
     const nbp = yield* NbpRate
+    const openRouter = yield* OpenRouterRepo
     const org = config.clientOrgId
 
     const today = Effect.gen(function*() {
@@ -77,6 +81,10 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
           costNusd
         }))
       const sum = (f: (r: TodayRow) => number) => rows.reduce((n, r) => n + f(r.row), 0)
+      // The key drift is an addition: a summary DB that cannot be read leaves it out, not the figures.
+      const drift = config.openRouterApiKey === undefined
+        ? null
+        : driftView(yield* openRouter.latestSnapshot.pipe(Effect.orElseSucceed(() => undefined)))
       return new TodayUsage({
         date,
         timeZone: config.dailyBatchTimeZone,
@@ -101,7 +109,8 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
             ? null
             : formatDecimal(rows.reduce((s, r) => BigDecimal.sum(s, BigDecimal.unsafeFromString(r.row.costPln!)), BigDecimal.unsafeFromString("0")), 2)
         },
-        rows: rows.map((r) => r.row)
+        rows: rows.map((r) => r.row),
+        keyDrift: drift === null ? null : new KeyDrift(drift)
       })
     })
 

@@ -4,13 +4,13 @@
  * /metrics and on /ready; OpenRouter failing or hanging never blocks ingestion or the batch and
  * never writes a result.
  */
-import { Effect, SubscriptionRef } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { OpenRouterSchedule } from "../../src/openrouter/OpenRouterLive.js"
 import { OpenRouterRepo } from "../../src/openrouter/OpenRouterRepo.js"
 import { Reconciler } from "../../src/openrouter/Reconciler.js"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { API_KEY, API_KEY_HASH, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
+import { waitForStartupRound } from "../support/openRouterApp.js"
 import { generationDelivery } from "../support/otlp.js"
 
 let or: OpenRouterStandIn
@@ -65,11 +65,7 @@ beforeAll(async () => {
     OPENROUTER_API_KEY: API_KEY
   })
   // Let the start-up round (30 empty days) finish before the test writes its days.
-  const deadline = Date.now() + 30_000
-  while ((await run(Effect.flatMap(OpenRouterSchedule, (s) => SubscriptionRef.get(s.phase))))._tag !== "Sleeping") {
-    if (Date.now() > deadline) throw new Error("the start-up reconciliation round did not finish")
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  await waitForStartupRound(app)
   for (const [i, day] of days.entries()) {
     knowDay(day)
     for (let m = 0; m < MODELS.length; m++) {

@@ -1,0 +1,91 @@
+/**
+ * The reconciliation panel and the key drift in a real headless Chromium against the real app,
+ * with OpenRouter's stand-in knowing one request more than was delivered.
+ */
+import { Effect } from "effect"
+import type { Browser } from "playwright-core"
+import { afterAll, beforeAll, expect, it } from "vitest"
+import { takeSnapshot } from "../../src/openrouter/KeyDrift.js"
+import { Reconciler } from "../../src/openrouter/Reconciler.js"
+import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { launchChromium, offlineContext, screenshotDir } from "../support/chromium.js"
+import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
+import { waitForStartupRound } from "../support/openRouterApp.js"
+import { generationDelivery } from "../support/otlp.js"
+
+let browser: Browser
+let or: OpenRouterStandIn
+let app: TestApp
+const utc = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+const MISSING_DAY = utc(Date.now() - 2 * 86_400_000)
+const DOWN_DAY = utc(Date.now() - 3 * 86_400_000)
+const run = <A>(e: Effect.Effect<A, any, any>) => app.runtime.runPromise(e as Effect.Effect<A, any, never>)
+
+beforeAll(async () => {
+  ;[browser, or] = await Promise.all([launchChromium(), startOpenRouterStandIn()])
+  app = await startApp({ OPENROUTER_API_URL: or.url, OPENROUTER_MANAGEMENT_KEY: MANAGEMENT_KEY, OPENROUTER_API_KEY: API_KEY })
+  await waitForStartupRound(app)
+  // OpenRouter counts 2 requests of 0.0125 + 0.0375; only the first was delivered.
+  or.setActivity(MISSING_DAY, [{ model: "openai/gpt-4o", requests: 2, usage: 0.05 }])
+  const res = await postWebhook(app.url, generationDelivery({
+    id: "gen-dash-rec-1",
+    time: new Date(`${MISSING_DAY}T10:00:00Z`),
+    user: "anna.kowalska@example.pl",
+    model: "openai/gpt-4o",
+    inputTokens: 10,
+    outputTokens: 5,
+    cost: 0.0125
+  }))
+  expect(res.status).toBe(200)
+  expect((await run(Effect.flatMap(Reconciler, (r) => r.reconcile(MISSING_DAY)))).status).toBe("missing")
+  or.setFailure(503)
+  expect((await run(Effect.flatMap(Reconciler, (r) => r.reconcile(DOWN_DAY)))).status).toBe("unavailable")
+  or.setFailure(null)
+  // Key drift: OpenRouter says the key spent 0.80 USD today; the ledger received 0.75.
+  await postWebhook(app.url, generationDelivery({
+    id: "gen-dash-rec-today",
+    time: new Date(),
+    user: "anna.kowalska@example.pl",
+    model: "openai/gpt-4o",
+    inputTokens: 10,
+    outputTokens: 5,
+    cost: 0.75
+  }))
+  or.setKeyUsage(12.5, 0.8)
+  await run(takeSnapshot)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+  await or?.close()
+})
+
+it("shows the missing day with its requests and USD, the unavailable day, the last check and the drift", async () => {
+  const ctx = await offlineContext(browser, app.url)
+  const page = await ctx.context.newPage()
+  await page.goto(app.url + "/")
+  await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
+  await page.getByRole("button", { name: "Log in" }).click()
+  await page.locator("#reconciliation-table").waitFor()
+
+  const missing = page.locator(`#reconciliation-table tr[data-date="${MISSING_DAY}"]`)
+  await expect(missing.getAttribute("data-status")).resolves.toBe("missing")
+  const text = await missing.innerText()
+  expect(text).toContain("missing 1 request, $0.0375")
+  expect(text).toContain("openai/gpt-4o: missing 1 request")
+  const down = page.locator(`#reconciliation-table tr[data-date="${DOWN_DAY}"]`)
+  expect(await down.innerText()).toMatch(/unavailable: OpenRouter answered GET \/activity with 503/)
+  expect(await page.locator("#reconciliation-summary").innerText()).toContain("1 day differs")
+  expect(await page.locator("#reconciliation-last-check").innerText()).toMatch(/^Last check: \d/)
+
+  await page.locator("#today-drift:not(:empty)").waitFor()
+  const drift = await page.locator("#today-drift").innerText()
+  expect(drift).toContain("$0.80")
+  expect(drift).toContain("the ledger: $0.75")
+  expect(drift).toContain("drift $0.05")
+
+  await page.screenshot({ path: `${screenshotDir()}reconciliation.png`, fullPage: true })
+  expect(ctx.blocked).toEqual([])
+  await ctx.context.close()
+})

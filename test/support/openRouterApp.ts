@@ -1,0 +1,15 @@
+/** Helpers for tests of the OpenRouter checks running inside the real app (see app.ts). */
+import { Effect, SubscriptionRef } from "effect"
+import { OpenRouterSchedule } from "../../src/openrouter/OpenRouterLive.js"
+import type { TestApp } from "./app.js"
+
+export const runIn = <A>(app: TestApp, e: Effect.Effect<A, any, any>) => app.runtime.runPromise(e as Effect.Effect<A, any, never>)
+
+/** Waits until the start-up reconciliation round is done, so a test's own checks are not raced. */
+export const waitForStartupRound = async (app: TestApp, timeoutMs = 30_000) => {
+  const deadline = Date.now() + timeoutMs
+  while ((await runIn(app, Effect.flatMap(OpenRouterSchedule, (s) => SubscriptionRef.get(s.phase))))._tag !== "Sleeping") {
+    if (Date.now() > deadline) throw new Error("the start-up reconciliation round did not finish")
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
