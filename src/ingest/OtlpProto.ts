@@ -5,7 +5,13 @@
  * Only the fields we read are needed, but the messages are declared whole so an unknown field is
  * skipped by the library exactly as any OTLP receiver would skip it.
  */
+import Long from "long"
 import protobuf from "protobufjs"
+
+// protobufjs finds `long` through a dynamic require that a bundle can hide; without it, 64-bit
+// fields (span start times in ns) would be decoded as floats and lose their last digits.
+protobuf.util.Long = Long
+protobuf.configure()
 
 const PROTO = `
 syntax = "proto3";
