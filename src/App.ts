@@ -25,7 +25,7 @@ import * as Months from "./accounting/Months.js"
 import { BatchServerLive } from "./batch/BatchLive.js"
 import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 
-const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath)))
+const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync)))
 
 /** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
 export const UsageStoreLive = Layer.unwrapEffect(

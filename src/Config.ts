@@ -46,6 +46,8 @@ export interface AppSettings {
   readonly exchangeRateRule: ExchangeRateRule
   readonly adminTokens: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBodyBytes: number
+  /** the ledger's `PRAGMA synchronous`: `full` survives a power loss (see store/Ledger.ts) */
+  readonly ledgerSync: "full" | "normal"
   readonly openRouter: OpenRouterSettings
 }
 
@@ -168,6 +170,7 @@ const read = Effect.gen(function*() {
     rule: Config.string("EXCHANGE_RATE_RULE").pipe(Config.withDefault("previous-business-day")),
     adminToken: optionalString("ADMIN_TOKEN"),
     maxBody: Config.string("MAX_BODY_BYTES").pipe(Config.withDefault("33554432")),
+    ledgerSync: Config.string("LEDGER_SYNC").pipe(Config.withDefault("full")),
     // OpenRouter's API (reconciliation, key drift, Broadcast set-up)
     openRouterApiUrl: Config.string("OPENROUTER_API_URL").pipe(Config.withDefault("https://openrouter.ai/api/v1")),
     openRouterManagementKey: optionalString("OPENROUTER_MANAGEMENT_KEY"),
@@ -195,6 +198,10 @@ const read = Effect.gen(function*() {
   }
   if (env.influxApi !== "v1" && env.influxApi !== "v2") {
     return yield* fail("INFLUXDB_API", `expected v1 or v2, got ${env.influxApi}`)
+  }
+  const ledgerSync = env.ledgerSync.trim().toLowerCase()
+  if (ledgerSync !== "full" && ledgerSync !== "normal") {
+    return yield* fail("LEDGER_SYNC", `expected full or normal, got ${env.ledgerSync}`)
   }
   const maxBody = Number(env.maxBody)
   if (!/^\d+$/.test(env.maxBody) || maxBody < 1) return yield* fail("MAX_BODY_BYTES", `expected a positive integer, got ${env.maxBody}`)
@@ -275,6 +282,7 @@ const read = Effect.gen(function*() {
     exchangeRateRule: env.rule,
     adminTokens,
     maxBodyBytes: maxBody,
+    ledgerSync,
     openRouter: {
       apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
       managementKey: Option.getOrUndefined(Option.map(env.openRouterManagementKey, (k) => Redacted.make(k.trim()))),

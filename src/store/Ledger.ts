@@ -45,7 +45,16 @@ export interface LedgerShape {
   readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
   /** Succeeds when a write transaction can be taken (for /ready). */
   readonly checkWritable: Effect.Effect<void, LedgerUnavailable>
+  /** The writer connection's `synchronous` setting as SQLite reports it back. */
+  readonly sync: LedgerSync
 }
+
+/**
+ * `full`: every commit is fsynced before a delivery is acknowledged, so it survives a power loss;
+ * group commit shares that fsync among the deliveries of one event-loop turn. `normal`: WAL
+ * commits are fsynced only at checkpoints, so a power loss (not a crash) can lose the latest.
+ */
+export type LedgerSync = "full" | "normal"
 
 export class Ledger extends Context.Tag("mai-usage/Ledger")<Ledger, LedgerShape>() {}
 
@@ -138,7 +147,7 @@ interface RawRejected {
   readonly received_at: bigint
 }
 
-export const make = (filename: string) => Effect.gen(function*() {
+export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
@@ -154,7 +163,7 @@ export const make = (filename: string) => Effect.gen(function*() {
       try: () => {
         const db = new Sqlite(filename)
         db.pragma("journal_mode = WAL")
-        db.pragma("synchronous = NORMAL")
+        db.pragma(sync === "full" ? "synchronous = FULL" : "synchronous = NORMAL")
         db.pragma("busy_timeout = 0")
         db.defaultSafeIntegers(true)
         return db
@@ -356,10 +365,13 @@ export const make = (filename: string) => Effect.gen(function*() {
   const probe = writer.prepare("DELETE FROM ledger_events WHERE 0")
   const checkWritable = write("write check", () => probe.run()).pipe(Effect.asVoid)
 
-  return Ledger.of({ record, rejectedSpans, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable })
+  // 2 is FULL, 1 NORMAL: read back, so what is reported is what SQLite does.
+  const reportedSync: LedgerSync = Number(writer.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal"
+
+  return Ledger.of({ record, rejectedSpans, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable, sync: reportedSync })
 })
 
-export const layer = (filename: string) => Layer.scoped(Ledger, make(filename)).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+export const layer = (filename: string, sync: LedgerSync = "full") => Layer.scoped(Ledger, make(filename, sync)).pipe(Layer.provide(sqliteLayer(filename, migrations)))
 
 /** Embedded mode: the ledger is the usage store. */
 export const usageStoreLayer = Layer.effect(

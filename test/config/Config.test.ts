@@ -60,6 +60,7 @@ describe("configuration", () => {
     ["INFLUXDB_URL", "ftp://x"],
     ["NBP_SERVICE_URL", "::"],
     ["MAX_BODY_BYTES", "0"],
+    ["LEDGER_SYNC", "off"],
     ["DAILY_BATCH_ENABLED", "maybe"],
     ["USAGE_SUMMARY_DB", "postgres://x"]
   ])("refuses %s=%s with a message naming the variable", async (name, value) => {

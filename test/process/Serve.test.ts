@@ -4,7 +4,7 @@ import * as Path from "node:path"
 import { describe, expect, it } from "vitest"
 import { fixture, tempDir } from "../support/app.js"
 import { delivery } from "../support/otlp.js"
-import { bareEnv, freePort, runCli, spawnCli, waitForHealth } from "../support/process.js"
+import { bareEnv, binPath, freePort, runCli, spawnCli, waitForHealth } from "../support/process.js"
 
 describe("mai-usage serve with no configuration at all", () => {
   it("generates its secrets once, serves /health, accepts a fixture delivery, stops cleanly on SIGTERM", async () => {
@@ -72,13 +72,18 @@ describe("a bad configuration value stops start-up with one line naming the vari
 })
 
 describe("durability", () => {
-  it("every 200-acknowledged generation survives SIGKILL under concurrent load, stored exactly once", async () => {
+  // The production build (bin/mai-usage.js runs dist/bin.js, no TypeScript loader) with the
+  // power-loss-safe ledger setting, as deployed.
+  it("every 200-acknowledged generation survives SIGKILL under concurrent load, stored exactly once (production build, LEDGER_SYNC=full)", async () => {
     const dataDir = tempDir()
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
-    const env = { ...bareEnv(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, OPENROUTER_WEBHOOK_SECRET: "s3cret-kill", DAILY_BATCH_ENABLED: "false" }
+    const env = { ...bareEnv(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, OPENROUTER_WEBHOOK_SECRET: "s3cret-kill", DAILY_BATCH_ENABLED: "false", LEDGER_SYNC: "full" }
     const server = spawnCli(["serve"], env)
     await waitForHealth(url, server)
+    const cmdline = Fs.readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean)
+    expect(cmdline.slice(1)).toEqual([binPath, "serve"]) // no loader flag
+    expect(Fs.readFileSync(binPath, "utf8")).toContain("../dist/bin.js")
     const acked = new Set<string>()
     const sent: Array<string> = []
     let stop = false

@@ -1,0 +1,57 @@
+import { Effect, Either, Layer, ManagedRuntime } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { describe, expect, it } from "vitest"
+import * as Config from "../../src/Config.js"
+import type { UsageEvent } from "../../src/domain/UsageEvent.js"
+import * as Ledger from "../../src/store/Ledger.js"
+import { tempDir } from "../support/app.js"
+
+const event = (generationId: string): UsageEvent => ({
+  generationId,
+  eventTimeNs: 1_790_000_000_000_000_000n,
+  clientOrgId: "acme",
+  user: "u",
+  model: "m",
+  apiKeyName: "k",
+  provider: "p",
+  inputTokens: 1,
+  outputTokens: 2,
+  totalTokens: 3,
+  cachedTokens: 0,
+  reasoningTokens: 0,
+  costNusd: 1_000n
+})
+
+const withLedger = async <A>(sync: Ledger.LedgerSync | undefined, f: (l: Ledger.LedgerShape) => Effect.Effect<A, unknown>) => {
+  const dir = tempDir("mai-ledger-sync-")
+  const layer = sync === undefined ? Ledger.layer(Path.join(dir, "l.db")) : Ledger.layer(Path.join(dir, "l.db"), sync)
+  const runtime = ManagedRuntime.make(layer as Layer.Layer<Ledger.Ledger, unknown>)
+  try {
+    return await runtime.runPromise(Effect.flatMap(Ledger.Ledger, f))
+  } finally {
+    await runtime.dispose()
+    Fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe("LEDGER_SYNC", () => {
+  it("is full unless set: the configuration says so and the ledger's writer runs synchronous=FULL", async () => {
+    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x", ADMIN_TOKEN: "y" }))
+    expect(Either.isRight(settings) && settings.right.ledgerSync).toBe("full")
+    expect(await withLedger(undefined, (l) => Effect.succeed(l.sync))).toBe("full")
+  })
+
+  it("normal is taken as given (any case) and reaches the writer", async () => {
+    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x", ADMIN_TOKEN: "y", LEDGER_SYNC: "NORMAL" }))
+    expect(Either.isRight(settings) && settings.right.ledgerSync).toBe("normal")
+    expect(await withLedger("normal", (l) => Effect.succeed(l.sync))).toBe("normal")
+  })
+
+  it("with full, concurrent deliveries share the commit and each is stored once", async () => {
+    const results = await withLedger("full", (l) =>
+      Effect.all(Array.from({ length: 200 }, (_, i) => l.record([event(`g-${i % 150}`)])), { concurrency: "unbounded" }))
+    expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(150)
+    expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(50)
+  })
+})
