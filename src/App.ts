@@ -8,7 +8,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import * as Config from "./Config.js"
 import * as Webhook from "./ingest/Webhook.js"
-import { ApiLive } from "./http/ApiLive.js"
+import { ApiLive, ErrorBodiesLive } from "./http/ApiLive.js"
 import * as AdminAuth from "./http/AdminAuth.js"
 import * as Metrics from "./http/Metrics.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
@@ -87,6 +87,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(OpsRoutes),
     Layer.provide(DashboardLive),
     Layer.provide(ApiLive),
+    Layer.provide(ErrorBodiesLive),
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext]),
     Layer.provide(Webhook.layer),
     Layer.provide(AdminAuth.layer),

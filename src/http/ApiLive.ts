@@ -10,3 +10,6 @@ import { MaiApi } from "./Api.js"
 export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(
   Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, ReconciliationApiLive])
 )
+
+/** Errors as `{"error": "…"}` (see ApiErrors.ts). */
+export { ErrorBodiesLive } from "./ApiErrors.js"

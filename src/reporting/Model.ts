@@ -100,6 +100,17 @@ export class BatchRun extends Schema.Class<BatchRun>("BatchRun")({
   error: Schema.NullOr(Schema.String)
 }) {}
 
+/** A finished day with usage in the store that no batch run has billed yet. */
+export class UnbilledDay extends Schema.Class<UnbilledDay>("UnbilledDay")({
+  date: Schema.String,
+  requests: Schema.Int,
+  costUsd: Decimal,
+  withinCatchUp: Schema.Boolean.annotations({
+    description: "true: the schedule's catch-up (31 days back) bills it by itself; false: older, bill it by hand"
+  }),
+  command: Schema.String.annotations({ description: "the command that bills it: mai-usage batch --run-now --date D" })
+}) {}
+
 export class MonthSummary extends Schema.Class<MonthSummary>("MonthSummary")({
   month: Schema.String.annotations({ description: "YYYY-MM" }),
   clientOrgId: Schema.String,
@@ -116,7 +127,13 @@ export class MonthSummary extends Schema.Class<MonthSummary>("MonthSummary")({
   models: Schema.Array(ModelTotal),
   rates: Schema.Array(RateUsed),
   lastBatchRun: Schema.NullOr(BatchRun).annotations({ description: "the newest batch run of any day; null before the first" }),
-  lastSuccessfulRun: Schema.NullOr(BatchRun)
+  lastSuccessfulRun: Schema.NullOr(BatchRun),
+  standingRun: Schema.NullOr(BatchRun).annotations({
+    description: "when the last run failed: the last successful run of the same day, whose figures still stand"
+  }),
+  unbilledDays: Schema.Array(UnbilledDay).annotations({
+    description: "finished days of the month with usage in the store but no successful batch run (not in the totals)"
+  })
 }) {}
 
 export class TodayRow extends Schema.Class<TodayRow>("TodayRow")({

@@ -1,6 +1,8 @@
 /** The handlers of `UsageApi`: JSON from `ReportRepo` and the usage store, or the same lists as CSV. */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { BigDecimal, DateTime, Duration, Effect, Layer } from "effect"
+import { BigDecimal, Clock, DateTime, Duration, Effect, Layer } from "effect"
+import { CATCH_UP_DAYS } from "../batch/DailyBatch.js"
+import { addDays, dayOf, dayWindow, daysFrom } from "../domain/WarsawDay.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import { MaiApi } from "../http/Api.js"
@@ -19,6 +21,7 @@ import {
   todayColumns,
   TodayRow,
   TodayUsage,
+  UnbilledDay,
   userColumns
 } from "./Model.js"
 import { InvalidQuery, ReportUnavailable } from "./ReportApi.js"
@@ -114,6 +117,35 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
       })
     })
 
+    /**
+     * Finished days of the month with usage in the store and no successful run: invisible in the
+     * billed figures, so listed with the command that bills them. One store query per such day;
+     * a normal month has none (every day has its run).
+     */
+    const unbilledDays = (month: string) =>
+      Effect.gen(function*() {
+        const { from, to } = monthRange(month)
+        const todayDay = dayOf(yield* Clock.currentTimeMillis, config.dailyBatchTimeZone)
+        const last = to < todayDay ? to : addDays(todayDay, -1)
+        if (last < from) return []
+        const succeeded = yield* repo.succeededDays(from, last)
+        const candidates = daysFrom(from, last).filter((d) => !succeeded.has(d))
+        const found: Array<UnbilledDay> = []
+        for (const day of candidates) {
+          const w = dayWindow(day, config.dailyBatchTimeZone)
+          const aggregates = yield* store.aggregate({ clientOrgId: org, start: w.start, end: w.end })
+          if (aggregates.length === 0) continue
+          found.push(new UnbilledDay({
+            date: day,
+            requests: aggregates.reduce((n, a) => n + a.requests, 0),
+            costUsd: formatUsd(aggregates.reduce((n, a) => n + a.costNusd, 0n)),
+            withinCatchUp: day >= addDays(todayDay, -CATCH_UP_DAYS),
+            command: `mai-usage batch --run-now --date ${day}`
+          }))
+        }
+        return found
+      }).pipe(Effect.mapError(unavailable))
+
     return handlers
       .handle("daily", ({ request, urlParams }) =>
         Effect.gen(function*() {
@@ -128,7 +160,8 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
         }))
       .handle("summary", ({ request, urlParams }) =>
         Effect.gen(function*() {
-          const summary = yield* repo.monthSummary(urlParams.month).pipe(Effect.mapError(unavailable))
+          const unbilled = yield* unbilledDays(urlParams.month)
+          const summary = yield* repo.monthSummary(urlParams.month, unbilled).pipe(Effect.mapError(unavailable))
           if (!wantsCsv(urlParams.format, request)) return summary
           const list = urlParams.list ?? "rows"
           const name = `mai-usage_${org}_${urlParams.month}_${list}`

@@ -10,7 +10,7 @@ import { SummaryDb } from "../store/SummaryDb.js"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
 import { DayHistory, MonthState } from "../accounting/Model.js"
 import { adjustmentAsBilled, adjustmentLine, closingOf } from "../accounting/Statement.js"
-import { BatchRun, DailyRow, MonthSummary } from "./Model.js"
+import { BatchRun, DailyRow, MonthSummary, type UnbilledDay } from "./Model.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
 
 export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
@@ -138,8 +138,19 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
     /** The rows of a period, as the API shows them. */
     const rows = (filter: RowFilter) => Effect.map(billedRows(filter), (rs) => rs.map((r) => r.row))
 
-    /** `month` is YYYY-MM (validated by the caller). */
-    const monthSummary = (month: string) =>
+    /** Days of [from, to] with a successful batch run. */
+    const succeededDays = (from: string, to: string) =>
+      sql<{ usage_date: string }>`SELECT DISTINCT usage_date FROM batch_runs WHERE client_org_id = ${clientOrgId}
+        AND status = 'succeeded' AND usage_date >= ${from} AND usage_date <= ${to}`.pipe(
+        Effect.map((records) => new Set(records.map((r) => r.usage_date))),
+        Effect.mapError(failed("batch runs"))
+      )
+
+    /**
+     * `month` is YYYY-MM (validated by the caller); `unbilledDays` come from the usage store, which
+     * the caller reads.
+     */
+    const monthSummary = (month: string, unbilledDays: ReadonlyArray<UnbilledDay> = []) =>
       Effect.gen(function*() {
         const range = monthRange(month)
         const [billed, last, lastOk, adjustments, closing, history] = yield* Effect.all([
@@ -152,6 +163,13 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
         ]).pipe(Effect.mapError((e) => new SummaryDbError({ message: e.message })))
         const adjusted = adjustments.map(adjustmentAsBilled)
         const own = summarise(billed)
+        const standing = last !== null && last.status === "failed"
+          ? yield* runs(sql.and([
+            sql`client_org_id = ${clientOrgId}`,
+            sql`status = 'succeeded'`,
+            sql`usage_date = ${last.usageDate}`
+          ]))
+          : null
         return new MonthSummary({
           month,
           clientOrgId,
@@ -176,11 +194,13 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
             })
           ),
           lastBatchRun: last,
-          lastSuccessfulRun: lastOk
+          lastSuccessfulRun: lastOk,
+          standingRun: standing,
+          unbilledDays
         })
       })
 
-    return { rows, billedRows, monthSummary, lastBatchRun } as const
+    return { rows, billedRows, monthSummary, lastBatchRun, succeededDays } as const
   }),
   dependencies: [AccountingRepo.Default]
 }) {}

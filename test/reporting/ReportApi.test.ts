@@ -1,3 +1,4 @@
+import * as Fs from "node:fs"
 /**
  * The reporting API over real HTTP against the real app; the summary DB is filled as the batch
  * fills it (test/support/summarySeed.ts).
@@ -212,8 +213,12 @@ describe("query validation", () => {
   ])("%s → 400 with a clear message", async (path, message) => {
     const res = await get(path)
     expect(res.status).toBe(400)
-    const body = (await res.json()) as any
-    expect(body.message).toMatch(message)
+    const text = await res.text()
+    const body = JSON.parse(text)
+    expect(Object.keys(body)).toEqual(["error"])
+    expect(body.error).toMatch(message)
+    expect(body.error).not.toContain("\n")
+    expect(body.error).not.toMatch(/[└├─]/) // no parse tree
   })
 })
 
@@ -229,6 +234,14 @@ describe("OpenAPI and /docs", () => {
     expect(spec.paths["/api/v1/usage/summary"].get.parameters.map((p: any) => p.name)).toEqual(["month", "format", "list"])
     expect(spec.paths["/api/v1/usage/today"]).toBeDefined()
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" })
+    // The version is the package's, and the webhook is described too.
+    const pkg = JSON.parse(Fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+    expect(spec.info.version).toBe(pkg.version)
+    const webhook = spec.paths["/api/v1/webhooks/openrouter"].post
+    expect(Object.keys(webhook.requestBody.content)).toEqual(["application/json", "application/x-protobuf"])
+    expect(Object.keys(webhook.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "413", "503"]))
+    // Error bodies are documented as they are answered: { error }.
+    expect(spec.components.schemas.InvalidQuery.properties).toEqual({ error: expect.objectContaining({ type: "string" }) })
   })
 
   it("serves /docs from the service itself", async () => {
