@@ -84,8 +84,8 @@ describe("closing a month", () => {
     const res = await post("/api/v1/admin/months/2025-11/close")
     expect(res.status).toBe(409)
     const body = (await res.json()) as any
-    expect(body.message).toContain("no successful batch run for 2025-11-30")
-    expect(body.message).not.toContain("2025-11-29")
+    expect(body.error).toContain("no successful batch run for 2025-11-30")
+    expect(body.error).not.toContain("2025-11-29")
     expect(query("SELECT * FROM closed_months")).toEqual([])
     expect((await post("/api/v1/admin/months/2025-13/close")).status).toBe(400)
     expect((await fetch(app.url + "/api/v1/admin/months/2025-11/close", { method: "POST" })).status).toBe(401)
@@ -227,7 +227,7 @@ describe("reopening", () => {
     expect(closeDec.status).toBe(200)
     const refused = await post("/api/v1/admin/months/2025-11/reopen?reason=typo")
     expect(refused.status).toBe(409)
-    expect(((await refused.json()) as any).message).toContain("2025-12")
+    expect(((await refused.json()) as any).error).toContain("2025-12")
     expect((await post("/api/v1/admin/months/2025-12/reopen")).status).toBe(400) // reason required
 
     const reopened = await post("/api/v1/admin/months/2025-12/reopen?reason=late%20credit%20note")

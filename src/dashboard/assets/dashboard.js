@@ -111,7 +111,7 @@ const getJson = async (path) => {
     body = null
   }
   if (!res.ok) {
-    const detail = body && typeof body.message === "string" ? body.message : `HTTP ${res.status}`
+    const detail = body && typeof body.error === "string" ? body.error : body && typeof body.message === "string" ? body.message : `HTTP ${res.status}`
     throw new ApiError(res.status >= 500 ? "unreachable" : "bad", `The API answered with an error: ${detail}`)
   }
   return body
