@@ -16,6 +16,7 @@ import { composeCommand } from "./deploy/ComposeCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ExitCode } from "./ExitCode.js"
 import { rejectedCommand } from "./ingest/RejectedCommand.js"
+import { outboxCommand } from "./store/OutboxCommand.js"
 import { openRouterCommand } from "./openrouter/OpenRouterCommand.js"
 import { reconcileCommand } from "./openrouter/ReconcileCommand.js"
 
@@ -46,7 +47,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, outboxCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

@@ -14,6 +14,7 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Os from "node:os"
 import { toAdjustment } from "../accounting/AccountingRepo.js"
 import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from "../accounting/Periods.js"
+import { formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
 import { type AggregateColumns, usageAggregate } from "../store/Rows.js"
@@ -230,6 +231,22 @@ const figures = (r: DayRow) =>
   [r.requests, r.inputTokens, r.outputTokens, r.totalTokens, r.cachedTokens, r.reasoningTokens, r.costNusd, r.costUsd,
     r.markup, r.rate, r.rateTable, r.rateDate, r.costPln].join("|")
 
+const INT64_MAX = (1n << 63n) - 1n
+
+/**
+ * A day row keeps its exact cost in an INTEGER column (int64): 9,223,372,036.854775807 USD per
+ * (day, user, model). Beyond that the run fails saying so, rather than storing a rounded number.
+ */
+const beyondSummaryLimit = (c: CommitDay) => {
+  const row = c.rows.find((r) => r.costNusd > INT64_MAX || r.costNusd < -INT64_MAX)
+  return row === undefined ? Effect.void : Effect.fail(
+    new SummaryDbError({
+      message: `the cost of user ${JSON.stringify(row.user.slice(0, 80))}, model ${JSON.stringify(row.model.slice(0, 80))} ` +
+        `on ${c.usageDate} is ${formatUsd(row.costNusd)} USD, beyond the ${formatUsd(INT64_MAX)} USD a summary row can hold`
+    })
+  )
+}
+
 const key = (r: { readonly user: string; readonly model: string }) => JSON.stringify([r.user, r.model])
 
 const isAlive = (pid: number) => {
@@ -276,7 +293,7 @@ export const make = Effect.gen(function*() {
         updated_at = excluded.updated_at`
 
   const commitDay: SummaryRepoShape["commitDay"] = (c) =>
-    sql.withTransaction(
+    Effect.zipRight(beyondSummaryLimit(c), sql.withTransaction(
       Effect.gen(function*() {
         const before = new Map((yield* dayRows(c.usageDate, c.clientOrgId)).map((r) => [key(r), r]))
         const summarisedBefore = yield* sql<{ n: number }>`SELECT count(*) AS n FROM batch_runs
@@ -314,7 +331,7 @@ export const make = Effect.gen(function*() {
           WHERE id = ${c.runId}`
         return result
       })
-    ).pipe(Effect.mapError((e) => (e instanceof SummaryDbError ? e : failed("write")(e))))
+    ).pipe(Effect.mapError((e) => (e instanceof SummaryDbError ? e : failed("write")(e)))))
 
   const commitClosedDay: SummaryRepoShape["commitClosedDay"] = (c) =>
     sql.withTransaction(

@@ -19,8 +19,37 @@ import { AppConfig, type InfluxSettings } from "../Config.js"
 export class InfluxError extends Schema.TaggedError<InfluxError>()("InfluxError", {
   message: Schema.String,
   /** The HTTP status when InfluxDB answered; absent when it could not be reached. */
-  status: Schema.optional(Schema.Number)
+  status: Schema.optional(Schema.Number),
+  /** InfluxDB's own words (the `error` or `message` of its JSON answer), one line, cut short. */
+  reason: Schema.optional(Schema.String)
 }) {}
+
+/** 4xx answers that say nothing about the rows written: the whole batch is tried again later. */
+const RETRY_LATER = new Set([404, 408, 413, 429])
+
+/** 401/403: InfluxDB refuses our credentials — a configuration error, never the rows' fault. */
+export const isConfigurationError = (e: InfluxError) => e.status === 401 || e.status === 403
+
+/**
+ * A write InfluxDB refuses for good because of what the lines say (a 4xx other than
+ * 401/403/404/408/413/429, e.g. 400 `partial write: unable to parse` or a field type conflict):
+ * sending the same lines again gets the same answer.
+ */
+export const isRefusedForGood = (e: InfluxError) =>
+  e.status !== undefined && e.status >= 400 && e.status < 500 && !RETRY_LATER.has(e.status) && !isConfigurationError(e)
+
+/** InfluxDB's error text: v1 answers `{"error":…}`, v2 and Cloud `{"code":…,"message":…}`. */
+export const errorReason = (body: string): string => {
+  let text = body
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown }
+    if (typeof parsed.error === "string") text = parsed.error
+    else if (typeof parsed.message === "string") text = parsed.message
+  } catch {
+    // not JSON: the body as it came
+  }
+  return text.replace(/\s+/g, " ").trim().slice(0, 500)
+}
 
 export interface InfluxClientShape {
   readonly settings: Omit<InfluxSettings, "token">
@@ -84,7 +113,8 @@ export const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeo
         : Effect.fail(
           new InfluxError({
             message: `InfluxDB ${what}: HTTP ${r.status}: ${r.body.replace(/\s+/g, " ").slice(0, 300)}`,
-            status: r.status
+            status: r.status,
+            reason: errorReason(r.body)
           })
         )
 

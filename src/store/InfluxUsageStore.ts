@@ -7,11 +7,17 @@
  * answer is parsed by `parseJsonExact`, which quotes every integer token before `JSON.parse`;
  * values are then read with `BigInt`. A non-integer value (a float field written by someone
  * else into the same measurement) is refused rather than rounded.
+ *
+ * No overflow: InfluxDB sums int64 fields in int64 and wraps silently past 2^63 (two points of
+ * 5e18 nano-USD sum to a negative number). Each field is also asked for its `mean()` (a float,
+ * never wrapping); mean × count locates the true sum to far better than 2^63, which picks the one
+ * value congruent to the wrapped sum modulo 2^64: the exact sum, as BigInt (`unwrapSum`).
  */
 import { Effect, Layer } from "effect"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import * as InfluxClient from "./InfluxClient.js"
 import { Ledger } from "./Ledger.js"
+import { exactCount } from "./Rows.js"
 import * as Outbox from "./Outbox.js"
 import { decodeTag, encodeTag } from "./UsagePoint.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -26,7 +32,8 @@ export const stringLiteral = (value: string) =>
 const SUMS = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"] as const
 
 export const aggregateQuery = (measurement: string, window: UsageWindow) =>
-  `SELECT count("cost_nusd") AS "requests", ${SUMS.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}`).join(", ")}` +
+  `SELECT count("cost_nusd") AS "requests", ` +
+  SUMS.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, mean(${identifier(f)}) AS ${identifier(`${f}_mean`)}`).join(", ") +
   ` FROM ${identifier(measurement)}` +
   ` WHERE "client_org_id" = ${stringLiteral(encodeTag(window.clientOrgId))}` +
   ` AND time >= ${toNs(window.start)} AND time < ${toNs(window.end)}` +
@@ -83,6 +90,27 @@ const integer = (v: unknown, column: string): bigint => {
   throw new Error(`column ${column} is not an integer: ${JSON.stringify(v)}`)
 }
 
+const TWO_63 = 1n << 63n
+const TWO_64 = 1n << 64n
+const floorDiv = (a: bigint, b: bigint) => {
+  const q = a / b
+  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
+}
+
+/** The exact sum from InfluxDB's int64 sum (wrapped modulo 2^64) and a float approximation of it. */
+export const unwrapSum = (wrapped: bigint, approx: number): bigint => {
+  if (!Number.isFinite(approx)) throw new Error(`no usable approximation of the sum ${wrapped}`)
+  const k = floorDiv(BigInt(Math.round(approx)) - wrapped + TWO_63, TWO_64)
+  return wrapped + k * TWO_64
+}
+
+const float = (v: unknown, column: string): number => {
+  if (v === null || v === undefined) return 0
+  const n = Number(v)
+  if (typeof v === "boolean" || !Number.isFinite(n)) throw new Error(`column ${column} is not a number: ${JSON.stringify(v)}`)
+  return n
+}
+
 /** The aggregate rows of an InfluxDB `/query` answer to `aggregateQuery`. */
 export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
   const answer = parseJsonExact(text) as QueryAnswer
@@ -100,16 +128,25 @@ export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
       return integer(row[i], column)
     }
     for (const row of series.values) {
+      const requests = at(row, "requests")
+      const sum = (column: typeof SUMS[number]) => {
+        const i = series.columns.indexOf(`${column}_mean`)
+        if (i < 0) throw new Error(`column ${column}_mean missing`)
+        return unwrapSum(at(row, column), float(row[i], `${column}_mean`) * Number(requests))
+      }
+      const user = decodeTag(series.tags?.user ?? "")
+      const model = decodeTag(series.tags?.model ?? "")
+      const count = (column: typeof SUMS[number]) => exactCount(sum(column), `${column} of ${JSON.stringify(user.slice(0, 80))}`)
       rows.push({
-        user: decodeTag(series.tags?.user ?? ""),
-        model: decodeTag(series.tags?.model ?? ""),
-        requests: Number(at(row, "requests")),
-        inputTokens: Number(at(row, "input_tokens")),
-        outputTokens: Number(at(row, "output_tokens")),
-        totalTokens: Number(at(row, "total_tokens")),
-        cachedTokens: Number(at(row, "cached_tokens")),
-        reasoningTokens: Number(at(row, "reasoning_tokens")),
-        costNusd: at(row, "cost_nusd")
+        user,
+        model,
+        requests: exactCount(requests, "requests"),
+        inputTokens: count("input_tokens"),
+        outputTokens: count("output_tokens"),
+        totalTokens: count("total_tokens"),
+        cachedTokens: count("cached_tokens"),
+        reasoningTokens: count("reasoning_tokens"),
+        costNusd: sum("cost_nusd")
       })
     }
   }
@@ -136,6 +173,14 @@ export const make = Effect.gen(function*() {
   const ensureComplete = (window: UsageWindow) =>
     Effect.gen(function*() {
       const drained = yield* Effect.either(outbox.drain)
+      const quarantined = yield* ledger.quarantinedCount(window)
+      if (quarantined > 0) {
+        return yield* new UsageStoreError({
+          message: `${quarantined} event${quarantined === 1 ? "" : "s"} of the window ${quarantined === 1 ? "was" : "were"} ` +
+            "refused by InfluxDB and quarantined; inspect with `mai-usage outbox list`, fix the cause, then run " +
+            "`mai-usage outbox retry`"
+        })
+      }
       const left = yield* ledger.backlog(window)
       if (left > 0) {
         const why = drained._tag === "Left" ? `: ${drained.left.message}` : ""

@@ -7,7 +7,7 @@ import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
-import { type AggregateColumns, type TokenColumns, tokenCounts, usageAggregate } from "./Rows.js"
+import { joinSplitSums, type SplitAggregateColumns, splitSums, type TokenColumns, tokenCounts, usageAggregate } from "./Rows.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
@@ -18,6 +18,12 @@ export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("
 export interface LedgerRow extends UsageEvent {
   readonly id: bigint
   readonly receivedAtMs: number
+}
+
+/** A row InfluxDB refused for good (or the outbox would not send), kept aside with the reason. */
+export interface OutboxQuarantinedRow extends LedgerRow {
+  readonly quarantinedAtMs: number
+  readonly reason: string
 }
 
 /** A quarantined span as listed for the operator. */
@@ -40,8 +46,19 @@ export interface LedgerShape {
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, LedgerUnavailable>
   readonly unflushed: (limit: number) => Effect.Effect<ReadonlyArray<LedgerRow>, LedgerUnavailable>
   readonly markFlushed: (ids: ReadonlyArray<bigint>, atMs: number) => Effect.Effect<void, LedgerUnavailable>
-  /** Unflushed rows in total, and those whose event time lies in the window. */
+  /** Unflushed rows (quarantined ones excluded) in total, and those whose event time lies in the window. */
   readonly backlog: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
+  /** Sets rows aside from the outbox with the reason InfluxDB gave: the flusher skips them until released. */
+  readonly quarantine: (
+    rows: ReadonlyArray<{ readonly id: bigint; readonly reason: string }>,
+    atMs: number
+  ) => Effect.Effect<void, LedgerUnavailable>
+  /** The outbox quarantine, oldest first. */
+  readonly outboxQuarantined: (limit: number) => Effect.Effect<ReadonlyArray<OutboxQuarantinedRow>, LedgerUnavailable>
+  /** Quarantined rows in total, and those whose event time lies in the window. */
+  readonly quarantinedCount: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
+  /** Gives quarantined rows (all, or these ids) back to the outbox; how many were released. */
+  readonly releaseQuarantine: (ids?: ReadonlyArray<bigint>) => Effect.Effect<number, LedgerUnavailable>
   readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
   /** Succeeds when a write transaction can be taken (for /ready). */
   readonly checkWritable: Effect.Effect<void, LedgerUnavailable>
@@ -105,7 +122,14 @@ const migrations = {
         reason TEXT NOT NULL,
         detail TEXT NOT NULL,
         received_at INTEGER NOT NULL
-      )`)
+      )`),
+  // The outbox quarantine: rows InfluxDB refused for good stay unflushed, set aside with its reason.
+  "0003_outbox_quarantine": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`ALTER TABLE ledger_events ADD COLUMN quarantined_at INTEGER`,
+      sql`ALTER TABLE ledger_events ADD COLUMN quarantine_reason TEXT`,
+      sql`CREATE INDEX ledger_events_quarantine ON ledger_events (id) WHERE quarantined_at IS NOT NULL`
+    ], { discard: true }))
 }
 
 const unavailable = (what: string) => (cause: unknown) =>
@@ -122,6 +146,8 @@ interface RawRow extends TokenColumns {
   readonly provider: string
   readonly cost_nusd: bigint
   readonly received_at: bigint
+  readonly quarantined_at?: bigint | null
+  readonly quarantine_reason?: string | null
 }
 
 interface RawRejected {
@@ -146,6 +172,20 @@ interface RawRejected {
   readonly detail: string
   readonly received_at: bigint
 }
+
+const ledgerRow = (r: RawRow): LedgerRow => ({
+  id: r.id,
+  generationId: r.generation_id,
+  eventTimeNs: r.event_time_ns,
+  clientOrgId: r.client_org_id,
+  user: r.user,
+  model: r.model,
+  apiKeyName: r.api_key_name,
+  provider: r.provider,
+  ...tokenCounts(r),
+  costNusd: r.cost_nusd,
+  receivedAtMs: Number(r.received_at)
+})
 
 export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -315,34 +355,68 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
 
   const aggregate: LedgerShape["aggregate"] = (w) =>
     exact(
-      sql<AggregateColumns>`SELECT user, model, count(*) AS requests, sum(input_tokens) AS input_tokens,
-            sum(output_tokens) AS output_tokens, sum(total_tokens) AS total_tokens,
-            sum(cached_tokens) AS cached_tokens, sum(reasoning_tokens) AS reasoning_tokens,
-            sum(cost_nusd) AS cost_nusd
+      sql<SplitAggregateColumns>`SELECT user, model, count(*) AS requests, ${sql.literal(splitSums)}
           FROM ledger_events
           WHERE client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
           GROUP BY user, model ORDER BY user, model`
-    ).pipe(Effect.map((rows) => rows.map(usageAggregate)), Effect.mapError(unavailable("read")))
+    ).pipe(
+      Effect.mapError(unavailable("read")),
+      Effect.flatMap((rows) =>
+        Effect.try({
+          try: () => rows.map((r) => usageAggregate(joinSplitSums(r))),
+          catch: (e) => new LedgerUnavailable({ message: `ledger sums: ${(e as Error).message}` })
+        })
+      )
+    )
 
   const unflushed: LedgerShape["unflushed"] = (limit) =>
-    exact(sql<RawRow>`SELECT * FROM ledger_events WHERE flushed_at IS NULL ORDER BY id LIMIT ${limit}`).pipe(
+    exact(sql<RawRow>`SELECT * FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL
+        ORDER BY id LIMIT ${limit}`).pipe(
+      Effect.map((rows) => rows.map(ledgerRow)),
+      Effect.mapError(unavailable("read"))
+    )
+
+  const quarantineOne = writer.prepare(
+    "UPDATE ledger_events SET quarantined_at = ?, quarantine_reason = ? WHERE id = ? AND flushed_at IS NULL"
+  )
+  const quarantineStmt = writer.transaction((rows: ReadonlyArray<{ id: bigint; reason: string }>, atMs: number) => {
+    for (const r of rows) quarantineOne.run(atMs, r.reason, r.id)
+  })
+  const quarantineRows: LedgerShape["quarantine"] = (rows, atMs) =>
+    rows.length === 0 ? Effect.void : write("write", () => quarantineStmt(rows, atMs))
+
+  const outboxQuarantined: LedgerShape["outboxQuarantined"] = (limit) =>
+    exact(sql<RawRow>`SELECT * FROM ledger_events WHERE quarantined_at IS NOT NULL ORDER BY id LIMIT ${limit}`).pipe(
       Effect.map((rows) =>
-        rows.map((r): LedgerRow => ({
-          id: r.id,
-          generationId: r.generation_id,
-          eventTimeNs: r.event_time_ns,
-          clientOrgId: r.client_org_id,
-          user: r.user,
-          model: r.model,
-          apiKeyName: r.api_key_name,
-          provider: r.provider,
-          ...tokenCounts(r),
-          costNusd: r.cost_nusd,
-          receivedAtMs: Number(r.received_at)
+        rows.map((r): OutboxQuarantinedRow => ({
+          ...ledgerRow(r),
+          quarantinedAtMs: Number(r.quarantined_at),
+          reason: r.quarantine_reason ?? ""
         }))
       ),
       Effect.mapError(unavailable("read"))
     )
+
+  const quarantinedCount: LedgerShape["quarantinedCount"] = (w) =>
+    (w === undefined
+      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE quarantined_at IS NOT NULL`
+      : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE quarantined_at IS NOT NULL
+          AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
+      .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
+
+  const releaseAll = writer.prepare(
+    "UPDATE ledger_events SET quarantined_at = NULL, quarantine_reason = NULL WHERE quarantined_at IS NOT NULL"
+  )
+  const releaseOne = writer.prepare(
+    "UPDATE ledger_events SET quarantined_at = NULL, quarantine_reason = NULL WHERE id = ? AND quarantined_at IS NOT NULL"
+  )
+  const releaseIds = writer.transaction((ids: ReadonlyArray<bigint>) => {
+    let n = 0
+    for (const id of ids) n += releaseOne.run(id).changes
+    return n
+  })
+  const releaseQuarantine: LedgerShape["releaseQuarantine"] = (ids) =>
+    write("write", () => (ids === undefined ? releaseAll.run().changes : releaseIds(ids)))
 
   const markOne = writer.prepare("UPDATE ledger_events SET flushed_at = ? WHERE id = ?")
   const markFlushedStmt = writer.transaction((ids: ReadonlyArray<bigint>, atMs: number) => {
@@ -353,8 +427,8 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
 
   const backlog: LedgerShape["backlog"] = (w) =>
     (w === undefined
-      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL`
-      : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL
+      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL`
+      : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL
           AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
@@ -368,7 +442,21 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
   // 2 is FULL, 1 NORMAL: read back, so what is reported is what SQLite does.
   const reportedSync: LedgerSync = Number(writer.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal"
 
-  return Ledger.of({ record, rejectedSpans, aggregate, unflushed, markFlushed, backlog, pruneFlushedBefore, checkWritable, sync: reportedSync })
+  return Ledger.of({
+    record,
+    rejectedSpans,
+    aggregate,
+    unflushed,
+    markFlushed,
+    backlog,
+    quarantine: quarantineRows,
+    outboxQuarantined,
+    quarantinedCount,
+    releaseQuarantine,
+    pruneFlushedBefore,
+    checkWritable,
+    sync: reportedSync
+  })
 })
 
 export const layer = (filename: string, sync: LedgerSync = "full") => Layer.scoped(Ledger, make(filename, sync)).pipe(Layer.provide(sqliteLayer(filename, migrations)))

@@ -4,18 +4,27 @@
  * (a rewritten point lands on itself: see domain/PointTime.ts). Nothing is ever dropped: while
  * InfluxDB fails the flusher backs off (1 s doubling to 60 s, jittered) and keeps everything.
  *
+ * One row InfluxDB refuses for good (see `InfluxClient.isRefusedForGood`) never blocks the rows
+ * behind it: the refused batch is halved until the refused rows stand alone (InfluxDB 1.x names a
+ * refused line only by its text, cut short, so bisecting is the reliable way), the rest is written
+ * and marked flushed, and each refused row is quarantined in the ledger with InfluxDB's reason. A
+ * row whose tags InfluxDB could not take is quarantined before it is ever sent. Quarantined rows
+ * stay unflushed (never pruned) and wait for `mai-usage outbox retry` after the operator's fix;
+ * a batch run for their day fails until then. 401/403 are configuration errors: the flusher backs
+ * off and alerts (error log, `mai_influxdb_auth_failures_total`), and never quarantines for them.
+ *
  * `Outbox` is the drain itself, shared by the background flusher and `UsageStore.ensureComplete`
  * (one at a time, behind a semaphore). `flusherLayer` is the background fiber `serve` runs: it
  * polls every second, prunes rows flushed more than 35 days ago every hour, reports metrics and
  * readiness, and on shutdown tries a last drain bounded to 10 s.
  */
-import { Cause, Clock, Context, Duration, Effect, Layer, Schedule } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
 import type { AppConfig } from "../Config.js"
 import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
 import * as InfluxClient from "./InfluxClient.js"
-import { Ledger, type LedgerUnavailable } from "./Ledger.js"
-import { toLineProtocol } from "./UsagePoint.js"
+import { Ledger, type LedgerRow, type LedgerUnavailable } from "./Ledger.js"
+import { toLineProtocol, unsendable } from "./UsagePoint.js"
 
 export const BATCH_SIZE = 5_000
 export const POLL_INTERVAL = Duration.seconds(1)
@@ -38,6 +47,8 @@ export interface OutboxStatus {
   readonly lastSuccessAtMs: number | undefined
   readonly lastFailureAtMs: number | undefined
   readonly lastError: string | undefined
+  /** The HTTP status of the last failure, when InfluxDB answered. */
+  readonly lastErrorStatus: number | undefined
   readonly consecutiveFailures: number
 }
 
@@ -60,23 +71,78 @@ export const make = (batchSize = BATCH_SIZE) =>
       "mai_outbox_last_flush_success_timestamp_seconds",
       "When the outbox last drained completely"
     )
+    const quarantinedTotal = metrics.counter(
+      "mai_outbox_quarantined_total",
+      "Ledger rows set aside because InfluxDB refused them for good (or could not take their tags)"
+    )
+    const authFailures = metrics.counter(
+      "mai_influxdb_auth_failures_total",
+      "InfluxDB writes refused with 401/403 (a configuration error: the token or its permissions)"
+    )
     written.inc({}, 0)
     failures.inc({}, 0)
+    quarantinedTotal.inc({}, 0)
+    authFailures.inc({}, 0)
     const lock = yield* Effect.makeSemaphore(1)
     const measurement = client.settings.measurement
     let status: OutboxStatus = {
       lastSuccessAtMs: undefined,
       lastFailureAtMs: undefined,
       lastError: undefined,
+      lastErrorStatus: undefined,
       consecutiveFailures: 0
     }
+
+    const setAside = (rows: ReadonlyArray<{ readonly row: LedgerRow; readonly reason: string }>) =>
+      Effect.gen(function*() {
+        if (rows.length === 0) return
+        yield* ledger.quarantine(rows.map(({ reason, row }) => ({ id: row.id, reason })), yield* Clock.currentTimeMillis)
+        quarantinedTotal.inc({}, rows.length)
+        for (const { reason, row } of rows) {
+          yield* Effect.logError("outbox row quarantined: InfluxDB refused it for good; the rows behind it go on", {
+            ledgerId: String(row.id),
+            generationId: row.generationId.slice(0, 80),
+            reason,
+            inspect: "mai-usage outbox list"
+          })
+        }
+      })
+
+    /** Writes the rows; a batch refused for good is halved until the refused rows stand alone. */
+    const writeRows = (rows: ReadonlyArray<LedgerRow>): Effect.Effect<void, InfluxClient.InfluxError | LedgerUnavailable> =>
+      Effect.gen(function*() {
+        if (rows.length === 0) return
+        const result = yield* Effect.either(client.write(rows.map((row) => toLineProtocol(row, measurement)).join("\n")))
+        if (Either.isRight(result)) {
+          yield* ledger.markFlushed(rows.map((row) => row.id), yield* Clock.currentTimeMillis)
+          written.inc({}, rows.length)
+          return
+        }
+        const e = result.left
+        if (InfluxClient.isConfigurationError(e)) authFailures.inc()
+        // 413: too large, not wrong — smaller halves may pass; a single row that is still too large waits.
+        const narrow = InfluxClient.isRefusedForGood(e) || (e.status === 413 && rows.length > 1)
+        if (!narrow) return yield* Effect.fail(e)
+        if (rows.length === 1) {
+          return yield* setAside([{ row: rows[0], reason: `HTTP ${e.status}: ${e.reason ?? e.message}` }])
+        }
+        const half = Math.ceil(rows.length / 2)
+        yield* writeRows(rows.slice(0, half))
+        yield* writeRows(rows.slice(half))
+      })
 
     const flushBatch = Effect.gen(function*() {
       const rows = yield* ledger.unflushed(batchSize)
       if (rows.length === 0) return 0
-      yield* client.write(rows.map((row) => toLineProtocol(row, measurement)).join("\n"))
-      yield* ledger.markFlushed(rows.map((row) => row.id), yield* Clock.currentTimeMillis)
-      written.inc({}, rows.length)
+      const unsent: Array<{ row: LedgerRow; reason: string }> = []
+      const sendable: Array<LedgerRow> = []
+      for (const row of rows) {
+        const reason = unsendable(row)
+        if (reason === undefined) sendable.push(row)
+        else unsent.push({ row, reason })
+      }
+      yield* setAside(unsent)
+      yield* writeRows(sendable)
       return rows.length
     })
 
@@ -103,6 +169,7 @@ export const make = (batchSize = BATCH_SIZE) =>
             ...status,
             lastFailureAtMs: now,
             lastError: e.message,
+            lastErrorStatus: e._tag === "InfluxError" ? e.status : undefined,
             consecutiveFailures: status.consecutiveFailures + 1
           }
         })
@@ -132,13 +199,19 @@ export const startFlusher = Effect.gen(function*() {
 
   const backlogGauge = metrics.gauge("mai_outbox_backlog", "Ledger rows not yet written to InfluxDB")
   metrics.onScrape(ledger.backlog().pipe(Effect.tap((n) => backlogGauge.set(n)), Effect.ignore))
+  const quarantinedGauge = metrics.gauge(
+    "mai_outbox_quarantined",
+    "Ledger rows InfluxDB refused for good, waiting for `mai-usage outbox retry`"
+  )
+  metrics.onScrape(ledger.quarantinedCount().pipe(Effect.tap((n) => quarantinedGauge.set(n)), Effect.ignore))
   const reachableGauge = metrics.gauge("mai_influxdb_reachable", "1 when InfluxDB answered /ping at the last scrape")
   metrics.onScrape(
     client.ping.pipe(Effect.match({ onSuccess: (s) => reachableGauge.set(s < 500 ? 1 : 0), onFailure: () => reachableGauge.set(0) }))
   )
 
   // Informational (always ok): the ledger keeps accepting while InfluxDB is away, so neither an
-  // unreachable InfluxDB nor a backlog makes the service unready (503 is for the ledger).
+  // unreachable InfluxDB, a backlog nor quarantined rows make the service unready (503 is for the
+  // ledger and the summary DB). Quarantined rows or refused credentials show as `degraded`.
   readiness.register(
     "influxdb",
     client.ping.pipe(
@@ -151,9 +224,15 @@ export const startFlusher = Effect.gen(function*() {
     Effect.gen(function*() {
       const s = yield* outbox.status
       const backlog = yield* ledger.backlog().pipe(Effect.orElseSucceed(() => -1))
+      const quarantined = yield* ledger.quarantinedCount().pipe(Effect.orElseSucceed(() => -1))
+      const credentialsRefused = s.consecutiveFailures > 0 && (s.lastErrorStatus === 401 || s.lastErrorStatus === 403)
       return {
         ok: true,
+        status: quarantined !== 0 || credentialsRefused ? "degraded" : "ok",
         backlog,
+        quarantined,
+        ...(quarantined > 0 ? { inspect: "mai-usage outbox list" } : {}),
+        ...(credentialsRefused ? { credentialsRefused: true } : {}),
         lagging: backlog > BACKLOG_WARNING,
         consecutiveFailures: s.consecutiveFailures,
         lastFlushAt: s.lastSuccessAtMs === undefined ? null : new Date(s.lastSuccessAtMs).toISOString(),
@@ -163,9 +242,16 @@ export const startFlusher = Effect.gen(function*() {
   )
 
   const flushLoop = outbox.drain.pipe(
-    Effect.tapErrorCause((cause) =>
-      Effect.logWarning("outbox flush failed; keeping the rows and retrying with back-off", { error: errorText(cause) })
-    ),
+    Effect.tapErrorCause((cause) => {
+      const e = Cause.squash(cause)
+      return e instanceof InfluxClient.InfluxError && InfluxClient.isConfigurationError(e)
+        ? Effect.logError(
+          "InfluxDB refuses the credentials: check INFLUXDB_TOKEN and its write permission on the bucket; " +
+            "rows are kept and retried with back-off",
+          { status: e.status, error: e.reason ?? e.message }
+        )
+        : Effect.logWarning("outbox flush failed; keeping the rows and retrying with back-off", { error: errorText(cause) })
+    }),
     Effect.sandbox,
     Effect.retry(backoff),
     Effect.repeat(Schedule.spaced(POLL_INTERVAL))

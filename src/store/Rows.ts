@@ -18,18 +18,54 @@ export interface AggregateColumns extends TokenColumns {
   readonly cost_nusd: Int
 }
 
+/** A count as a JS number, or a clear error when it is beyond what a number holds exactly (2^53). */
+export const exactCount = (value: Int, what: string): number => {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n)) throw new Error(`${what} = ${value} is beyond the largest count kept exactly (2^53 - 1)`)
+  return n
+}
+
 export const tokenCounts = (r: TokenColumns): TokenCounts => ({
-  inputTokens: Number(r.input_tokens),
-  outputTokens: Number(r.output_tokens),
-  totalTokens: Number(r.total_tokens),
-  cachedTokens: Number(r.cached_tokens),
-  reasoningTokens: Number(r.reasoning_tokens)
+  inputTokens: exactCount(r.input_tokens, "input_tokens"),
+  outputTokens: exactCount(r.output_tokens, "output_tokens"),
+  totalTokens: exactCount(r.total_tokens, "total_tokens"),
+  cachedTokens: exactCount(r.cached_tokens, "cached_tokens"),
+  reasoningTokens: exactCount(r.reasoning_tokens, "reasoning_tokens")
 })
 
 export const usageAggregate = (r: AggregateColumns): UsageAggregate => ({
   user: r.user,
   model: r.model,
-  requests: Number(r.requests),
+  requests: exactCount(r.requests, "requests"),
   ...tokenCounts(r),
   costNusd: BigInt(r.cost_nusd)
 })
+
+const SUMMED = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"] as const
+const SPLIT = 1_000_000_000n
+
+/**
+ * SQLite's `sum()` of integers fails with "integer overflow" past 2^63 (two events of 5e9 USD are
+ * 1e19 nano-USD). Each column is summed as two parts that cannot overflow — the quotient and the
+ * remainder by 10^9 (each part of one row is below 2^63 / 10^9) — and joined exactly as BigInt.
+ */
+export const splitSums = SUMMED.map((c) => `sum(${c} / ${SPLIT}) AS ${c}_hi, sum(${c} % ${SPLIT}) AS ${c}_lo`).join(", ")
+
+export type SplitAggregateColumns =
+  & { readonly user: string; readonly model: string; readonly requests: Int }
+  & { readonly [K in `${typeof SUMMED[number]}_${"hi" | "lo"}`]: Int }
+
+export const joinSplitSums = (r: SplitAggregateColumns): AggregateColumns => {
+  const sum = (c: typeof SUMMED[number]) => BigInt(r[`${c}_hi`]) * SPLIT + BigInt(r[`${c}_lo`])
+  return {
+    user: r.user,
+    model: r.model,
+    requests: r.requests,
+    input_tokens: sum("input_tokens"),
+    output_tokens: sum("output_tokens"),
+    total_tokens: sum("total_tokens"),
+    cached_tokens: sum("cached_tokens"),
+    reasoning_tokens: sum("reasoning_tokens"),
+    cost_nusd: sum("cost_nusd")
+  }
+}

@@ -30,6 +30,26 @@ export const decodeTag = (value: string): string =>
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
+/**
+ * The largest tag value the outbox sends, in UTF-8 bytes. InfluxDB 1.x refuses a line whose series
+ * key (measurement and tags) exceeds 64 KiB ("max key length exceeded"); four tags of at most this
+ * much stay under it. The webhook already rejects names above 512 bytes; this guards rows that
+ * reached the ledger otherwise (older versions, a hand edit): they are quarantined, never sent.
+ */
+export const MAX_TAG_BYTES = 16_000
+
+/** Why this event cannot be sent as a point (a tag too long for InfluxDB), or undefined. */
+export const unsendable = (event: UsageEvent): string | undefined => {
+  const tags = [["client_org_id", event.clientOrgId], ["model", event.model], ["user", event.user], ["api_key", event.apiKeyName]]
+  for (const [name, value] of tags) {
+    const bytes = Buffer.byteLength(encodeTag(value), "utf8")
+    if (bytes > MAX_TAG_BYTES) {
+      return `tag ${name} is ${bytes} bytes, above the ${MAX_TAG_BYTES}-byte bound for InfluxDB tags (not sent)`
+    }
+  }
+  return undefined
+}
+
 export const toLineProtocol = (event: UsageEvent, measurement: string): string => {
   const point = new Point(measurement)
     .tag("client_org_id", encodeTag(event.clientOrgId))

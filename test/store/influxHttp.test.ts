@@ -88,14 +88,18 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
     expect(writes().at(-1)!.body).toContain("generation_id=\"gen-1790606311-fyvbCM5LoYAKzflKyBPD\"")
   })
 
-  it("queries /query with InfluxQL, db, epoch=ns and the token, and reads int64 sums exactly", async () => {
+  it("queries /query with InfluxQL, db, epoch=ns and the token, and reads int64 sums exactly, wrapped past 2^63 or not", async () => {
     answer = (req) =>
       req.url.startsWith("/query")
         ? {
           status: 200,
           body: `{"results":[{"statement_id":0,"series":[{"name":"usage_tracking","tags":{"model":"m/1","user":"ann"},` +
-            `"columns":["time","requests","input_tokens","output_tokens","total_tokens","cached_tokens","reasoning_tokens","cost_nusd"],` +
-            `"values":[[1790553600000000000,3,10,20,30,4,5,9300000000000000003]]}]}]}`
+            `"columns":["time","requests","input_tokens","input_tokens_mean","output_tokens","output_tokens_mean",` +
+            `"total_tokens","total_tokens_mean","cached_tokens","cached_tokens_mean","reasoning_tokens","reasoning_tokens_mean",` +
+            `"cost_nusd","cost_nusd_mean"],` +
+            // InfluxDB sums int64 in int64: 9300000000000000003 arrives wrapped modulo 2^64; the mean locates it.
+            `"values":[[1790553600000000000,3,10,3.3333333333333335,20,6.666666666666667,30,10,4,1.3333333333333333,` +
+            `5,1.6666666666666667,-9146744073709551613,3100000000000000000]]}]}]}`
         }
         : { status: 204 }
     const rows = await app.runtime.runPromise(Effect.flatMap(UsageStore, (s) => s.aggregate(window)))
@@ -117,9 +121,10 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
     expect(params.get("db")).toBe("mai usage&tracking")
     expect(params.get("epoch")).toBe("ns")
     expect(params.get("q")).toBe(
-      `SELECT count("cost_nusd") AS "requests", sum("input_tokens") AS "input_tokens", sum("output_tokens") AS "output_tokens", ` +
-        `sum("total_tokens") AS "total_tokens", sum("cached_tokens") AS "cached_tokens", sum("reasoning_tokens") AS "reasoning_tokens", ` +
-        `sum("cost_nusd") AS "cost_nusd" FROM "usage_tracking" WHERE "client_org_id" = 'default' ` +
+      `SELECT count("cost_nusd") AS "requests", ` +
+        ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"]
+          .map((f) => `sum("${f}") AS "${f}", mean("${f}") AS "${f}_mean"`).join(", ") +
+        ` FROM "usage_tracking" WHERE "client_org_id" = 'default' ` +
         `AND time >= 1790553600000000000 AND time < 1790640000000000000 GROUP BY "user", "model"`
     )
   })
