@@ -99,7 +99,7 @@ export const make = (batchSize = BATCH_SIZE) =>
         yield* ledger.quarantine(rows.map(({ reason, row }) => ({ id: row.id, reason })), yield* Clock.currentTimeMillis)
         quarantinedTotal.inc({}, rows.length)
         for (const { reason, row } of rows) {
-          yield* Effect.logError("outbox row quarantined: InfluxDB refused it for good; the rows behind it go on", {
+          yield* Effect.logError("outbox row quarantined (InfluxDB refused it for good, or could not take its tags); the rows behind it go on", {
             ledgerId: String(row.id),
             generationId: row.generationId.slice(0, 80),
             reason,
