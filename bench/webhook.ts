@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { encodeRequest } from "../src/ingest/OtlpProto.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -34,13 +35,38 @@ const withFreshId = (template: string) => {
   return template.replace(GEN_ID, id)
 }
 
+/**
+ * The privacy-mode delivery as OTLP binary protobuf (what Collectors and SDK exporters send). A fresh
+ * id of the template id's length is written over each of its occurrences, so no encoding per request.
+ */
+const protobufTemplate = (() => {
+  const d = JSON.parse(privacy)
+  for (const rs of d.resourceSpans) {
+    for (const span of rs.scopeSpans.flatMap((ss: any) => ss.spans)) {
+      for (const k of ["traceId", "spanId", "parentSpanId"]) if (span[k]) span[k] = Buffer.from(span[k], "hex")
+    }
+  }
+  const body = Buffer.from(encodeRequest(d))
+  const id = Buffer.from(privacy.match(GEN_ID)![0])
+  const at: Array<number> = []
+  for (let i = body.indexOf(id); i !== -1; i = body.indexOf(id, i + 1)) at.push(i)
+  return { body, idLength: id.length, at }
+})()
+const freshProtobuf = () => {
+  const body = Buffer.from(protobufTemplate.body)
+  const id = `gen-bench-${process.pid}-${++seq}-`.padEnd(protobufTemplate.idLength, "x")
+  for (const i of protobufTemplate.at) body.write(id, i, "latin1")
+  return body
+}
+
 const start = (cmd: string, args: Array<string>, env: Record<string, string>) =>
   new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout!.on("data", (d) => {
       out += d
-      const m = /listening (\d+)/.exec(out) ?? /"listening",\{"port":(\d+)/.exec(out)
+      const m = /listening (\d+)/.exec(out) ?? /"listening",\{"port":(\d+)/.exec(out) ??
+        /"message":"listening","port":(\d+)/.exec(out)
       if (m) resolve({ child, port: Number(m[1]) })
     })
     child.once("exit", (c) => reject(new Error(`${cmd} exited ${c}: ${out}`)))
@@ -62,7 +88,10 @@ const rssSampler = (pid: number) => {
   }
 }
 
-const load = (port: number, path: string, template: string) =>
+type Body = { readonly type: "json"; readonly template: string } | { readonly type: "protobuf" }
+const bodyOf = (b: Body) => (b.type === "json" ? withFreshId(b.template) : freshProtobuf())
+
+const load = (port: number, path: string, body: Body) =>
   new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(
       {
@@ -70,8 +99,11 @@ const load = (port: number, path: string, template: string) =>
         connections,
         duration,
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
-        requests: [{ setupRequest: (req: any) => ({ ...req, body: withFreshId(template) }) }]
+        headers: {
+          "content-type": body.type === "json" ? "application/json" : "application/x-protobuf",
+          authorization: `Bearer ${secret}`
+        },
+        requests: [{ setupRequest: (req: any) => ({ ...req, body: bodyOf(body) }) }]
       },
       (err, res) => (err ? reject(err) : resolve(res))
     )
@@ -91,13 +123,21 @@ const main = async () => {
     DAILY_BATCH_ENABLED: "false"
   })
   // Warm both up (JIT, statement cache) before measuring.
-  await Promise.all([load(bare.port, "/", privacy), load(app.port, "/api/v1/webhooks/openrouter", privacy)].map((p) => p))
+  const privacyJson: Body = { type: "json", template: privacy }
+  await Promise.all([load(bare.port, "/", privacyJson), load(app.port, "/api/v1/webhooks/openrouter", privacyJson)])
   const results: Array<string> = []
   let appAcked = 0
-  for (const [label, template] of [["privacy-mode (" + (privacy.length / 1024).toFixed(1) + " KB)", privacy], ["full with prompts (" + (full.length / 1024).toFixed(0) + " KB)", full]] as const) {
-    const b = await load(bare.port, "/", template)
+  const variants: Array<[string, Body]> = [
+    [`privacy-mode JSON (${(privacy.length / 1024).toFixed(1)} KB)`, privacyJson],
+    [`privacy-mode protobuf (${(protobufTemplate.body.length / 1024).toFixed(1)} KB)`, { type: "protobuf" }],
+    [`full with prompts JSON (${(full.length / 1024).toFixed(0)} KB)`, { type: "json", template: full }]
+  ]
+  const only = process.env.BODIES?.split(",")
+  for (const [label, body] of variants) {
+    if (only !== undefined && !only.some((o) => label.startsWith(o))) continue
+    const b = await load(bare.port, "/", body)
     const stopRss = rssSampler(app.child.pid!)
-    const a = await load(app.port, "/api/v1/webhooks/openrouter", template)
+    const a = await load(app.port, "/api/v1/webhooks/openrouter", body)
     const rss = stopRss()
     appAcked += a["2xx"]
     results.push(`-- ${label}, ${connections} connections, ${duration} s each`)
