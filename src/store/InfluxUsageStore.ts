@@ -9,9 +9,10 @@
  * else into the same measurement) is refused rather than rounded.
  *
  * No overflow: InfluxDB sums int64 fields in int64 and wraps silently past 2^63 (two points of
- * 5e18 nano-USD sum to a negative number). Each field is also asked for its `mean()` (a float,
- * never wrapping); mean × count locates the true sum to far better than 2^63, which picks the one
- * value congruent to the wrapped sum modulo 2^64: the exact sum, as BigInt (`unwrapSum`).
+ * 5e18 nano-USD sum to a negative number; so does `mean()`, which sums in int64 first). Each field
+ * is also summed as a float (`sum("f"::float)`, which never wraps); that locates the true sum to far
+ * better than 2^63, which picks the one value congruent to the wrapped sum modulo 2^64: the exact
+ * sum, as BigInt (`unwrapSum`).
  */
 import { Effect, Layer } from "effect"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
@@ -33,7 +34,7 @@ const SUMS = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", 
 
 export const aggregateQuery = (measurement: string, window: UsageWindow) =>
   `SELECT count("cost_nusd") AS "requests", ` +
-  SUMS.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, mean(${identifier(f)}) AS ${identifier(`${f}_mean`)}`).join(", ") +
+  SUMS.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, sum(${identifier(f)}::float) AS ${identifier(`${f}_float`)}`).join(", ") +
   ` FROM ${identifier(measurement)}` +
   ` WHERE "client_org_id" = ${stringLiteral(encodeTag(window.clientOrgId))}` +
   ` AND time >= ${toNs(window.start)} AND time < ${toNs(window.end)}` +
@@ -130,9 +131,9 @@ export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
     for (const row of series.values) {
       const requests = at(row, "requests")
       const sum = (column: typeof SUMS[number]) => {
-        const i = series.columns.indexOf(`${column}_mean`)
-        if (i < 0) throw new Error(`column ${column}_mean missing`)
-        return unwrapSum(at(row, column), float(row[i], `${column}_mean`) * Number(requests))
+        const i = series.columns.indexOf(`${column}_float`)
+        if (i < 0) throw new Error(`column ${column}_float missing`)
+        return unwrapSum(at(row, column), float(row[i], `${column}_float`))
       }
       const user = decodeTag(series.tags?.user ?? "")
       const model = decodeTag(series.tags?.model ?? "")

@@ -94,12 +94,11 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
         ? {
           status: 200,
           body: `{"results":[{"statement_id":0,"series":[{"name":"usage_tracking","tags":{"model":"m/1","user":"ann"},` +
-            `"columns":["time","requests","input_tokens","input_tokens_mean","output_tokens","output_tokens_mean",` +
-            `"total_tokens","total_tokens_mean","cached_tokens","cached_tokens_mean","reasoning_tokens","reasoning_tokens_mean",` +
-            `"cost_nusd","cost_nusd_mean"],` +
-            // InfluxDB sums int64 in int64: 9300000000000000003 arrives wrapped modulo 2^64; the mean locates it.
-            `"values":[[1790553600000000000,3,10,3.3333333333333335,20,6.666666666666667,30,10,4,1.3333333333333333,` +
-            `5,1.6666666666666667,-9146744073709551613,3100000000000000000]]}]}]}`
+            `"columns":["time","requests","input_tokens","input_tokens_float","output_tokens","output_tokens_float",` +
+            `"total_tokens","total_tokens_float","cached_tokens","cached_tokens_float","reasoning_tokens","reasoning_tokens_float",` +
+            `"cost_nusd","cost_nusd_float"],` +
+            // InfluxDB sums int64 in int64: 9300000000000000003 arrives wrapped modulo 2^64; the float sum locates it.
+            `"values":[[1790553600000000000,3,10,10,20,20,30,30,4,4,5,5,-9146744073709551613,9300000000000000000]]}]}]}`
         }
         : { status: 204 }
     const rows = await app.runtime.runPromise(Effect.flatMap(UsageStore, (s) => s.aggregate(window)))
@@ -123,7 +122,7 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
     expect(params.get("q")).toBe(
       `SELECT count("cost_nusd") AS "requests", ` +
         ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"]
-          .map((f) => `sum("${f}") AS "${f}", mean("${f}") AS "${f}_mean"`).join(", ") +
+          .map((f) => `sum("${f}") AS "${f}", sum("${f}"::float) AS "${f}_float"`).join(", ") +
         ` FROM "usage_tracking" WHERE "client_org_id" = 'default' ` +
         `AND time >= 1790553600000000000 AND time < 1790640000000000000 GROUP BY "user", "model"`
     )
