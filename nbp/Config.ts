@@ -1,5 +1,8 @@
 /** The NBP service's environment, read and validated once. */
-import { Config, Duration, type Redacted } from "effect"
+import { Config, Duration, Redacted } from "effect"
+
+/** The shortest NBP_ADMIN_TOKEN accepted (the app's secrets have the same minimum). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16
 
 export interface NbpServiceConfig {
   readonly port: number
@@ -7,7 +10,7 @@ export interface NbpServiceConfig {
   readonly apiUrl: string
   readonly fetchInterval: Duration.Duration
   readonly cacheTtl: Duration.Duration
-  /** unset: POST /api/cache/clear answers 403 */
+  /** unset or empty: POST /api/cache/clear answers 403 */
   readonly adminToken: Redacted.Redacted | undefined
 }
 
@@ -27,8 +30,14 @@ export const nbpServiceConfig: Config.Config<NbpServiceConfig> = Config.all({
   ),
   fetchInterval: seconds("FETCH_INTERVAL", 3600),
   cacheTtl: seconds("CACHE_TTL", 7200),
-  adminToken: Config.redacted("NBP_ADMIN_TOKEN").pipe(
-    Config.option,
-    Config.map((token) => (token._tag === "Some" ? token.value : undefined))
+  // Set but empty means "no token": cache clearing stays disabled, never open to an empty bearer.
+  adminToken: Config.string("NBP_ADMIN_TOKEN").pipe(
+    Config.withDefault(""),
+    Config.map((token) => token.trim()),
+    Config.validate({
+      message: `NBP_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (or unset, which disables cache clearing)`,
+      validation: (token) => token === "" || token.length >= MIN_ADMIN_TOKEN_LENGTH
+    }),
+    Config.map((token) => (token === "" ? undefined : Redacted.make(token)))
   )
 })

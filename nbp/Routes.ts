@@ -117,11 +117,13 @@ export const makeRoutes = (options: RoutesOptions) => {
 
   const digest = (s: string) => createHash("sha256").update(s).digest()
   const clearCache = (authorization: string | undefined): Effect.Effect<Reply> => {
-    if (options.adminToken === undefined) {
+    // An empty token (however it got here) disables clearing rather than accepting an empty bearer.
+    const token = options.adminToken === undefined ? "" : String(Redacted.value(options.adminToken)).trim()
+    if (token === "") {
       return Effect.succeed(error(403, "cache clearing is disabled: NBP_ADMIN_TOKEN is not set"))
     }
     const given = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : ""
-    if (!timingSafeEqual(digest(given), digest(Redacted.value(options.adminToken)))) {
+    if (given === "" || !timingSafeEqual(digest(given), digest(token))) {
       return Effect.succeed({
         ...error(401, "a valid Authorization: Bearer <NBP_ADMIN_TOKEN> is required"),
         headers: { "www-authenticate": "Bearer" }

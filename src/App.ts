@@ -91,6 +91,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext]),
     Layer.provide(Webhook.layer),
     Layer.provide(AdminAuth.layer),
+    Layer.provide(AdminAuth.AccessLive),
     Layer.provideMerge(LedgerReadiness),
     Layer.provideMerge(OpenRouterServerLive),
     Layer.provideMerge(Months.layer),

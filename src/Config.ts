@@ -7,6 +7,7 @@ import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { parseDay } from "./domain/WarsawDay.js"
+import { maskUrl } from "./domain/Redact.js"
 
 export type InfluxApi = "v1" | "v2"
 export type ExchangeRateRule = "previous-business-day" | "same-day"
@@ -72,8 +73,8 @@ const fail = (name: string, why: string) => Effect.fail(new ConfigInvalid(`${nam
 const optionalString = (name: string) =>
   Config.string(name).pipe(Config.option, Config.map(Option.flatMap(Option.liftPredicate((s) => s.trim() !== ""))))
 
-/** A URL as it may be shown: credentials in it (`https://user:pass@host`) are masked. */
-const shown = (value: string) => value.replace(/\/\/[^/@\s]*@/, "//***@")
+/** A URL as it may be shown: credentials in it, in any shape, are masked. */
+const shown = maskUrl
 
 const url = (name: string, value: string) => {
   try {
@@ -108,22 +109,49 @@ const sqlitePath = (name: string, value: string) => {
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
 
 /**
+ * The shortest secret or token accepted. A generated one is 43 characters; anything shorter than
+ * this is a typo or a placeholder, and an empty one would make an empty header authentic.
+ */
+export const MIN_SECRET_LENGTH = 16
+
+/** Secrets too short to be used are dropped, so that no run-time check can ever accept them. */
+export const usableSecrets = <A extends Redacted.Redacted<string>>(secrets: ReadonlyArray<A>): ReadonlyArray<A> =>
+  secrets.filter((s) => Redacted.value(s).length >= MIN_SECRET_LENGTH)
+
+/**
  * A secret from the environment, or else one generated on first start and kept in DATA_DIR (0600).
+ * A configured value shorter than `MIN_SECRET_LENGTH` stops start-up (naming the variable, never
+ * the value); a kept file that holds no usable secret (empty, a lone newline) is regenerated.
  * The generated value is announced once, on the start that created it.
  */
 const secretOrGenerated = (
+  name: string,
   dataDir: string,
   fileName: string,
   value: Option.Option<string>,
   announce: (s: string) => string,
   announced: Array<string>
 ) =>
-  Effect.sync(() => {
-    if (Option.isSome(value)) return splitList(value.value).map(Redacted.make)
+  Effect.gen(function*() {
+    if (Option.isSome(value)) {
+      const values = splitList(value.value)
+      const short = values.findIndex((v) => v.length < MIN_SECRET_LENGTH)
+      if (values.length === 0) return yield* fail(name, "is set but holds no value; unset it to have one generated")
+      if (short !== -1) {
+        return yield* fail(
+          name,
+          `${values.length > 1 ? `value ${short + 1} of ${values.length} is` : "the value is"} ${values[short].length} ` +
+            `characters long; at least ${MIN_SECRET_LENGTH} are required (or unset it to have one generated)`
+        )
+      }
+      return values.map(Redacted.make)
+    }
     const file = Path.join(dataDir, fileName)
-    if (Fs.existsSync(file)) return [Redacted.make(Fs.readFileSync(file, "utf8").trim())]
+    const kept = Fs.existsSync(file) ? Fs.readFileSync(file, "utf8").trim() : ""
+    if (kept.length >= MIN_SECRET_LENGTH) return [Redacted.make(kept)]
     const secret = generateSecret()
     Fs.writeFileSync(file, secret + "\n", { mode: 0o600 })
+    Fs.chmodSync(file, 0o600)
     announced.push(announce(secret))
     return [Redacted.make(secret)]
   })
@@ -230,6 +258,7 @@ const read = Effect.gen(function*() {
     : Path.join(dataDir, "usage_ledger.db")
   const announced: Array<string> = []
   const webhookSecrets = yield* secretOrGenerated(
+    "OPENROUTER_WEBHOOK_SECRET",
     dataDir,
     "webhook-secret",
     env.webhookSecret,
@@ -239,6 +268,7 @@ const read = Effect.gen(function*() {
     announced
   )
   const adminTokens = yield* secretOrGenerated(
+    "ADMIN_TOKEN",
     dataDir,
     "admin-token",
     env.adminToken,

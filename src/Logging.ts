@@ -6,6 +6,7 @@
  * its first line.
  */
 import { Cause, HashMap, Inspectable, List, Logger } from "effect"
+import { maskUrlsIn } from "./domain/Redact.js"
 
 const RESERVED = new Set(["timestamp", "level", "message", "error"])
 
@@ -35,7 +36,8 @@ export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
   if (!Cause.isEmpty(options.cause)) line.error = Cause.pretty(options.cause).split("\n")[0]
   const now = options.date.getTime()
   for (const span of List.toArray(options.spans)) line[`${span.label}Ms`] = now - span.startTime
-  return safeStringify(line)
+  // Credentials inside any URL of the line (an error quoting INFLUXDB_URL, say) are masked.
+  return maskUrlsIn(safeStringify(line))
 }
 
 /** JSON.stringify that never throws: bigints as strings, cycles cut. */

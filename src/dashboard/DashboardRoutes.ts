@@ -4,11 +4,14 @@
  * Nothing is loaded from elsewhere: a Content-Security-Policy of 'self' makes the browser refuse it.
  */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { Clock, DateTime, Effect, Either, Layer, Option, Schema } from "effect"
 import * as Fs from "node:fs"
 import { assetPath } from "../Assets.js"
 import { AppConfig } from "../Config.js"
-import { ADMIN_COOKIE, isAdminToken } from "../http/AdminAuth.js"
+import { AdminAccess, fromOwnOrigin, isHttps } from "../http/AdminAuth.js"
+import { Sessions } from "../http/Sessions.js"
+import { LOGIN_BODY_LIMIT } from "../http/BodyLimits.js"
+import { makeLoginThrottle } from "./LoginThrottle.js"
 import { dashboardPage, docsPage, loginPage, statementPage } from "./Pages.js"
 
 const CSP = [
@@ -26,7 +29,9 @@ const pageHeaders = {
   "content-security-policy": CSP,
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer"
+  // Not "no-referrer": with it a browser sends `Origin: null` on the page's own form posts, and
+  // the same-origin check of state-changing requests needs the real origin.
+  "referrer-policy": "same-origin"
 }
 
 const htmlResponse = (body: string, status = 200) =>
@@ -43,16 +48,14 @@ const asset = (file: string, contentType: string) => {
 
 const LoginForm = Schema.Struct({ token: Schema.optionalWith(Schema.String, { default: () => "" }) })
 
-/** Seen over HTTPS through a proxy: the cookie is then marked Secure. */
-const isHttps = (request: HttpServerRequest.HttpServerRequest) =>
-  (request.headers["x-forwarded-proto"] ?? "").split(",")[0].trim().toLowerCase() === "https"
-
 const pad = (n: number) => String(n).padStart(2, "0")
 
 export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const isAdmin = isAdminToken(config.adminTokens)
+    const access = yield* AdminAccess
+    const sessions = yield* Sessions
+    const throttle = makeLoginThrottle()
     const js = asset("dashboard.js", "text/javascript; charset=utf-8")
     const css = asset("dashboard.css", "text/css; charset=utf-8")
     const docsJs = asset("docs.js", "text/javascript; charset=utf-8")
@@ -69,10 +72,26 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       return `${parts.year}-${pad(parts.month)}`
     })
 
-    const loggedIn = Effect.map(
+    const loggedIn = Effect.flatMap(
       HttpServerRequest.HttpServerRequest,
-      (request) => isAdmin(request.cookies[ADMIN_COOKIE] ?? "")
+      (request) => Effect.isSuccess(access.check(request))
     )
+
+    const cookieOptions = (request: HttpServerRequest.HttpServerRequest) => ({
+      httpOnly: true,
+      sameSite: "strict" as const,
+      path: "/",
+      // Behind an HTTPS proxy (X-Forwarded-Proto: https) the cookie never travels over plain HTTP.
+      secure: isHttps(request)
+    })
+    const noStore = { "cache-control": "no-store" }
+    const loginAgain = (error: string, status: number, headers: Record<string, string> = {}) =>
+      htmlResponse(loginPage({ clientOrgId: config.clientOrgId, error }), status).pipe(
+        HttpServerResponse.setHeaders(headers)
+      )
+    /** A form posted from another origin (another port of this host, another site). */
+    const crossOrigin = () =>
+      loginAgain("Refused: this form was not sent from this dashboard's own page. Nothing was changed.", 403)
 
     yield* router.get(
       "/",
@@ -88,31 +107,49 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       })
     )
 
+    const tooMany = (seconds: number) =>
+      loginAgain(
+        `Too many failed logins from your address. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+        429,
+        { "retry-after": String(seconds), connection: "close" }
+      )
+
     yield* router.post(
       "/login",
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        const form = yield* HttpServerRequest.schemaBodyUrlParams(LoginForm).pipe(Effect.option)
-        const token = Option.match(form, { onNone: () => "", onSome: (f) => f.token.trim() })
-        if (!isAdmin(token)) {
-          // A pause makes guessing slow; the token itself is compared in constant time.
-          yield* Effect.sleep("300 millis")
-          return htmlResponse(
-            loginPage({
-              clientOrgId: config.clientOrgId,
-              error: token === "" ? "Enter the admin token." : "That admin token is not valid. Nothing was saved; try again."
-            }),
-            401
-          )
+        // No session is needed to log in, but a login forced from another origin is refused too.
+        if ((request.headers["origin"] !== undefined || request.headers["referer"] !== undefined) && !fromOwnOrigin(request)) {
+          return crossOrigin()
         }
-        return HttpServerResponse.redirect("/", { status: 303, headers: { "cache-control": "no-store" } }).pipe(
-          HttpServerResponse.unsafeSetCookie(ADMIN_COOKIE, token, {
-            httpOnly: true,
-            sameSite: "strict",
-            path: "/",
-            secure: isHttps(request)
-          })
+        const address = Option.getOrElse(request.remoteAddress, () => "unknown")
+        // A locked address is answered before its body is read.
+        const wait = throttle.locked(address, yield* Clock.currentTimeMillis)
+        if (wait !== undefined) return tooMany(wait)
+        const form = yield* HttpServerRequest.schemaBodyUrlParams(LoginForm).pipe(
+          HttpServerRequest.withMaxBodySize(Option.some(LOGIN_BODY_LIMIT)),
+          Effect.either
         )
+        if (Either.isLeft(form)) {
+          return loginAgain("The login form could not be read. Nothing was saved; try again.", 400, { connection: "close" })
+        }
+        const token = form.right.token.trim()
+        const outcome = throttle.attempt(address, yield* Clock.currentTimeMillis, () => access.isAdminToken(token))
+        switch (outcome._tag) {
+          case "Locked":
+            return tooMany(outcome.retryAfterSeconds)
+          case "Refused":
+            return loginAgain(
+              token === "" ? "Enter the admin token." : "That admin token is not valid. Nothing was saved; try again.",
+              401
+            )
+          case "Accepted": {
+            const id = yield* sessions.start
+            return HttpServerResponse.redirect("/", { status: 303, headers: noStore }).pipe(
+              HttpServerResponse.unsafeSetCookie(access.cookieName, id, cookieOptions(request))
+            )
+          }
+        }
       })
     )
 
@@ -120,13 +157,12 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       "/logout",
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        return HttpServerResponse.redirect("/", { status: 303, headers: { "cache-control": "no-store" } }).pipe(
-          HttpServerResponse.expireCookie(ADMIN_COOKIE, {
-            httpOnly: true,
-            sameSite: "strict",
-            path: "/",
-            secure: isHttps(request)
-          })
+        if (!fromOwnOrigin(request)) return crossOrigin()
+        const id = request.cookies[access.cookieName]
+        // Ended on the server: the old cookie is refused even if a copy of it survives somewhere.
+        if (id !== undefined) yield* sessions.end(id)
+        return HttpServerResponse.redirect("/", { status: 303, headers: noStore }).pipe(
+          HttpServerResponse.expireCookie(access.cookieName, cookieOptions(request))
         )
       })
     )

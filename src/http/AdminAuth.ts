@@ -1,27 +1,70 @@
 /**
- * Admin authentication for the API and the dashboard: `Authorization: Bearer <ADMIN_TOKEN>`,
- * or the HttpOnly cookie the dashboard's login form sets.
+ * Admin authentication for the API and the dashboard: `Authorization: Bearer <ADMIN_TOKEN>`, or
+ * the dashboard's session cookie (a random session id, see `Sessions.ts`).
+ *
+ * A state-changing request (anything but GET, HEAD, OPTIONS) that authenticates with the cookie
+ * must come from the dashboard's own origin: its `Origin` (or, when a browser sends none, its
+ * `Referer`) must equal the origin the request was addressed to. SameSite=Strict alone is not
+ * enough: every port of one host is the same *site*, so a page served from another port (another
+ * client's container) could auto-post a form with our cookie. A bearer request needs no such
+ * check: a browser never adds that header on its own.
  */
-import { HttpApiError, HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, type HttpServerRequest } from "@effect/platform"
+import { HttpServerRequest as Request } from "@effect/platform"
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import * as Crypto from "node:crypto"
-import { AppConfig } from "../Config.js"
+import { AppConfig, type AppSettings, usableSecrets } from "../Config.js"
+import { layer as sessionsLayer, Sessions } from "./Sessions.js"
 
-export const ADMIN_COOKIE = "mai_admin"
+/** No admin credential, or not a valid one: 401 `{"error": "…"}`. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { error: Schema.String }) {}
+
+/** A cookie-authenticated state change that did not come from the dashboard: 403 `{"error": "…"}`. */
+export class CrossOriginRefused extends Schema.TaggedError<CrossOriginRefused>()("CrossOriginRefused", {
+  error: Schema.String
+}) {}
+
+/**
+ * The body is only `{"error": "…"}`, like every other error of the API. The tag stays on the value,
+ * so each failure still finds its own status when the response is encoded.
+ */
+const errorBody = <A extends { readonly error: string }, I extends { readonly _tag: string; readonly error: string }>(
+  schema: Schema.Schema<A, I>,
+  tag: I["_tag"],
+  status: number,
+  description: string
+) =>
+  Schema.transform(Schema.Struct({ error: Schema.String }), schema, {
+    strict: false,
+    decode: ({ error }) => ({ _tag: tag, error }),
+    encode: ({ error }) => ({ error })
+  }).annotations(HttpApiSchema.annotations({ status, description }))
+
+const UnauthorizedBody = errorBody(Unauthorized, "Unauthorized", 401, "Admin authentication required (Authorization: Bearer <ADMIN_TOKEN>)")
+const CrossOriginBody = errorBody(
+  CrossOriginRefused,
+  "CrossOriginRefused",
+  403,
+  "A state-changing request with the dashboard's session cookie that did not come from the dashboard's own page"
+)
 
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
-  failure: HttpApiError.Unauthorized,
-  security: {
-    bearer: HttpApiSecurity.bearer,
-    cookie: HttpApiSecurity.apiKey({ in: "cookie", key: ADMIN_COOKIE })
-  }
+  failure: Schema.Union(UnauthorizedBody, CrossOriginBody),
+  security: { bearer: HttpApiSecurity.bearer }
 }) {}
+
+/**
+ * The session cookie's name, per client: containers of several clients on one host share the
+ * browser's cookie jar for that host (cookies ignore ports), so each needs its own name.
+ */
+export const sessionCookieName = (config: Pick<AppSettings, "clientOrgId" | "port">) =>
+  `mai_session_${config.clientOrgId.replace(/[^A-Za-z0-9_-]/g, "_")}_${config.port}`
 
 const digest = (s: string) => Crypto.createHash("sha256").update(s).digest()
 
 /** Constant-time check of a presented token against the configured admin tokens. */
 export const isAdminToken = (tokens: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const digests = tokens.map((t) => digest(Redacted.value(t)))
+  const digests = usableSecrets(tokens).map((t) => digest(Redacted.value(t)))
   return (candidate: string): boolean => {
     if (candidate === "") return false
     const d = digest(candidate)
@@ -31,12 +74,105 @@ export const isAdminToken = (tokens: ReadonlyArray<Redacted.Redacted<string>>) =
   }
 }
 
-export const layer = Layer.effect(
-  AdminAuth,
-  Effect.map(AppConfig, (config) => {
-    const check = isAdminToken(config.adminTokens)
-    const verify = (token: Redacted.Redacted<string>) =>
-      check(Redacted.value(token)) ? Effect.void : Effect.fail(new HttpApiError.Unauthorized())
-    return AdminAuth.of({ bearer: verify, cookie: verify })
+const firstOf = (header: string | undefined) => header?.split(",")[0].trim()
+
+/** The request arrived over HTTPS at a proxy in front of us (`X-Forwarded-Proto: https`). */
+export const isHttps = (request: HttpServerRequest.HttpServerRequest) =>
+  firstOf(request.headers["x-forwarded-proto"])?.toLowerCase() === "https"
+
+/**
+ * The origin the browser addressed: scheme from `X-Forwarded-Proto` (else http), host from
+ * `X-Forwarded-Host` (else `Host`). A cross-origin page cannot set either header on a form post.
+ */
+export const ownOrigin = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const host = firstOf(request.headers["x-forwarded-host"]) || request.headers["host"]
+  if (host === undefined || host === "") return undefined
+  try {
+    return new URL(`${isHttps(request) ? "https" : "http"}://${host}`).origin
+  } catch {
+    return undefined
+  }
+}
+
+const originOf = (value: string) => {
+  try {
+    return new URL(value).origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * True when the request says it comes from our own origin. `Origin: null` (an opaque origin,
+ * or a page whose referrer policy hides it) and a request with neither header are refused.
+ */
+export const fromOwnOrigin = (request: HttpServerRequest.HttpServerRequest): boolean => {
+  const own = ownOrigin(request)
+  if (own === undefined) return false
+  const origin = request.headers["origin"]
+  if (origin !== undefined) return origin !== "null" && originOf(origin) === own
+  const referer = request.headers["referer"]
+  return referer !== undefined && originOf(referer) === own
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
+
+export type Via = "bearer" | "session"
+
+export interface AdminAccessShape {
+  /** Who the request is, or why not; updates the session's last activity. */
+  readonly check: (
+    request: HttpServerRequest.HttpServerRequest
+  ) => Effect.Effect<Via, Unauthorized | CrossOriginRefused>
+  readonly cookieName: string
+  readonly isAdminToken: (candidate: string) => boolean
+}
+
+export class AdminAccess extends Context.Tag("mai-usage/AdminAccess")<AdminAccess, AdminAccessShape>() {}
+
+const unauthorized = (error: string) => Effect.fail(new Unauthorized({ error }))
+
+export const accessLayer = Layer.effect(
+  AdminAccess,
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const sessions = yield* Sessions
+    const isAdmin = isAdminToken(config.adminTokens)
+    const cookieName = sessionCookieName(config)
+    const check = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Via, Unauthorized | CrossOriginRefused> => {
+      // Only the Bearer scheme is ours: a proxy's Basic credentials pass through untouched.
+      const authorization = request.headers["authorization"]?.trim() ?? ""
+      if (/^bearer(\s|$)/i.test(authorization)) {
+        return isAdmin(authorization.slice(6).trim())
+          ? Effect.succeed("bearer")
+          : unauthorized("the bearer token is not a valid admin token")
+      }
+      const id = request.cookies[cookieName] ?? ""
+      if (id === "") return unauthorized("admin authentication required: Authorization: Bearer <ADMIN_TOKEN>, or log in on the dashboard")
+      return Effect.flatMap(sessions.resume(id), (alive): Effect.Effect<Via, Unauthorized | CrossOriginRefused> => {
+        if (!alive) return unauthorized("the dashboard session has ended; log in again")
+        if (!SAFE_METHODS.has(request.method) && !fromOwnOrigin(request)) {
+          return Effect.fail(
+            new CrossOriginRefused({
+              error: "refused: a state-changing request with the dashboard's session cookie must come from the dashboard's own page"
+            })
+          )
+        }
+        return Effect.succeed("session")
+      })
+    }
+    return AdminAccess.of({ check, cookieName, isAdminToken: isAdmin })
   })
 )
+
+/** The API's middleware: every group declared with `.middleware(AdminAuth)` goes through `check`. */
+export const layer = Layer.effect(
+  AdminAuth,
+  Effect.map(AdminAccess, (access) =>
+    AdminAuth.of({
+      bearer: () => Effect.flatMap(Request.HttpServerRequest, (request) => Effect.asVoid(access.check(request)))
+    }))
+)
+
+/** Access and the sessions it reads, as one layer for the composition root. */
+export const AccessLive = accessLayer.pipe(Layer.provideMerge(sessionsLayer))

@@ -1,17 +1,28 @@
 /** Operations endpoints: liveness, readiness, Prometheus metrics. */
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer } from "effect"
+import { AdminAccess } from "./AdminAuth.js"
 import { Metrics } from "./Metrics.js"
-import { Readiness } from "./Readiness.js"
+import { quiet, Readiness } from "./Readiness.js"
 
 export const OpsRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
     const readiness = yield* Readiness
+    const access = yield* AdminAccess
     yield* router.get("/health", HttpServerResponse.unsafeJson({ status: "ok" }))
     yield* router.get(
       "/ready",
-      Effect.map(readiness.run, (r) => HttpServerResponse.unsafeJson(r, { status: r.ok ? 200 : 503 }))
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const r = yield* readiness.run
+        // Error texts can quote user ids, org ids or line protocol: only an admin sees them.
+        const admin = yield* Effect.isSuccess(access.check(request))
+        return HttpServerResponse.unsafeJson(admin ? r : quiet(r), {
+          status: r.ok ? 200 : 503,
+          headers: { "cache-control": "no-store" }
+        })
+      })
     )
     yield* router.get(
       "/metrics",

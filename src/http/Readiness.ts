@@ -33,4 +33,21 @@ export const make = (): ReadinessShape => {
   }
 }
 
+/** A check's status word (`ok`, `degraded`, …), when it gives one; never free text. */
+const STATUS_WORD = /^[a-z][a-z-]{0,23}$/
+
+/**
+ * What anyone may see: each check's name and status, nothing else (no error text, no counts,
+ * no ids). With admin authentication the full result is shown.
+ */
+export const quiet = (r: { readonly ok: boolean; readonly checks: Record<string, CheckResult> }) => ({
+  ok: r.ok,
+  checks: Object.fromEntries(
+    Object.entries(r.checks).map(([name, c]) => [
+      name,
+      typeof c.status === "string" && STATUS_WORD.test(c.status) ? { ok: c.ok, status: c.status } : { ok: c.ok }
+    ])
+  )
+})
+
 export const layer = Layer.sync(Readiness, make)

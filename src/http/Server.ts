@@ -4,14 +4,15 @@
  * bench/webhook.ts); every other path goes to the Effect `HttpApp` built from `MaiApi` and the
  * plain routes.
  */
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Cause, Context, Effect, Exit, Layer, Runtime } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { AppConfig } from "../Config.js"
 import * as Reply from "../ingest/Reply.js"
 import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
+import { API_BODY_LIMIT, bodyLimitFor } from "./BodyLimits.js"
 import { Metrics } from "./Metrics.js"
 
 export interface ListeningShape {
@@ -26,12 +27,30 @@ const pathOf = (url: string | undefined) => {
   return q === -1 ? url ?? "/" : url!.slice(0, q)
 }
 
+const JSON_HEADERS = { "content-type": "application/json" }
+
+/**
+ * Our own limits, not Node's defaults (which let a connection be held for 300 s): the headers
+ * must arrive within 10 s and the whole request (webhook body included) within 30 s; an idle
+ * keep-alive connection is closed after 10 s. Node looks for overdue connections every second.
+ * None of these limits how long a handler may take to answer (a batch run over many days).
+ */
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 10_000,
+  connectionsCheckingInterval: 1_000
+} as const
+
 export const make = Effect.gen(function*() {
   const config = yield* AppConfig
   const webhook = yield* Webhook
   const metrics = yield* Metrics
   const app = yield* HttpApiBuilder.httpApp
-  const appHandler = yield* NodeHttpServer.makeHandler(app)
+  // Whatever a route reads is bounded (a route may lower the limit further, as /login does).
+  const appHandler = yield* NodeHttpServer.makeHandler(
+    HttpServerRequest.withMaxBodySize(app, Option.some(API_BODY_LIMIT))
+  )
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
 
@@ -70,16 +89,22 @@ export const make = Effect.gen(function*() {
     })
   }
 
-  const server = Http.createServer((req, res) => {
+  const server = Http.createServer(SERVER_TIMEOUTS, (req, res) => {
     const started = performance.now()
     const path = pathOf(req.url)
     if (WEBHOOK_PATHS.has(path) && (req.method === "POST" || req.method === "PUT")) {
       return handleWebhook(req, res, started)
     }
     res.once("finish", () => latency.observe((performance.now() - started) / 1000, { route: "other" }))
+    const limit = bodyLimitFor(path)
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      // Refused before a byte of it is read; the connection closes rather than drain it.
+      res.writeHead(413, { ...JSON_HEADERS, connection: "close" })
+      return res.end(JSON.stringify({ error: `request body too large: at most ${limit} bytes on ${path}` }))
+    }
     appHandler(req, res)
   })
-  server.keepAliveTimeout = 65_000
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout
 
   yield* Effect.async<void, Error>((resume) => {
     server.once("error", (e) => resume(Effect.fail(e)))

@@ -6,6 +6,7 @@
  */
 import { Redacted } from "effect"
 import * as Crypto from "node:crypto"
+import { usableSecrets } from "../Config.js"
 
 const digest = (s: string | Buffer) => Crypto.createHash("sha256").update(s).digest()
 
@@ -17,9 +18,11 @@ export interface Authenticator {
 }
 
 export const makeAuthenticator = (secrets: ReadonlyArray<Redacted.Redacted<string>>): Authenticator => {
-  const plain = secrets.map(Redacted.value)
+  // A secret too short to be one (an empty file, a lone newline) never authenticates anything.
+  const plain = usableSecrets(secrets).map(Redacted.value)
   const digests = plain.map(digest)
   const matchesAny = (candidate: string) => {
+    if (candidate === "") return false
     const d = digest(candidate)
     let ok = false
     for (const s of digests) ok = Crypto.timingSafeEqual(d, s) || ok

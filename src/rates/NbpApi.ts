@@ -9,6 +9,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable, type NbpTable } from "../domain/RateRule.js"
 import { NbpRateError } from "./NbpRateError.js"
+import { maskUrlsIn } from "../domain/Redact.js"
 
 export interface NbpApi {
   /** the newest published table (`{url}?format=json`) */
@@ -67,11 +68,11 @@ export const make = (options: NbpApiOptions): Effect.Effect<NbpApi, never, HttpC
           onTimeout: () =>
             new NbpRateError({
               reason: "unreachable",
-              message: `NBP did not answer within ${Duration.format(timeout)}: GET ${url}`
+              message: maskUrlsIn(`NBP did not answer within ${Duration.format(timeout)}: GET ${url}`)
             })
         }),
         Effect.catchTag("RequestError", "ResponseError", (error) =>
-          Effect.fail(new NbpRateError({ reason: "unreachable", message: `NBP unreachable: ${error.message}` }))),
+          Effect.fail(new NbpRateError({ reason: "unreachable", message: maskUrlsIn(`NBP unreachable: ${error.message}`) }))),
         Effect.flatMap(({ body, status }) => {
           if (status === 200) {
             return Either.match(parseRatesBody(body), {

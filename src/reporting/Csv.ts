@@ -1,24 +1,70 @@
 /**
- * CSV for spreadsheets (RFC 4180): a header row, CRLF line ends, fields quoted only when they hold a
- * comma, a quote or a line break (quotes doubled). UTF-8, decimal points, no thousands separators —
- * the values are written exactly as the JSON API spells them.
+ * Every CSV the service writes goes through here.
+ *
+ * The default dialect is RFC 4180: a header row, CRLF line ends, fields quoted only when they hold
+ * the separator, a quote or a line break (quotes doubled); UTF-8 without BOM, decimal points, no
+ * thousands separators — the values exactly as the JSON API spells them.
+ *
+ * `excel-pl` is the same table for Polish Excel, which opens a file by double-click only when it
+ * is `;`-separated with decimal commas and recognises UTF-8 only after a BOM: `;` separator,
+ * decimal comma in numbers (not in the text columns), UTF-8 BOM, CRLF.
+ *
+ * In both, a cell a spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, a tab or
+ * a carriage return, and not a plain number — gets a leading `'`: user and model names come from
+ * the client's callers, and an accountant opens these files.
  */
+import { Schema } from "effect"
 
 export type CsvValue = string | number | null | undefined
 
-const needsQuotes = /[",\r\n]/
+export const csvDialects = ["rfc4180", "excel-pl"] as const
+export type CsvDialect = typeof csvDialects[number]
 
-export const field = (value: CsvValue): string => {
-  const text = value === null || value === undefined ? "" : String(value)
-  return needsQuotes.test(text) ? `"${text.replace(/"/g, "\"\"")}"` : text
+/** The `dialect` URL parameter of every CSV endpoint. */
+export const CsvDialectParam = Schema.Literal(...csvDialects).annotations({
+  identifier: "CsvDialect",
+  description: "rfc4180 (default): comma, decimal point, no BOM. excel-pl: for Polish Excel — `;` separator, " +
+    "decimal comma, UTF-8 BOM, CRLF. Giving it implies CSV."
+})
+
+export interface CsvOptions {
+  readonly dialect?: CsvDialect | undefined
+  /** Columns holding text (names, ids) whose digits are never rewritten with a decimal comma. */
+  readonly textColumns?: ReadonlyArray<string>
+}
+
+const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+/** A decimal, or several joined by "; " (a day billed at two rates). */
+const DECIMAL = /^-?\d+\.\d+(; ?-?\d+\.\d+)*$/
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/** `'`-prefixes a cell a spreadsheet would evaluate; a plain number (e.g. `-0.50`) stays as it is. */
+export const neutralise = (text: string): string =>
+  FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text
+
+const quoted = (text: string, separator: string) =>
+  text.includes(separator) || /["\r\n]/.test(text) ? `"${text.replace(/"/g, "\"\"")}"` : text
+
+/** One field of the default dialect. */
+export const field = (value: CsvValue): string => cell(value, ",", false)
+
+const cell = (value: CsvValue, separator: string, decimalComma: boolean): string => {
+  let text = value === null || value === undefined ? "" : String(value)
+  if (decimalComma && DECIMAL.test(text)) text = text.replace(/\./g, ",")
+  return quoted(neutralise(text), separator)
 }
 
 /** `columns` names the keys of each record, in order; the header row is the keys themselves. */
 export const toCsv = <K extends string>(
   columns: ReadonlyArray<K>,
-  records: ReadonlyArray<{ readonly [key in K]: CsvValue }>
+  records: ReadonlyArray<{ readonly [key in K]: CsvValue }>,
+  options: CsvOptions = {}
 ): string => {
-  const lines = [columns.map(field).join(",")]
-  for (const r of records) lines.push(columns.map((c) => field(r[c])).join(","))
-  return lines.join("\r\n") + "\r\n"
+  const excel = options.dialect === "excel-pl"
+  const separator = excel ? ";" : ","
+  const text = new Set<string>(options.textColumns ?? [])
+  const decimals = columns.map((c) => excel && !text.has(c))
+  const lines = [columns.map((c) => cell(c, separator, false)).join(separator)]
+  for (const r of records) lines.push(columns.map((c, i) => cell(r[c], separator, decimals[i])).join(separator))
+  return (excel ? "\uFEFF" : "") + lines.join("\r\n") + "\r\n"
 }

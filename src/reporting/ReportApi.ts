@@ -6,6 +6,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Either, Schema } from "effect"
 import { parseIsoDay } from "../domain/RateRule.js"
 import { AdminAuth } from "../http/AdminAuth.js"
+import { CsvDialectParam } from "./Csv.js"
 import { DailyRows, MonthSummary, TodayUsage } from "./Model.js"
 
 /** A query that parses but makes no sense (e.g. `to` before `from`). */
@@ -72,7 +73,8 @@ export class UsageApi extends HttpApiGroup.make("usage")
         to: Day,
         user: Schema.optional(Schema.String),
         model: Schema.optional(Schema.String),
-        format: Schema.optional(Format)
+        format: Schema.optional(Format),
+        dialect: Schema.optional(CsvDialectParam)
       }).annotations({ title: "DailyQuery" }))
       .addSuccess(DailyRows)
       .addError(InvalidQuery)
@@ -86,7 +88,8 @@ export class UsageApi extends HttpApiGroup.make("usage")
       .setUrlParams(Schema.Struct({
         month: Month,
         format: Schema.optional(Format),
-        list: Schema.optional(SummaryList)
+        list: Schema.optional(SummaryList),
+        dialect: Schema.optional(CsvDialectParam)
       }).annotations({ title: "SummaryQuery" }))
       .addSuccess(MonthSummary)
       .annotateContext(alsoCsv(
@@ -96,7 +99,11 @@ export class UsageApi extends HttpApiGroup.make("usage")
   )
   .add(
     HttpApiEndpoint.get("today", "/today")
-      .setUrlParams(Schema.Struct({ format: Schema.optional(Format) }).annotations({ title: "TodayQuery" }))
+      .setUrlParams(
+        Schema.Struct({ format: Schema.optional(Format), dialect: Schema.optional(CsvDialectParam) }).annotations({
+          title: "TodayQuery"
+        })
+      )
       .addSuccess(TodayUsage)
       .annotateContext(alsoCsv(
         "Today's usage so far (the batch time zone's calendar day), not yet billed: USD, and PLN at the " +

@@ -8,7 +8,7 @@ import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import { MaiApi } from "../http/Api.js"
 import { NbpRate } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
-import { toCsv } from "./Csv.js"
+import { type CsvDialect, toCsv } from "./Csv.js"
 import { adjustmentColumns } from "../accounting/Model.js"
 import {
   dailyRowColumns,
@@ -32,8 +32,18 @@ import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
 /** How long today's figures wait for NBP before answering in USD only. */
 const RATE_WAIT = Duration.seconds(4)
 
-const wantsCsv = (format: "json" | "csv" | undefined, request: HttpServerRequest.HttpServerRequest) =>
-  format === "csv" || (format === undefined && /\btext\/csv\b/i.test(request.headers["accept"] ?? ""))
+/** `format` wins; else a `dialect` or `Accept: text/csv` asks for CSV. */
+const wantsCsv = (
+  params: { readonly format?: "json" | "csv" | undefined; readonly dialect?: CsvDialect | undefined },
+  request: HttpServerRequest.HttpServerRequest
+) =>
+  params.format === "csv" ||
+  (params.format === undefined &&
+    (params.dialect !== undefined || /\btext\/csv\b/i.test(request.headers["accept"] ?? "")))
+
+/** Names and ids: never given a decimal comma, even when they look like numbers. */
+const textColumns = ["date", "user", "model", "rateTable", "rateDate", "usageDate"] as const
+const csvOptions = (dialect: CsvDialect | undefined) => ({ dialect, textColumns })
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_")
 
@@ -153,8 +163,8 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
             return yield* new InvalidQuery({ message: `to (${urlParams.to}) is before from (${urlParams.from})` })
           }
           const rows = yield* repo.rows(urlParams).pipe(Effect.mapError(unavailable))
-          if (wantsCsv(urlParams.format, request)) {
-            return csvResponse(`mai-usage_${org}_daily_${urlParams.from}_${urlParams.to}`, toCsv(dailyRowColumns, rows))
+          if (wantsCsv(urlParams, request)) {
+            return csvResponse(`mai-usage_${org}_daily_${urlParams.from}_${urlParams.to}`, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect)))
           }
           return new DailyRows({ rows })
         }))
@@ -162,7 +172,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
         Effect.gen(function*() {
           const unbilled = yield* unbilledDays(urlParams.month)
           const summary = yield* repo.monthSummary(urlParams.month, unbilled).pipe(Effect.mapError(unavailable))
-          if (!wantsCsv(urlParams.format, request)) return summary
+          if (!wantsCsv(urlParams, request)) return summary
           const list = urlParams.list ?? "rows"
           const name = `mai-usage_${org}_${urlParams.month}_${list}`
           switch (list) {
@@ -170,27 +180,27 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
               const rows = yield* repo.rows(monthRange(urlParams.month)).pipe(
                 Effect.mapError(unavailable)
               )
-              return csvResponse(name, toCsv(dailyRowColumns, rows))
+              return csvResponse(name, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect)))
             }
             case "days":
-              return csvResponse(name, toCsv(dayColumns, summary.days))
+              return csvResponse(name, toCsv(dayColumns, summary.days, csvOptions(urlParams.dialect)))
             case "users":
-              return csvResponse(name, toCsv(userColumns, summary.users))
+              return csvResponse(name, toCsv(userColumns, summary.users, csvOptions(urlParams.dialect)))
             case "models":
-              return csvResponse(name, toCsv(modelColumns, summary.models))
+              return csvResponse(name, toCsv(modelColumns, summary.models, csvOptions(urlParams.dialect)))
             case "rates":
-              return csvResponse(name, toCsv(rateColumns, summary.rates))
+              return csvResponse(name, toCsv(rateColumns, summary.rates, csvOptions(urlParams.dialect)))
             case "adjustments":
-              return csvResponse(name, toCsv(adjustmentColumns, summary.adjustments))
+              return csvResponse(name, toCsv(adjustmentColumns, summary.adjustments, csvOptions(urlParams.dialect)))
           }
         }))
       .handle("today", ({ request, urlParams }) =>
         Effect.gen(function*() {
           const usage = yield* today
-          if (!wantsCsv(urlParams.format, request)) return usage
+          if (!wantsCsv(urlParams, request)) return usage
           return csvResponse(
             `mai-usage_${org}_today_${usage.date}`,
-            toCsv(todayColumns, usage.rows.map((r) => ({ ...r, date: usage.date })))
+            toCsv(todayColumns, usage.rows.map((r) => ({ ...r, date: usage.date })), csvOptions(urlParams.dialect))
           )
         }))
   })).pipe(Layer.provide(ReportRepo.Default))

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { ADMIN_TOKEN, asAdmin, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { expectedPln, nanoUsd } from "../support/money.js"
 import { deliveryOf, type EventSpec } from "../support/otlp.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
@@ -185,7 +185,7 @@ describe("the daily batch, end to end", () => {
     expect(metrics).toMatch(/^mai_batch_runs_total\{status="succeeded"\} 9$/m)
     const lastSuccess = Number(/^mai_batch_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])
     expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(120)
-    const ready = (await (await fetch(app.url + "/ready")).json()) as { checks: Record<string, any> }
+    const ready = (await (await fetch(app.url + "/ready", asAdmin)).json()) as { checks: Record<string, any> }
     expect(ready.checks.summaryDb).toEqual({ ok: true })
     expect(ready.checks.lastBatch).toMatchObject({ ok: true, lastRun: { usageDate: "2025-03-31", status: "succeeded" } })
   })

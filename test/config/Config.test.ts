@@ -7,7 +7,7 @@ import { tempDir } from "../support/app.js"
 
 const run = async (vars: Record<string, string>) => {
   const { Effect } = await import("effect")
-  return Effect.runPromise(validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "s", ADMIN_TOKEN: "a", ...vars }))
+  return Effect.runPromise(validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "webhook-secret-0123456789", ADMIN_TOKEN: "admin-token-0123456789", ...vars }))
 }
 
 describe("configuration", () => {
@@ -34,7 +34,7 @@ describe("configuration", () => {
       INFLUXDB_API: "v1",
       USAGE_LEDGER_DB: "sqlite:////var/lib/x/ledger.db",
       USAGE_SUMMARY_DB: "sqlite:///data/summary.db",
-      OPENROUTER_WEBHOOK_SECRET: "new, old",
+      OPENROUTER_WEBHOOK_SECRET: "new-secret-0123456789, old-secret-0123456789",
       OPENROUTER_API_KEY_NAMES: "prod,dev"
     }))
     expect(c.influx?.url).toBe("https://eu-central-1-1.aws.cloud2.influxdata.com")
@@ -42,7 +42,7 @@ describe("configuration", () => {
     expect(c.influx?.bucket).toBe("mai-usage-tracking")
     expect(c.ledgerDbPath).toBe("/var/lib/x/ledger.db")
     expect(c.summaryDbPath).toBe(Path.resolve("data/summary.db"))
-    expect(c.webhookSecrets.map(Redacted.value)).toEqual(["new", "old"])
+    expect(c.webhookSecrets.map(Redacted.value)).toEqual(["new-secret-0123456789", "old-secret-0123456789"])
     expect([...c.apiKeyNames!]).toEqual(["prod", "dev"])
     // Secrets print as redacted.
     expect(String(c.influx?.token)).not.toContain("tok")

@@ -7,7 +7,7 @@ import * as Fs from "node:fs"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { dailyRowColumns } from "../../src/reporting/Model.js"
-import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { ADMIN_TOKEN, login as loginByForm, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { launchChromium, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
 import { csvObjects } from "../support/csv.js"
 import { generationDelivery } from "../support/otlp.js"
@@ -97,7 +97,10 @@ describe("login", () => {
     const page = await login(session)
     const cookies = await session.context.cookies()
     expect(cookies).toHaveLength(1)
-    expect(cookies[0]).toMatchObject({ name: "mai_admin", httpOnly: true, sameSite: "Strict", path: "/" })
+    // Named per client (organisation and port), holding a random session id, never the token.
+    expect(cookies[0]).toMatchObject({ name: "mai_session_default_0", httpOnly: true, sameSite: "Strict", path: "/" })
+    expect(cookies[0].value).not.toContain(ADMIN_TOKEN)
+    expect(cookies[0].value).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe("")
     await page.locator("#month").waitFor()
     await page.close()
@@ -274,15 +277,24 @@ describe("states", () => {
     await ctx.context.close()
   })
 
-  it("logs out: the cookie is gone and the login form is back", async () => {
+  it("logs out: the session ends on the server, the old cookie is refused, the login form is back", async () => {
     const ctx = await offlineContext(browser, app.url)
     const page = await login(ctx)
     await page.locator("#month").waitFor()
+    const [old] = await ctx.context.cookies()
+    const withOld = { headers: { cookie: `${old.name}=${old.value}` } }
+    expect((await fetch(app.url + "/api/v1/usage/summary?month=2025-10", withOld)).status).toBe(200)
+
     await page.getByRole("button", { name: "Log out" }).click()
     await page.getByLabel("Admin token").waitFor()
     expect(await ctx.context.cookies()).toEqual([])
     const res = await page.request.get(app.url + "/api/v1/usage/summary?month=2025-10")
     expect(res.status()).toBe(401)
+    // A copy of the old cookie (kept by anyone who saw it) no longer opens anything.
+    const replay = await fetch(app.url + "/api/v1/usage/summary?month=2025-10", withOld)
+    expect(replay.status).toBe(401)
+    expect(await replay.json()).toEqual({ error: "the dashboard session has ended; log in again" })
+    expect(await (await fetch(app.url + "/", withOld)).text()).toMatch(/Admin token/)
     await ctx.context.close()
   })
 })
@@ -307,7 +319,8 @@ describe("no external network", () => {
   })
 
   it("forbids other origins in the page's Content-Security-Policy", async () => {
-    const res = await fetch(app.url + "/", { headers: { cookie: `mai_admin=${ADMIN_TOKEN}` } })
+    const { cookie } = await loginByForm(app.url)
+    const res = await fetch(app.url + "/", { headers: { cookie: cookie! } })
     const csp = res.headers.get("content-security-policy") ?? ""
     expect(csp).toMatch(/default-src 'none'/)
     expect(csp).toMatch(/script-src 'self'/)

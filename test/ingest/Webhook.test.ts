@@ -20,7 +20,7 @@ const ledgerRows = () => {
 const rowOf = (generationId: string) => ledgerRows().filter((r) => r.generation_id === generationId)
 
 beforeAll(async () => {
-  app = await startApp({ OPENROUTER_WEBHOOK_SECRET: `old-secret-abc,${WEBHOOK_SECRET}` })
+  app = await startApp({ OPENROUTER_WEBHOOK_SECRET: `old-secret-abc-0123456789,${WEBHOOK_SECRET}` })
 })
 afterAll(() => app.close())
 
@@ -108,7 +108,7 @@ describe("transport", () => {
   it("every way to authenticate, with any of the configured secrets", async () => {
     const cases: Array<Record<string, string>> = [
       { authorization: `Bearer ${WEBHOOK_SECRET}` },
-      { authorization: "Bearer old-secret-abc" },
+      { authorization: "Bearer old-secret-abc-0123456789" },
       { authorization: "", "x-webhook-secret": WEBHOOK_SECRET }
     ]
     for (const headers of cases) {
@@ -117,7 +117,7 @@ describe("transport", () => {
       expect(rowOf(idOf(b))).toHaveLength(1)
     }
     const b = body()
-    const sig = Crypto.createHmac("sha256", "old-secret-abc").update(b).digest("hex")
+    const sig = Crypto.createHmac("sha256", "old-secret-abc-0123456789").update(b).digest("hex")
     expect((await postWebhook(app.url, b, { authorization: "", "x-webhook-signature": `sha256=${sig}` })).status).toBe(200)
     expect(rowOf(idOf(b))).toHaveLength(1)
   })

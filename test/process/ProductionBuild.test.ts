@@ -55,7 +55,7 @@ const start = async (nodeArgs: ReadonlyArray<string>, extraEnv: Record<string, s
     PORT: String(port),
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
-    OPENROUTER_WEBHOOK_SECRET: "s3cret-prod",
+    OPENROUTER_WEBHOOK_SECRET: "s3cret-prod-0123456789",
     DAILY_BATCH_ENABLED: "false",
     ...extraEnv
   }
@@ -79,7 +79,7 @@ const spawnNode = (cwd: string, args: ReadonlyArray<string>, env: Record<string,
 const deliver = (url: string) =>
   fetch(url + "/api/v1/webhooks/openrouter", {
     method: "POST",
-    headers: { authorization: "Bearer s3cret-prod", "content-type": "application/json" },
+    headers: { authorization: "Bearer s3cret-prod-0123456789", "content-type": "application/json" },
     body: fixture("delivery-privacy-mode.json")
   })
 

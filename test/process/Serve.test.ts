@@ -78,7 +78,7 @@ describe("durability", () => {
     const dataDir = tempDir()
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
-    const env = { ...bareEnv(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, OPENROUTER_WEBHOOK_SECRET: "s3cret-kill", DAILY_BATCH_ENABLED: "false", LEDGER_SYNC: "full" }
+    const env = { ...bareEnv(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, OPENROUTER_WEBHOOK_SECRET: "s3cret-kill-0123456789", DAILY_BATCH_ENABLED: "false", LEDGER_SYNC: "full" }
     const server = spawnCli(["serve"], env)
     await waitForHealth(url, server)
     const cmdline = Fs.readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean)
@@ -94,7 +94,7 @@ describe("durability", () => {
         try {
           const res = await fetch(url + "/api/v1/webhooks/openrouter", {
             method: "POST",
-            headers: { authorization: "Bearer s3cret-kill", "content-type": "application/json" },
+            headers: { authorization: "Bearer s3cret-kill-0123456789", "content-type": "application/json" },
             body: delivery({ generationId: id, user: `user-${c}` })
           })
           if (res.status === 200 && ((await res.json()) as any).accepted === 1) acked.add(id)
@@ -119,7 +119,7 @@ describe("durability", () => {
       for (const id of sent) {
         const res = await fetch(url + "/api/v1/webhooks/openrouter", {
           method: "POST",
-          headers: { authorization: "Bearer s3cret-kill", "content-type": "application/json" },
+          headers: { authorization: "Bearer s3cret-kill-0123456789", "content-type": "application/json" },
           body: delivery({ generationId: id, user: "retry" })
         })
         const body = (await res.json()) as any

@@ -6,7 +6,7 @@ import * as Fs from "node:fs"
 import { BigDecimal } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { dailyRowColumns } from "../../src/reporting/Model.js"
-import { ADMIN_TOKEN, startApp, type TestApp } from "../support/app.js"
+import { ADMIN_TOKEN, login, startApp, type TestApp } from "../support/app.js"
 import { csvObjects, parseCsv } from "../support/csv.js"
 import { sampleRows, seedRows, seedRun, TRICKY_USER } from "../support/summarySeed.js"
 
@@ -42,13 +42,16 @@ describe("admin authentication", () => {
   ])("refuses %s without the token, or with a wrong one", async (path) => {
     expect((await get(path, {})).status).toBe(401)
     expect((await get(path, { authorization: "Bearer not-the-token" })).status).toBe(401)
-    expect((await get(path, { cookie: "mai_admin=not-the-token" })).status).toBe(401)
+    expect((await get(path, { cookie: "mai_session_default_0=not-a-session" })).status).toBe(401)
+    // The token itself is never a cookie credential.
+    expect((await get(path, { cookie: `mai_session_default_0=${ADMIN_TOKEN}` })).status).toBe(401)
   })
 
-  it("accepts the bearer token and the dashboard's cookie", async () => {
+  it("accepts the bearer token and a dashboard session's cookie", async () => {
     const path = "/api/v1/usage/summary?month=2025-10"
     expect((await get(path)).status).toBe(200)
-    expect((await get(path, { cookie: `mai_admin=${ADMIN_TOKEN}` })).status).toBe(200)
+    const { cookie } = await login(app.url)
+    expect((await get(path, { cookie: cookie! })).status).toBe(200)
   })
 })
 
@@ -228,10 +231,11 @@ describe("OpenAPI and /docs", () => {
     expect(res.status).toBe(200)
     const spec = (await res.json()) as any
     const daily = spec.paths["/api/v1/usage/daily"].get
-    expect(daily.parameters.map((p: any) => p.name)).toEqual(["from", "to", "user", "model", "format"])
+    expect(daily.parameters.map((p: any) => p.name)).toEqual(["from", "to", "user", "model", "format", "dialect"])
     expect(Object.keys(daily.responses["200"].content)).toEqual(["application/json", "text/csv"])
     expect(daily.responses["401"]).toBeDefined()
-    expect(spec.paths["/api/v1/usage/summary"].get.parameters.map((p: any) => p.name)).toEqual(["month", "format", "list"])
+    expect(JSON.stringify(daily.responses["401"])).toMatch(/error/)
+    expect(spec.paths["/api/v1/usage/summary"].get.parameters.map((p: any) => p.name)).toEqual(["month", "format", "list", "dialect"])
     expect(spec.paths["/api/v1/usage/today"]).toBeDefined()
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" })
     // The version is the package's, and the webhook is described too.

@@ -37,13 +37,13 @@ const withLedger = async <A>(sync: Ledger.LedgerSync | undefined, f: (l: Ledger.
 
 describe("LEDGER_SYNC", () => {
   it("is full unless set: the configuration says so and the ledger's writer runs synchronous=FULL", async () => {
-    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x", ADMIN_TOKEN: "y" }))
+    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x".repeat(32), ADMIN_TOKEN: "y".repeat(32) }))
     expect(Either.isRight(settings) && settings.right.ledgerSync).toBe("full")
     expect(await withLedger(undefined, (l) => Effect.succeed(l.sync))).toBe("full")
   })
 
   it("normal is taken as given (any case) and reaches the writer", async () => {
-    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x", ADMIN_TOKEN: "y", LEDGER_SYNC: "NORMAL" }))
+    const settings = await Effect.runPromise(Config.validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "x".repeat(32), ADMIN_TOKEN: "y".repeat(32), LEDGER_SYNC: "NORMAL" }))
     expect(Either.isRight(settings) && settings.right.ledgerSync).toBe("normal")
     expect(await withLedger("normal", (l) => Effect.succeed(l.sync))).toBe("normal")
   })

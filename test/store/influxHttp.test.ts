@@ -6,7 +6,7 @@ import { DateTime, Effect, Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Ledger } from "../../src/store/Ledger.js"
 import { UsageStore } from "../../src/store/UsageStore.js"
-import { fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { asAdmin, fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { eventually, type RecordedRequest, startRecorder } from "../support/influx.js"
 
 const TOKEN = "v2-token-SECRET-0123456789"
@@ -71,7 +71,7 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
     await eventually(() => writes().length > before, 10_000, "a refused write")
     expect(await backlog()).toBe(1)
 
-    const ready = (await (await fetch(`${app.url}/ready`)).json()) as any
+    const ready = (await (await fetch(`${app.url}/ready`, asAdmin)).json()) as any
     expect(ready.ok).toBe(true)
     expect(ready.checks.outbox.lastError).toMatch(/InfluxDB write: HTTP 401/)
     const failed = await app.runtime.runPromise(Effect.either(Effect.flatMap(UsageStore, (s) => s.ensureComplete(window))))

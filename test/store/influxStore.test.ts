@@ -11,7 +11,7 @@ import type { UsageAggregate } from "../../src/domain/UsageEvent.js"
 import { Ledger } from "../../src/store/Ledger.js"
 import { encodeTag } from "../../src/store/UsagePoint.js"
 import { UsageStore, type UsageWindow } from "../../src/store/UsageStore.js"
-import { fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { asAdmin, fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { eventually, hasInfluxd, type Influxd, rowsOf, startInfluxd, warnIfNoInfluxd } from "../support/influx.js"
 import { delivery } from "../support/otlp.js"
 
@@ -205,7 +205,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
   })
 
   it("reports InfluxDB reachability, backlog and flush counters on /ready and /metrics", async () => {
-    const ready = await fetch(`${app.url}/ready`)
+    const ready = await fetch(`${app.url}/ready`, asAdmin)
     expect(ready.status).toBe(200)
     const body = (await ready.json()) as { checks: Record<string, Record<string, unknown>> }
     expect(body.checks.influxdb).toMatchObject({ ok: true, reachable: true, status: 204 })

@@ -7,7 +7,7 @@ import { DateTime, Effect, Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Ledger } from "../../src/store/Ledger.js"
 import { UsageStore } from "../../src/store/UsageStore.js"
-import { postWebhook, startApp, type TestApp } from "../support/app.js"
+import { asAdmin, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { eventually, hasInfluxd, type Influxd, rowsOf, startInfluxd, warnIfNoInfluxd } from "../support/influx.js"
 import { delivery } from "../support/otlp.js"
 
@@ -60,7 +60,7 @@ describe.skipIf(!hasInfluxd)("outbox while InfluxDB is down (real influxd 1.x)",
 
     // While InfluxDB is away: still ready (the ledger is fine), with the outage reported.
     await eventually(async () => {
-      const body = (await (await fetch(`${app.url}/ready`)).json()) as any
+      const body = (await (await fetch(`${app.url}/ready`, asAdmin)).json()) as any
       return body.ok === true && body.checks.influxdb.reachable === false && body.checks.outbox.consecutiveFailures > 0
     }, 10_000, "/ready to report the outage")
     const metrics = await (await fetch(`${app.url}/metrics`)).text()

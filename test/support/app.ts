@@ -13,6 +13,9 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789"
 
 export { tempDir } from "./tmp.js"
 
+/** Fetch options with the admin bearer (e.g. for `/ready`'s details, which anyone else sees without). */
+export const asAdmin: RequestInit = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }
+
 export interface TestApp {
   readonly url: string
   readonly dataDir: string
@@ -41,6 +44,21 @@ export const startApp = async (overrides: Record<string, string> = {}): Promise<
   // The data dir outlives close() (tests restart the app on it); it goes after the test file.
   const close = () => runtime.dispose()
   return { url: listening.url, dataDir, vars, runtime, close }
+}
+
+/**
+ * Logs in through the dashboard's form, as a browser on the app's own page would (its Origin).
+ * `cookie` is the `name=value` to send back; `setCookie` the full header.
+ */
+export const login = async (url: string, token = ADMIN_TOKEN, headers: Record<string, string> = {}) => {
+  const res = await fetch(url + "/login", {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(url).origin, ...headers },
+    body: new URLSearchParams({ token }).toString()
+  })
+  const setCookie = res.headers.get("set-cookie") ?? undefined
+  return { status: res.status, res, setCookie, cookie: setCookie?.split(";")[0] }
 }
 
 export const fixture = (name: string): Buffer =>

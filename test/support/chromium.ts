@@ -44,9 +44,14 @@ export interface OfflineContext {
 export const offlineContext = async (
   browser: Browser,
   appUrl: string,
-  options: { readonly viewport?: { width: number; height: number } } = {}
+  options: {
+    readonly viewport?: { width: number; height: number }
+    /** other local origins the pages may reach (e.g. an attacker's page on another port) */
+    readonly alsoAllow?: ReadonlyArray<string>
+  } = {}
 ): Promise<OfflineContext> => {
   const origin = new URL(appUrl).origin
+  const allowed = new Set([origin, ...(options.alsoAllow ?? []).map((u) => new URL(u).origin)])
   const context = await browser.newContext({
     acceptDownloads: true,
     viewport: options.viewport ?? { width: 1280, height: 900 },
@@ -58,7 +63,7 @@ export const offlineContext = async (
   context.on("request", (r: Request) => void requests.push(r.url()))
   await context.route("**/*", (route) => {
     const url = route.request().url()
-    if (url.startsWith("data:") || new URL(url).origin === origin) return route.continue()
+    if (url.startsWith("data:") || allowed.has(new URL(url).origin)) return route.continue()
     blocked.push(url)
     return route.abort("internetdisconnected")
   })
