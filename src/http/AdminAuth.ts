@@ -16,40 +16,25 @@ import * as Crypto from "node:crypto"
 import { AppConfig, type AppSettings, usableSecrets } from "../Config.js"
 import { layer as sessionsLayer, Sessions } from "./Sessions.js"
 
-/** No admin credential, or not a valid one: 401 `{"error": "…"}`. */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { error: Schema.String }) {}
+/** No admin credential, or not a valid one: 401 `{"error": "…"}` (the API's one error shape). */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401, description: "Admin authentication required (Authorization: Bearer <ADMIN_TOKEN>)" })
+) {}
 
 /** A cookie-authenticated state change that did not come from the dashboard: 403 `{"error": "…"}`. */
-export class CrossOriginRefused extends Schema.TaggedError<CrossOriginRefused>()("CrossOriginRefused", {
-  error: Schema.String
-}) {}
-
-/**
- * The body is only `{"error": "…"}`, like every other error of the API. The tag stays on the value,
- * so each failure still finds its own status when the response is encoded.
- */
-const errorBody = <A extends { readonly error: string }, I extends { readonly _tag: string; readonly error: string }>(
-  schema: Schema.Schema<A, I>,
-  tag: I["_tag"],
-  status: number,
-  description: string
-) =>
-  Schema.transform(Schema.Struct({ error: Schema.String }), schema, {
-    strict: false,
-    decode: ({ error }) => ({ _tag: tag, error }),
-    encode: ({ error }) => ({ error })
-  }).annotations(HttpApiSchema.annotations({ status, description }))
-
-const UnauthorizedBody = errorBody(Unauthorized, "Unauthorized", 401, "Admin authentication required (Authorization: Bearer <ADMIN_TOKEN>)")
-const CrossOriginBody = errorBody(
-  CrossOriginRefused,
+export class CrossOriginRefused extends Schema.TaggedError<CrossOriginRefused>()(
   "CrossOriginRefused",
-  403,
-  "A state-changing request with the dashboard's session cookie that did not come from the dashboard's own page"
-)
+  { message: Schema.String },
+  HttpApiSchema.annotations({
+    status: 403,
+    description: "A state-changing request with the dashboard's session cookie that did not come from the dashboard's own page"
+  })
+) {}
 
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
-  failure: Schema.Union(UnauthorizedBody, CrossOriginBody),
+  failure: Schema.Union(Unauthorized, CrossOriginRefused),
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
 
@@ -130,7 +115,7 @@ export interface AdminAccessShape {
 
 export class AdminAccess extends Context.Tag("mai-usage/AdminAccess")<AdminAccess, AdminAccessShape>() {}
 
-const unauthorized = (error: string) => Effect.fail(new Unauthorized({ error }))
+const unauthorized = (message: string) => Effect.fail(new Unauthorized({ message }))
 
 export const accessLayer = Layer.effect(
   AdminAccess,
@@ -154,7 +139,7 @@ export const accessLayer = Layer.effect(
         if (!SAFE_METHODS.has(request.method) && !fromOwnOrigin(request)) {
           return Effect.fail(
             new CrossOriginRefused({
-              error: "refused: a state-changing request with the dashboard's session cookie must come from the dashboard's own page"
+              message: "refused: a state-changing request with the dashboard's session cookie must come from the dashboard's own page"
             })
           )
         }
