@@ -5,6 +5,7 @@ import { CATCH_UP_DAYS } from "../batch/DailyBatch.js"
 import { addDays, dayOf, dayWindow, daysFrom } from "../domain/WarsawDay.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
+import { MarkupHistory } from "../accounting/MarkupHistory.js"
 import { MaiApi } from "../http/Api.js"
 import { NbpRate } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
@@ -62,6 +63,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
     const store = yield* UsageStore
     const nbp = yield* NbpRate
     const openRouter = yield* OpenRouterRepo
+    const markups = yield* MarkupHistory
     const org = config.clientOrgId
 
     const today = Effect.gen(function*() {
@@ -70,6 +72,9 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
       const start = DateTime.startOf(zoned, "day")
       const end = DateTime.startOf(DateTime.add(start, { days: 1 }), "day")
       const date = DateTime.formatIsoDate(start)
+      // The markup in force today (a change may be recorded with a later effective date).
+      const markupText = yield* markups.markupFor(date).pipe(Effect.mapError(unavailable))
+      const markup = BigDecimal.unsafeFromString(markupText)
       const aggregates = yield* store.aggregate({
         clientOrgId: org,
         start: DateTime.toUtc(start),
@@ -89,7 +94,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
           row: new TodayRow({
             ...counts,
             costUsd: formatUsd(costNusd),
-            costPln: rate === undefined ? null : formatDecimal(costPln(costNusd, config.markup, rate.rate), 2)
+            costPln: rate === undefined ? null : formatDecimal(costPln(costNusd, markup, rate.rate), 2)
           }),
           costNusd
         }))
@@ -104,7 +109,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
         from: DateTime.formatIso(DateTime.toUtc(start)),
         asOf: DateTime.formatIso(now),
         billed: false,
-        markup: formatDecimal(config.markup),
+        markup: markupText,
         rate: rate === undefined
           ? null
           : new IndicativeRate({ rate: rate.rateText, rateTable: rate.table, rateDate: rate.effectiveDate, stale: rate.stale === true }),
