@@ -6,7 +6,6 @@
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
-import PDFDocument from "pdfkit"
 import { type Statement, statusText } from "./Statement.js"
 
 const FONT = "dejavu-fonts-ttf/ttf/DejaVuSans.ttf"
@@ -40,8 +39,12 @@ interface Column {
   readonly align?: "left" | "right"
 }
 
-export const statementPdf = (s: Statement): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
+// pdfkit (and its font engine) is loaded on the first PDF request, not at start-up.
+const loadPdfKit = () => import("pdfkit").then((m) => m.default)
+
+export const statementPdf = async (s: Statement): Promise<Buffer> => {
+  const PDFDocument = await loadPdfKit()
+  return new Promise((resolve, reject) => {
     const regular = fontPath(FONT)
     const bold = fontPath(FONT_BOLD)
     const doc = new PDFDocument({
@@ -182,3 +185,4 @@ export const statementPdf = (s: Statement): Promise<Buffer> =>
     )
     doc.end()
   })
+}

@@ -107,6 +107,7 @@ describe("closing a month on the dashboard", () => {
     expect(rows[0]).toContain(LUKASZ)
     expect(rows[0]).toContain(diffPl)
     expect(await page.locator("#adjustments h2").innerText()).toBe("Adjustments for earlier months")
+    expect(await page.locator("#empty-state").innerText()).toContain("has adjustments for earlier months")
     // December's total includes the adjustment (it has no usage of its own).
     expect(await page.locator("#total-pln").innerText()).toBe(diffPl)
     await page.screenshot({ path: `${shots}accounting-adjustments.png`, fullPage: true })

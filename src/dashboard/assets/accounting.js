@@ -188,7 +188,12 @@
     parts.push(actions)
     panel.replaceChildren(...parts)
 
-    // Adjustments for earlier months, booked into this one.
+    // A month without usage of its own may still have adjustments: the main script's empty state says so.
+    const empty = acc$("empty-state")
+    if (empty !== null && summary.adjustments.length > 0) {
+      empty.textContent = `No usage of ${month}'s own days is billed; the month has adjustments for earlier months (below), included in its total.`
+    }
+
     if (summary.adjustments.length === 0) {
       adjustmentsCard.hidden = true
     } else {

@@ -332,7 +332,6 @@ const loadMonth = async (month) => {
     if (ticket !== current) return
     status.replaceChildren()
     renderSummary(summary)
-    document.dispatchEvent(new CustomEvent("mai:summary", { detail: summary }))
     const empty = summary.days.length === 0
     $("report").hidden = false
     for (const id of ["chart-h", "users-h", "models-h", "days-h", "downloads-h"]) $(id).closest("section").hidden = empty
@@ -345,6 +344,8 @@ const loadMonth = async (month) => {
           : `No usage billed in ${monthName(month)}. Pick another month, or see today's usage below.`
       }))
     }
+    // Other panels (accounting) draw from the same summary.
+    document.dispatchEvent(new CustomEvent("mai:summary", { detail: summary }))
   } catch (error) {
     if (ticket !== current) return
     $("report").hidden = true
