@@ -12,7 +12,7 @@ import { AdminAccess, fromOwnOrigin, isHttps } from "../http/AdminAuth.js"
 import { Sessions } from "../http/Sessions.js"
 import { LOGIN_BODY_LIMIT } from "../http/BodyLimits.js"
 import { makeLoginThrottle } from "./LoginThrottle.js"
-import { dashboardPage, docsPage, loginPage, statementPage } from "./Pages.js"
+import { dashboardPage, docsPage, LANG_COOKIE, type Lang, loginPage, statementPage } from "./Pages.js"
 
 const CSP = [
   "default-src 'none'",
@@ -57,6 +57,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     const sessions = yield* Sessions
     const throttle = makeLoginThrottle()
     const js = asset("dashboard.js", "text/javascript; charset=utf-8")
+    const localeJs = asset("locale.js", "text/javascript; charset=utf-8")
     const css = asset("dashboard.css", "text/css; charset=utf-8")
     const docsJs = asset("docs.js", "text/javascript; charset=utf-8")
     const accountingJs = asset("accounting.js", "text/javascript; charset=utf-8")
@@ -97,13 +98,21 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       "/",
       Effect.gen(function*() {
         if (!(yield* loggedIn)) return htmlResponse(loginPage({ clientOrgId: config.clientOrgId }))
-        return htmlResponse(dashboardPage({
+        // Polish unless asked otherwise: `?lang=en` (remembered in a cookie) or that cookie.
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const asked = new URL(request.url, "http://x").searchParams.get("lang")
+        const lang: Lang = asked === "en" || asked === "pl" ? asked : request.cookies[LANG_COOKIE] === "en" ? "en" : "pl"
+        const page = htmlResponse(dashboardPage({
+          lang,
           clientOrgId: config.clientOrgId,
           defaultMonth: yield* defaultMonth,
           timeZone: config.dailyBatchTimeZone,
           batchTime: `${pad(config.dailyBatchTime.hour)}:${pad(config.dailyBatchTime.minute)}`,
           batchEnabled: config.dailyBatchEnabled
         }))
+        return asked === lang
+          ? HttpServerResponse.unsafeSetCookie(page, LANG_COOKIE, lang, { path: "/", sameSite: "strict", maxAge: "365 days" })
+          : page
       })
     )
 
@@ -169,6 +178,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
 
     yield* router.get("/docs", Effect.succeed(htmlResponse(docsPage())))
     yield* router.get("/assets/dashboard.js", Effect.succeed(js))
+    yield* router.get("/assets/locale.js", Effect.succeed(localeJs))
     yield* router.get("/assets/dashboard.css", Effect.succeed(css))
     yield* router.get("/assets/docs.js", Effect.succeed(docsJs))
     // Accounting: the panel on the dashboard and the printable statement (its data comes from the API).

@@ -15,6 +15,13 @@ import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 import { sampleRows, seedRows, seedRun, TRICKY_USER } from "../support/summarySeed.js"
 
 const NBSP = "\u00a0"
+/** What the Polish page shows: USD to the cent with a decimal comma and grouped thousands; dates. */
+const plUsd = (text: string) => {
+  const cents = BigInt(Math.round(Number(text) * 100)) // test-side only; the figures here are small
+  const int = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, NBSP)
+  return `${int},${String(cents % 100n).padStart(2, "0")}`
+}
+const plDay = (day: string) => new Date(`${day}T00:00:00Z`).toLocaleDateString("pl-PL", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
 const shots = screenshotDir()
 let browser: Browser
 let nbp: NbpStandIn
@@ -117,23 +124,27 @@ describe("the month", () => {
     const summary = await api("/api/v1/usage/summary?month=2025-10")
     expect(summary.totals.costPln).toBe("1161.48")
     expect(await text(page, "#total-pln")).toBe(`1${NBSP}161,48${NBSP}zł`)
-    expect(await text(page, "#total-usd")).toBe(`$${summary.totals.costUsd}`)
+    // USD rounded to the cent on screen, exact on hover.
+    expect(await text(page, "#total-usd")).toBe(`${plUsd(summary.totals.costUsd)}${NBSP}USD`)
+    expect(await page.locator("#total-usd").getAttribute("title")).toBe(`${summary.totals.costUsd.replace(".", ",")}${NBSP}USD`)
     expect(await text(page, "#total-requests")).toBe(String(summary.totals.requests))
-    expect(await text(page, "#month-name")).toBe("October 2025")
+    expect(await text(page, "#total-tokens")).toBe(`1${NBSP}148${NBSP}800`)
+    expect(await text(page, "#month-name")).toBe("październik 2025")
+    expect(await page.locator("html").getAttribute("lang")).toBe("pl")
 
     // Per day: each billed day with its NBP table and the table's date.
     const days = await page.locator("#days-table tbody tr").evaluateAll((trs: Array<any>) =>
       trs.map((tr) => [...tr.querySelectorAll("td")].map((td: any) => td.textContent))
     )
     expect(days).toEqual(summary.days.map((d: any) => [
-      d.date,
+      plDay(d.date),
       String(d.requests),
-      d.totalTokens.toLocaleString("en-US"),
-      `$${d.costUsd}`.replace(/^\$(\d+)(\d{3})\./, "$$$1,$2."),
+      d.totalTokens.toLocaleString("en-US").replace(/,/g, NBSP),
+      `${plUsd(d.costUsd)}${NBSP}USD`,
       `${d.costPln.replace(".", ",").replace(/^(\d+)(\d{3}),/, `$1${NBSP}$2,`)}${NBSP}zł`,
       d.rateTable,
-      d.rateDate,
-      d.rate
+      plDay(d.rateDate),
+      d.rate.replace(".", ",")
     ]))
     expect(days.map((d) => d[5])).toEqual(["192/A/NBP/2025", "193/A/NBP/2025", "195/A/NBP/2025"])
 
@@ -141,14 +152,16 @@ describe("the month", () => {
     const bars = await page.locator("#chart svg rect.bar").evaluateAll((rs: Array<any>) =>
       rs.map((r) => [r.getAttribute("data-date"), r.querySelector("title")?.textContent])
     )
-    expect(bars).toEqual(summary.days.map((d: any) => [d.date, expect.stringContaining(d.date)]))
-    expect(await page.locator("#chart svg").getAttribute("aria-label")).toMatch(/highest 1\u00a0101,91\u00a0zł on 2025-10-07/)
+    expect(bars).toEqual(summary.days.map((d: any) => [d.date, expect.stringContaining(plDay(d.date))]))
+    expect(await page.locator("#chart svg").getAttribute("aria-label")).toMatch(/najwyżej 1\u00a0101,91\u00a0zł dnia 7 paź 2025/)
+    // A y axis with a few round ticks: 0 zł, 500 zł, 1 000 zł, 1 500 zł.
+    expect(await page.locator("#chart svg text.tick").allTextContents()).toEqual(["0 zł", "500 zł", "1 000 zł", "1 500 zł"].map((s) => s.replace(/ /g, NBSP)))
 
     // The last batch run and today's not-yet-billed figures.
-    expect(await text(page, "#batch-status")).toBe("succeeded")
-    expect(await text(page, "#today-h")).toMatch(/not yet billed/)
+    expect(await text(page, "#batch-status")).toBe("zakończone powodzeniem")
+    expect(await text(page, "#today-h")).toMatch(/jeszcze nierozliczone/)
     const today = await api("/api/v1/usage/today")
-    expect(await text(page, "#today-usd")).toBe(`$${today.totals.costUsd}`)
+    expect(await text(page, "#today-usd")).toBe(`${plUsd(today.totals.costUsd)}${NBSP}USD`)
     expect(await text(page, "#today-pln")).toBe(`${today.totals.costPln.replace(".", ",")}${NBSP}zł`)
 
     await page.screenshot({ path: `${shots}dashboard-october.png`, fullPage: true })
@@ -160,22 +173,22 @@ describe("the month", () => {
     const page = await session.context.newPage()
     await openMonth(page, "2025-10")
     await page.locator("#next-month").click()
-    await expect.poll(() => text(page, "#month-name")).toBe("November 2025")
+    await expect.poll(() => text(page, "#month-name")).toBe("listopad 2025")
     const november = await api("/api/v1/usage/summary?month=2025-11")
     expect(await text(page, "#total-pln")).toBe(`${november.totals.costPln.replace(".", ",")}${NBSP}zł`)
-    expect(await text(page, "#total-usd")).toBe(`$${november.totals.costUsd}`)
+    expect(await text(page, "#total-usd")).toBe(`${plUsd(november.totals.costUsd)}${NBSP}USD`)
     expect(new URL(page.url()).searchParams.get("month")).toBe("2025-11")
 
     await page.locator("#month").fill("2025-10")
     await page.locator("#month").dispatchEvent("change")
-    await expect.poll(() => text(page, "#month-name")).toBe("October 2025")
+    await expect.poll(() => text(page, "#month-name")).toBe("październik 2025")
     expect(await text(page, "#total-pln")).toBe(`1${NBSP}161,48${NBSP}zł`)
 
     // A month without usage: a clear empty state instead of empty tables.
     await page.locator("#month").fill("2025-09")
     await page.locator("#month").dispatchEvent("change")
     await page.locator("#empty-state").waitFor()
-    expect(await text(page, "#empty-state")).toMatch(/No usage billed in September 2025/)
+    expect(await text(page, "#empty-state")).toMatch(/Brak rozliczonego użycia w miesiącu wrzesień 2025/)
     expect(await page.locator("#users-table").isVisible()).toBe(false)
     await page.screenshot({ path: `${shots}dashboard-empty-month.png`, fullPage: true })
     await page.close()
@@ -192,7 +205,7 @@ describe("the month", () => {
     await page.locator(`${users} th button[data-key="user"]`).focus()
     await page.keyboard.press("Enter")
     expect(await columnTexts(page, users, 1)).toEqual(["anna.kowalska@example.pl", "bot-1", TRICKY_USER].sort((a, b) => a.localeCompare(b, "pl")))
-    expect(await page.locator(`${users} th[aria-sort]`).innerText()).toMatch(/User/)
+    expect(await page.locator(`${users} th[aria-sort]`).innerText()).toMatch(/Użytkownik/)
     expect(await page.locator(`${users} th[aria-sort]`).getAttribute("aria-sort")).toBe("ascending")
     await page.keyboard.press("Space") // focus stays on the button: press again to reverse
     expect(await columnTexts(page, users, 1)).toEqual([TRICKY_USER, "bot-1", "anna.kowalska@example.pl"])
@@ -209,7 +222,7 @@ describe("the month", () => {
     await openMonth(page, "2025-10")
     const [download] = await Promise.all([
       page.waitForEvent("download"),
-      page.getByRole("link", { name: "All rows (day × user × model)" }).click()
+      page.getByRole("link", { name: "Wszystkie wiersze (dzień × użytkownik × model)" }).click()
     ])
     expect(download.suggestedFilename()).toBe("mai-usage_default_2025-10_rows.csv")
     const file = await download.path()
@@ -217,7 +230,7 @@ describe("the month", () => {
     const { rows } = await api("/api/v1/usage/daily?from=2025-10-01&to=2025-10-31")
     expect(csvObjects(csv)).toEqual(rows.map((r: any) => Object.fromEntries(dailyRowColumns.map((c) => [c, String(r[c])]))))
 
-    const [perUser] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Per user" }).click()])
+    const [perUser] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Według użytkowników" }).click()])
     const users = csvObjects(Fs.readFileSync(await perUser.path(), "utf8"))
     expect(users.map((u) => [u.user, u.costPln])).toEqual(
       (await api("/api/v1/usage/summary?month=2025-10")).users.map((u: any) => [u.user, u.costPln])
@@ -233,13 +246,13 @@ describe("states", () => {
     await page.goto(`${app.url}/?month=2025-10`)
     const alert = page.locator("#status [role=alert]")
     await alert.waitFor()
-    expect(await alert.innerText()).toMatch(/API cannot be reached/)
+    expect(await alert.innerText()).toMatch(/Nie można połączyć się z API/)
     expect(await page.locator("#report").isHidden()).toBe(true)
-    expect(await page.locator("#today-body [role=alert]").innerText()).toMatch(/cannot be reached/)
+    expect(await page.locator("#today-body [role=alert]").innerText()).toMatch(/Nie można połączyć się z API/)
     await page.screenshot({ path: `${shots}dashboard-api-unreachable.png`, fullPage: true })
 
     await page.unroute("**/api/v1/usage/**")
-    await page.getByRole("button", { name: "Retry" }).first().click()
+    await page.getByRole("button", { name: "Ponów" }).first().click()
     await expect.poll(() => text(page, "#total-pln")).not.toBe("")
     expect(await text(page, "#total-pln")).toBe(`1${NBSP}161,48${NBSP}zł`)
     await page.close()
@@ -253,6 +266,8 @@ describe("states", () => {
       await page.goto(fresh.url + "/")
       await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
       await page.getByRole("button", { name: "Log in" }).click()
+      await page.waitForLoadState("load")
+      await page.goto(fresh.url + "/?lang=en")
       await page.locator("#empty-state").waitFor()
       expect(await text(page, "#empty-state")).toMatch(/No usage has been billed yet: no daily batch has run/)
       expect(await text(page, "#batch-body")).toMatch(/No batch run yet/)
@@ -285,7 +300,7 @@ describe("states", () => {
     const withOld = { headers: { cookie: `${old.name}=${old.value}` } }
     expect((await fetch(app.url + "/api/v1/usage/summary?month=2025-10", withOld)).status).toBe(200)
 
-    await page.getByRole("button", { name: "Log out" }).click()
+    await page.getByRole("button", { name: "Wyloguj" }).click()
     await page.getByLabel("Admin token").waitFor()
     expect(await ctx.context.cookies()).toEqual([])
     const res = await page.request.get(app.url + "/api/v1/usage/summary?month=2025-10")
@@ -296,6 +311,41 @@ describe("states", () => {
     expect(await replay.json()).toEqual({ error: "the dashboard session has ended; log in again" })
     expect(await (await fetch(app.url + "/", withOld)).text()).toMatch(/Admin token/)
     await ctx.context.close()
+  })
+})
+
+describe("languages and widths", () => {
+  it("English with ?lang=en (remembered), Polish by default, a switch on the page; 1400 px and 390 px", async () => {
+    for (const width of [1400, 390]) {
+      const ctx = await offlineContext(browser, app.url, { viewport: { width, height: 900 } })
+      const page = await login(ctx)
+      await openMonth(page, "2025-10")
+      await page.locator("#today-usd").waitFor()
+      expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(width)
+      // The totals never wrap, and PLN cells keep "zł".
+      const usdBox = await page.locator("#total-usd").boundingBox()
+      expect(usdBox!.height).toBeLessThan(40)
+      for (const cell of await page.locator("#users-table td.num:last-child").allInnerTexts()) expect(cell).toMatch(/zł$/)
+      await page.screenshot({ path: `${shots}dashboard-pl-${width}.png`, fullPage: true })
+
+      await page.getByRole("link", { name: "English" }).click()
+      await page.locator("html[lang=en]").waitFor()
+      await openMonth(page, "2025-10") // the cookie keeps English
+      expect(await page.locator("html").getAttribute("lang")).toBe("en")
+      await expect.poll(() => text(page, "#month-name")).toBe("October 2025")
+      const summary = await api("/api/v1/usage/summary?month=2025-10")
+      expect(await text(page, "#total-pln")).toBe(`PLN${NBSP}1,161.48`)
+      expect(await text(page, "#total-usd")).toBe(`$${plUsd(summary.totals.costUsd).replace(",", ".")}`)
+      expect(await page.locator("#total-usd").getAttribute("title")).toBe(`$${summary.totals.costUsd}`)
+      expect(await text(page, "#total-tokens")).toBe("1,148,800")
+      expect(await columnTexts(page, "#days-table", 1)).toEqual(["6 Oct 2025", "7 Oct 2025", "9 Oct 2025"])
+      expect(await page.locator("#chart svg text.tick").allTextContents()).toEqual(["PLN 0", "PLN 500", "PLN 1,000", "PLN 1,500"].map((s) => s.replace(/ /g, NBSP)))
+      expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(width)
+      await page.screenshot({ path: `${shots}dashboard-en-${width}.png`, fullPage: true })
+      await page.getByRole("link", { name: "Polski" }).click()
+      await page.locator("html[lang=pl]").waitFor()
+      await ctx.context.close()
+    }
   })
 })
 

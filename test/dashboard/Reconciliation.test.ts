@@ -67,6 +67,8 @@ it("shows the missing day with its requests and USD, the unavailable day, the la
   await page.goto(app.url + "/")
   await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
   await page.getByRole("button", { name: "Log in" }).click()
+  await page.waitForLoadState("load")
+  await page.goto(app.url + "/?lang=en") // the panel's own labels are English
   await page.locator("#reconciliation-table").waitFor()
 
   const missing = page.locator(`#reconciliation-table tr[data-date="${MISSING_DAY}"]`)

@@ -6,43 +6,78 @@ const $ = (id) => document.getElementById(id)
 const settings = document.body.dataset
 const NBSP = "\u00a0"
 
-// ---- formatting: exact, from the API's decimal strings; never through floats ----------------
+// ---- formatting and labels: one locale for the whole page (assets/locale.js) -----------------
 
-/** "1234567" → "1 234 567" with the given separator. */
-const group = (digits, sep) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep)
+const {
+  lang, t, addMessages, plural, formatCount, formatPln, formatUsd, formatUsdExact, decimalKey, formatDay,
+  monthName, formatDateTime, formatDecimal, compareText
+} = window.MaiLocale
 
-const splitDecimal = (text) => {
-  const negative = text.startsWith("-")
-  const [int, frac = ""] = (negative ? text.slice(1) : text).split(".")
-  return { negative, int: int === "" ? "0" : int, frac }
-}
+addMessages({
+  pl: {
+    unreachable: "Nie można połączyć się z API (błąd sieci). Sprawdź, czy usługa działa, i spróbuj ponownie.",
+    sessionEnded: "Sesja wygasła.", logInAgain: "Zaloguj się ponownie", retry: "Ponów",
+    apiError: "API zwróciło błąd: {detail}", sortBy: "{label}: sortuj {dir}", asc: "rosnąco", desc: "malejąco",
+    total: "Razem", colRequests: "Zapytania", colTokens: "Tokeny", colUser: "Użytkownik", colModel: "Model",
+    colDay: "Dzień", colTable: "Tabela NBP", colTableDate: "Data tabeli", colRate: "Kurs",
+    chartLabel: "Koszt dziennie w PLN, {month}: {days}, najwyżej {max} dnia {date}. Tabela „Według dni” poniżej ma wszystkie kwoty.",
+    chartEmpty: "Koszt dziennie w PLN, {month}: brak rozliczonych dni",
+    noRunYet: "Rozliczenie jeszcze się nie odbyło. Codzienne rozliczenie podsumowuje poprzedni dzień o {time} ({tz}).",
+    noRunScheduleOff: "Rozliczenie jeszcze się nie odbyło, a harmonogram jest wyłączony (DAILY_BATCH_ENABLED=false): uruchom `mai-usage batch --run-now`.",
+    status: "Status", usageDay: "Dzień użycia", trigger: "Wyzwalacz", started: "Rozpoczęte", finished: "Zakończone",
+    rowsWritten: "Zapisane wiersze", corrections: "Korekty", nbpTable: "Tabela NBP", error: "Błąd",
+    tableRate: "{table} (kurs {rate})",
+    "status.succeeded": "zakończone powodzeniem", "status.failed": "nieudane", "status.running": "w toku",
+    standing: "Kwoty za {day} pozostają z udanego uruchomienia #{id} ({finished}); ponowienie ich nie zmieniło.",
+    noSuccess: "Żadne uruchomienie jeszcze się nie powiodło; za {day} nie ma kwot.",
+    failedNoFigures: "Za {day} nie ma jeszcze kwot: rozliczenie ponowi próbę. Ostatnie udane uruchomienie: dzień {okDay}, zakończone {okAt}.",
+    csvRows: "Wszystkie wiersze (dzień × użytkownik × model)", csvDays: "Według dni", csvUsers: "Według użytkowników",
+    csvModels: "Według modeli", csvRates: "Użyte tabele NBP",
+    loadingMonth: "Wczytywanie: {month}…",
+    emptyNoRun: "Nic jeszcze nie rozliczono: codzienne rozliczenie się nie odbyło. Kwoty pojawią się po pierwszym uruchomieniu.",
+    emptyMonth: "Brak rozliczonego użycia w miesiącu {month}. Wybierz inny miesiąc albo zobacz dzisiejsze użycie poniżej.",
+    unbilledIntro: "Te dni mają użycie w rejestrze, ale żadne rozliczenie ich nie objęło, więc nie ma ich w sumach powyżej.",
+    unbilledOld: "starszy niż 31 dni: rozlicz ręcznie", unbilledSoon: "harmonogram rozliczy go sam",
+    unbilledHow: "Rozliczenie dnia ręcznie (w kontenerze: docker exec …):",
+    todayAt: " w tabeli NBP {table} z {date} (kurs {rate}, marża ×{markup}{stale}) — tylko orientacyjnie.",
+    todayStale: "; NBP nie odpowiada, ostatnia znana tabela", todayNoPln: "Brak kwoty w PLN: kurs NBP jest niedostępny.",
+    todayCount: "{requests} do tej pory. Rozliczane po zakończeniu dnia, po kursie NBP wybranym dla tego dnia.",
+    todayCsv: "Dziś do tej pory (CSV)", todayNone: "Dziś jeszcze nie zarejestrowano użycia."
+  },
+  en: {
+    unreachable: "The API cannot be reached (network error). Check that the service is running and try again.",
+    sessionEnded: "Your session has ended.", logInAgain: "Log in again", retry: "Retry",
+    apiError: "The API answered with an error: {detail}", sortBy: "{label}: sort {dir}", asc: "ascending", desc: "descending",
+    total: "Total", colRequests: "Requests", colTokens: "Tokens", colUser: "User", colModel: "Model",
+    colDay: "Day", colTable: "NBP table", colTableDate: "Table date", colRate: "Rate",
+    chartLabel: "Cost per day in PLN, {month}: {days}, highest {max} on {date}. The table \"Per day\" below has every figure.",
+    chartEmpty: "Cost per day in PLN, {month}: no billed days",
+    noRunYet: "No batch run yet. The daily batch summarises the previous day at {time} ({tz}).",
+    noRunScheduleOff: "No batch run yet, and the daily schedule is off (DAILY_BATCH_ENABLED=false): run it with `mai-usage batch --run-now`.",
+    status: "Status", usageDay: "Usage day", trigger: "Trigger", started: "Started", finished: "Finished",
+    rowsWritten: "Rows written", corrections: "Corrections", nbpTable: "NBP table", error: "Error",
+    tableRate: "{table} (rate {rate})",
+    "status.succeeded": "succeeded", "status.failed": "failed", "status.running": "running",
+    standing: "The figures for {day} stand, from successful run #{id} ({finished}); the failed re-run changed nothing.",
+    noSuccess: "No run has succeeded yet; there are no figures for {day}.",
+    failedNoFigures: "No figures for {day} yet: the batch retries. Last successful run: usage day {okDay}, finished {okAt}.",
+    csvRows: t("csvRows"), csvDays: "Per day", csvUsers: "Per user", csvModels: "Per model",
+    csvRates: "NBP tables used",
+    loadingMonth: "Loading {month}…",
+    emptyNoRun: "No usage has been billed yet: no daily batch has run. Figures appear here after the first run.",
+    emptyMonth: "No usage billed in {month}. Pick another month, or see today's usage below.",
+    unbilledIntro: "These days have usage in the ledger but no batch run billed them, so they are not in the totals above.",
+    unbilledOld: "older than 31 days: bill it by hand", unbilledSoon: "the schedule's catch-up bills it",
+    unbilledHow: "Bill a day by hand (in the container: docker exec …):",
+    todayAt: " at NBP table {table} of {date} (rate {rate}, markup ×{markup}{stale}) — indicative only.",
+    todayStale: "; NBP could not be refreshed, last known table", todayNoPln: "No PLN figure: the NBP rate is not available.",
+    todayCount: "{requests} so far. Billed by the batch after the day ends, at the NBP rate the rule picks for the day.",
+    todayCsv: t("todayCsv"), todayNone: "No usage recorded today yet."
+  }
+})
 
-/** "1234.5" → "1 234,50 zł" (Polish: no-break space between thousands, decimal comma). */
-const formatPln = (text) => {
-  if (text === null || text === undefined) return "—"
-  const { negative, int, frac } = splitDecimal(text)
-  return `${negative ? "-" : ""}${group(int, NBSP)},${frac.padEnd(2, "0")}${NBSP}zł`
-}
-
-/** "0.012345" → "$0.012345"; "1234.5" → "$1,234.50" (all decimals kept, at least two). */
-const formatUsd = (text) => {
-  const { negative, int, frac } = splitDecimal(text)
-  return `${negative ? "-" : ""}$${group(int, ",")}.${frac.padEnd(2, "0")}`
-}
-
-const formatCount = (n) => group(String(n), ",")
-
-/** Exact ordering of decimal strings (sorting money columns). */
-const decimalKey = (text) => {
-  const { negative, int, frac } = splitDecimal(text ?? "0")
-  const v = BigInt(int + frac.padEnd(12, "0").slice(0, 12))
-  return negative ? -v : v
-}
-
-const monthName = (month) => {
-  const [y, m] = month.split("-").map(Number)
-  return new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" })
-}
+const REQUESTS = { pl: { one: "zapytanie", few: "zapytania", many: "zapytań", other: "zapytania" }, en: { one: "request", other: "requests" } }
+const BILLED_DAYS = { pl: { one: "rozliczony dzień", few: "rozliczone dni", many: "rozliczonych dni", other: "rozliczonego dnia" }, en: { one: "billed day", other: "billed days" } }
 
 const shiftMonth = (month, by) => {
   const [y, m] = month.split("-").map(Number)
@@ -56,13 +91,7 @@ const daysOfMonth = (month) => {
   return Array.from({ length: last }, (_, i) => `${month}-${String(i + 1).padStart(2, "0")}`)
 }
 
-const localTime = (iso) => {
-  if (!iso) return "—"
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return iso
-  return d.toLocaleString("en-GB", { timeZone: settings.timeZone, dateStyle: "medium", timeStyle: "medium" }) +
-    ` (${settings.timeZone})`
-}
+const localTime = (iso) => (iso ? `${formatDateTime(iso, settings.timeZone)} (${settings.timeZone})` : "—")
 
 // ---- DOM helpers -------------------------------------------------------------------------------
 
@@ -101,9 +130,9 @@ const getJson = async (path) => {
   try {
     res = await fetch(path, { headers: { accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
   } catch (e) {
-    throw new ApiError("unreachable", "The API cannot be reached (network error). Check that the service is running and try again.")
+    throw new ApiError("unreachable", t("unreachable"))
   }
-  if (res.status === 401) throw new ApiError("unauthorized", "Your session has ended.")
+  if (res.status === 401) throw new ApiError("unauthorized", t("sessionEnded"))
   let body = null
   try {
     body = await res.json()
@@ -112,7 +141,7 @@ const getJson = async (path) => {
   }
   if (!res.ok) {
     const detail = body && typeof body.error === "string" ? body.error : body && typeof body.message === "string" ? body.message : `HTTP ${res.status}`
-    throw new ApiError(res.status >= 500 ? "unreachable" : "bad", `The API answered with an error: ${detail}`)
+    throw new ApiError(res.status >= 500 ? "unreachable" : "bad", t("apiError", { detail }))
   }
   return body
 }
@@ -121,10 +150,10 @@ const showError = (target, error, retry) => {
   target.replaceChildren()
   const box = el("div", { class: "alert error", role: "alert" })
   if (error.kind === "unauthorized") {
-    box.append(error.message + " ", el("a", { href: "/", text: "Log in again" }))
+    box.append(error.message + " ", el("a", { href: "/", text: t("logInAgain") }))
   } else {
     box.append(error.message || String(error))
-    if (retry) box.append(el("button", { type: "button", class: "retry", text: "Retry", onclick: retry }))
+    if (retry) box.append(el("button", { type: "button", class: "retry", text: t("retry"), onclick: retry }))
   }
   target.append(box)
 }
@@ -143,7 +172,7 @@ const sortableTable = (table, columns, rows, initial, footer) => {
     let r
     if (col.type === "decimal") r = decimalKey(x) < decimalKey(y) ? -1 : decimalKey(x) > decimalKey(y) ? 1 : 0
     else if (col.type === "count") r = x - y
-    else r = String(x).localeCompare(String(y), "pl")
+    else r = compareText(x, y)
     return direction === "ascending" ? r : -r
   }
   const render = () => {
@@ -162,7 +191,7 @@ const sortableTable = (table, columns, rows, initial, footer) => {
         {
           type: "button",
           "data-key": c.key,
-          "aria-label": `${c.label}: sort ${active && direction === "descending" ? "ascending" : "descending"}`,
+          "aria-label": t("sortBy", { label: c.label, dir: active && direction === "descending" ? t("asc") : t("desc") }),
           onclick: () => {
             if (sortKey === c.key) direction = direction === "ascending" ? "descending" : "ascending"
             else {
@@ -184,7 +213,10 @@ const sortableTable = (table, columns, rows, initial, footer) => {
       for (const c of columns) {
         const v = r[c.key]
         const text = c.format ? c.format(v) : c.type === "count" ? formatCount(v) : String(v ?? "")
-        tr.append(el("td", { class: [c.type === "text" ? "name" : "num", c.className ?? ""].join(" ").trim(), text }))
+        const td = el("td", { class: [c.type === "text" ? "name" : "num", c.className ?? ""].join(" ").trim(), title: c.title ? c.title(v) : undefined })
+        if (c.type === "text" && !c.format) td.append(...breakable(text))
+        else td.textContent = text
+        tr.append(td)
       }
       body.append(tr)
     }
@@ -193,8 +225,12 @@ const sortableTable = (table, columns, rows, initial, footer) => {
       const tr = el("tr")
       columns.forEach((c, i) => {
         const v = footer[c.key]
-        const text = i === 0 ? "Total" : v === undefined ? "" : c.format ? c.format(v) : c.type === "count" ? formatCount(v) : String(v)
-        tr.append(el("td", { class: [i === 0 ? "name" : "num", c.className ?? ""].join(" ").trim(), text }))
+        const text = i === 0 ? t("total") : v === undefined ? "" : c.format ? c.format(v) : c.type === "count" ? formatCount(v) : String(v)
+        tr.append(el("td", {
+          class: [i === 0 ? "name" : "num", c.className ?? ""].join(" ").trim(),
+          title: i > 0 && v !== undefined && c.title ? c.title(v) : undefined,
+          text
+        }))
       })
       parts.push(el("tfoot", {}, tr))
     }
@@ -203,56 +239,90 @@ const sortableTable = (table, columns, rows, initial, footer) => {
   render()
 }
 
+/**
+ * A name (an e-mail, a model id) with break opportunities after "@", ".", "/", "-" and "_", so a
+ * narrow column wraps it there rather than in the middle of a word.
+ */
+const breakable = (text) => {
+  const parts = String(text).split(/(?<=[@./_-])/)
+  return parts.flatMap((p, i) => (i === 0 ? [p] : [document.createElement("wbr"), p]))
+}
+
 const moneyColumns = [
-  { key: "requests", label: "Requests", type: "count", className: "hide-narrow" },
-  { key: "totalTokens", label: "Tokens", type: "count", className: "hide-narrow" },
-  { key: "costUsd", label: "USD", type: "decimal", format: formatUsd },
+  { key: "requests", label: t("colRequests"), type: "count", className: "hide-narrow" },
+  { key: "totalTokens", label: t("colTokens"), type: "count", className: "hide-narrow" },
+  { key: "costUsd", label: "USD", type: "decimal", format: formatUsd, title: formatUsdExact },
   { key: "costPln", label: "PLN", type: "decimal", format: formatPln }
 ]
 
 // ---- the chart: one bar per day of the month, drawn as SVG here --------------------------------
 
+/** A round step for about `n` ticks up to `max`: 1, 2 or 5 × 10^k. */
+const niceStep = (max, n) => {
+  const raw = max / n
+  const p = 10 ** Math.floor(Math.log10(raw))
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw)
+}
+
+/**
+ * Drawn at the container's real width, so text keeps its size on a phone; a y axis with a few
+ * round ticks in PLN, day numbers spaced so they never collide. Redrawn when the width changes.
+ */
 const drawChart = (month, days) => {
+  const target = $("chart")
   const byDate = new Map(days.map((d) => [d.date, d]))
   const all = daysOfMonth(month)
   const values = all.map((date) => (byDate.has(date) ? Number(byDate.get(date).costPln) : 0)) // scale only
   const max = Math.max(...values, 0)
-  const W = 640, H = 220, left = 28, right = 8, top = 28, bottom = 26
-  const plotW = W - left - right, plotH = H - top - bottom
-  const step = plotW / all.length
-  const barW = Math.max(2, step * 0.7)
+  const W = Math.max(280, Math.round(target.clientWidth || 640))
+  const H = W < 480 ? 200 : 240
+  const step = max > 0 ? niceStep(max, W < 480 ? 3 : 4) : 1
+  const top = max > 0 ? Math.ceil(max / step) * step : 1
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step)
+  const tickText = (v) => formatPln(v.toFixed(step < 1 ? 2 : 0)).replace(lang === "en" ? /\.00(?=$)/ : /,00(?=\u00a0zł$)/, "")
+  const left = 12 + Math.max(...ticks.map((v) => tickText(v).length)) * 6.6
+  const right = 8, topPad = 12, bottom = 24
+  const plotW = W - left - right, plotH = H - topPad - bottom
+  const slot = plotW / all.length
+  const barW = Math.max(2, slot * 0.7)
+  const y = (v) => topPad + plotH - (v / top) * plotH
   const peak = days.reduce((best, d) => (best === null || decimalKey(d.costPln) > decimalKey(best.costPln) ? d : best), null)
   const root = svg("svg", {
-    viewBox: `0 0 ${W} ${H}`,
-    role: "img",
+    viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
     "aria-label": peak === null
-      ? `Cost per day in PLN, ${monthName(month)}: no billed days`
-      : `Cost per day in PLN, ${monthName(month)}: ${days.length} billed days, highest ${formatPln(peak.costPln)} on ${peak.date}. The table "Per day" below has every figure.`
+      ? t("chartEmpty", { month: monthName(month) })
+      : t("chartLabel", { month: monthName(month), days: plural(days.length, BILLED_DAYS), max: formatPln(peak.costPln), date: formatDay(peak.date) })
   })
-  root.append(svg("line", { class: "axis", x1: left, y1: top + plotH, x2: W - right, y2: top + plotH }))
-  if (max > 0) root.append(svg("line", { class: "grid", x1: left, y1: top, x2: W - right, y2: top }))
-  const maxLabel = days.length === 0 ? "0,00 zł" : formatPln(peak.costPln)
-  root.append(svg("text", { x: left + 4, y: top - 8, "text-anchor": "start" }, maxLabel))
-  root.append(svg("text", { x: left - 4, y: top + plotH, "text-anchor": "end" }, "0"))
+  for (const v of ticks) {
+    root.append(svg("line", { class: v === 0 ? "axis" : "grid", x1: left, y1: y(v).toFixed(1), x2: W - right, y2: y(v).toFixed(1) }))
+    root.append(svg("text", { class: "tick", x: left - 6, y: (y(v) + 4).toFixed(1), "text-anchor": "end" }, tickText(v)))
+  }
   all.forEach((date, i) => {
-    const v = values[i]
-    const h = max > 0 ? (v / max) * plotH : 0
-    const x = left + i * step + (step - barW) / 2
-    if (byDate.has(date)) {
-      const d = byDate.get(date)
-      root.append(svg(
-        "rect",
-        { class: "bar", x: x.toFixed(2), y: (top + plotH - h).toFixed(2), width: barW.toFixed(2), height: Math.max(h, 1).toFixed(2), "data-date": date },
-        svg("title", {}, `${date}: ${formatPln(d.costPln)} (${formatUsd(d.costUsd)})`)
-      ))
-    }
+    if (!byDate.has(date)) return
+    const d = byDate.get(date)
+    const h = Math.max(((values[i] / top) * plotH), 1)
+    root.append(svg(
+      "rect",
+      { class: "bar", x: (left + i * slot + (slot - barW) / 2).toFixed(2), y: (topPad + plotH - h).toFixed(2), width: barW.toFixed(2), height: h.toFixed(2), "data-date": date },
+      svg("title", {}, `${formatDay(date)}: ${formatPln(d.costPln)} (${formatUsdExact(d.costUsd)})`)
+    ))
+  })
+  // Day numbers: every k-th day so that labels (about 18 px wide) keep a gap between them.
+  const every = [1, 2, 5, 7, 10].find((k) => slot * k >= 22) ?? 10
+  all.forEach((date, i) => {
     const dayNo = i + 1
-    if (dayNo === 1 || dayNo % 5 === 0 || dayNo === all.length) {
-      root.append(svg("text", { x: (left + i * step + step / 2).toFixed(2), y: H - 8, "text-anchor": "middle" }, String(dayNo)))
+    if (dayNo === 1 || (dayNo % every === 0 && all.length - dayNo >= every / 2) || dayNo === all.length) {
+      root.append(svg("text", { class: "day", x: (left + i * slot + slot / 2).toFixed(1), y: H - 6, "text-anchor": "middle" }, String(dayNo)))
     }
   })
-  $("chart").replaceChildren(root)
+  target.replaceChildren(root)
+  target.dataset.width = String(W)
 }
+
+let lastChart = null
+new ResizeObserver(() => {
+  if (lastChart !== null && String(Math.round($("chart").clientWidth)) !== $("chart").dataset.width) drawChart(...lastChart)
+}).observe($("chart"))
 
 // ---- the month -----------------------------------------------------------------------------------
 
@@ -265,31 +335,62 @@ const renderBatch = (summary) => {
     target.replaceChildren(el("p", {
       class: "alert empty",
       text: settings.batchEnabled === "true"
-        ? `No batch run yet. The daily batch summarises the previous day at ${settings.batchTime} (${settings.timeZone}).`
-        : "No batch run yet, and the daily schedule is off (DAILY_BATCH_ENABLED=false): run it with `mai-usage batch --run-now`."
+        ? t("noRunYet", { time: settings.batchTime, tz: settings.timeZone })
+        : t("noRunScheduleOff")
     }))
     return
   }
+  // A failed re-run of a day that was billed before changes nothing: its figures stand. Say so
+  // instead of a red alarm; red is kept for a day that has no figures at all.
+  const standing = run.status === "failed" ? summary.standingRun : null
+  const statusClass = standing ? "status-stands" : `status-${run.status}`
   const dl = el("dl", { class: "run" })
   const item = (label, value) => dl.append(el("dt", { text: label }), el("dd", {}, value))
-  item("Status", el("span", { class: `status-${run.status}`, id: "batch-status", text: run.status }))
-  item("Usage day", run.usageDate)
-  item("Trigger", run.trigger)
-  item("Started", localTime(run.startedAt))
-  item("Finished", localTime(run.finishedAt))
-  if (run.rowsWritten !== null) item("Rows written", formatCount(run.rowsWritten))
-  if (run.corrections !== null) item("Corrections", formatCount(run.corrections))
-  if (run.rateTable !== null) item("NBP table", `${run.rateTable} (rate ${run.rate})`)
-  if (run.error) item("Error", run.error)
+  item(t("status"), el("span", { class: statusClass, id: "batch-status", "data-status": run.status, text: t(`status.${run.status}`) }))
+  item(t("usageDay"), formatDay(run.usageDate))
+  item(t("trigger"), run.trigger)
+  item(t("started"), localTime(run.startedAt))
+  item(t("finished"), localTime(run.finishedAt))
+  if (run.rowsWritten !== null) item(t("rowsWritten"), formatCount(run.rowsWritten))
+  if (run.corrections !== null) item(t("corrections"), formatCount(run.corrections))
+  if (run.rateTable !== null) item(t("nbpTable"), t("tableRate", { table: run.rateTable, rate: formatDecimal(run.rate) }))
+  if (run.error) item(t("error"), run.error)
   const parts = [dl]
   const ok = summary.lastSuccessfulRun
-  if (run.status !== "succeeded") {
+  if (standing) {
+    parts.push(el("p", { class: "alert stands", id: "batch-standing", text: t("standing", { day: formatDay(run.usageDate), id: standing.id, finished: localTime(standing.finishedAt) }) }))
+  } else if (run.status === "failed") {
     parts.push(el("p", {
       class: "small",
-      text: ok === null ? "No run has succeeded yet." : `Last successful run: usage day ${ok.usageDate}, finished ${localTime(ok.finishedAt)}.`
+      id: "batch-standing",
+      text: ok === null
+        ? t("noSuccess", { day: formatDay(run.usageDate) })
+        : t("failedNoFigures", { day: formatDay(run.usageDate), okDay: formatDay(ok.usageDate), okAt: localTime(ok.finishedAt) })
     }))
   }
   target.replaceChildren(...parts)
+}
+
+/** Days with usage that no run billed: listed with the command that bills them. */
+const renderUnbilled = (summary) => {
+  const days = summary.unbilledDays ?? []
+  const section = $("unbilled")
+  section.hidden = days.length === 0
+  if (days.length === 0) return
+  const list = el("ul", { class: "unbilled" })
+  for (const d of days) {
+    list.append(el("li", {},
+      el("strong", { text: formatDay(d.date) }), ": ",
+      `${plural(d.requests, REQUESTS)}, `,
+      el("span", { title: formatUsdExact(d.costUsd), text: formatUsd(d.costUsd) }),
+      ` — ${d.withinCatchUp ? t("unbilledSoon") : t("unbilledOld")}`))
+  }
+  const commands = days.filter((d) => !d.withinCatchUp).map((d) => d.command)
+  $("unbilled-body").replaceChildren(
+    el("p", { text: t("unbilledIntro") }),
+    list,
+    ...(commands.length === 0 ? [] : [el("p", { class: "small", text: t("unbilledHow") }), el("pre", { id: "unbilled-commands", text: commands.join("\n") })])
+  )
 }
 
 const renderSummary = (summary) => {
@@ -297,36 +398,39 @@ const renderSummary = (summary) => {
   $("month-name").textContent = monthName(month)
   $("total-pln").textContent = formatPln(summary.totals.costPln)
   $("total-usd").textContent = formatUsd(summary.totals.costUsd)
+  $("total-usd").title = formatUsdExact(summary.totals.costUsd)
   $("total-requests").textContent = formatCount(summary.totals.requests)
   $("total-tokens").textContent = formatCount(summary.totals.totalTokens)
+  lastChart = [month, summary.days]
   drawChart(month, summary.days)
-  sortableTable($("users-table"), [{ key: "user", label: "User", type: "text" }, ...moneyColumns], summary.users,
+  sortableTable($("users-table"), [{ key: "user", label: t("colUser"), type: "text" }, ...moneyColumns], summary.users,
     { key: "costPln", direction: "descending" }, summary.totals)
-  sortableTable($("models-table"), [{ key: "model", label: "Model", type: "text" }, ...moneyColumns], summary.models,
+  sortableTable($("models-table"), [{ key: "model", label: t("colModel"), type: "text" }, ...moneyColumns], summary.models,
     { key: "costPln", direction: "descending" }, summary.totals)
   sortableTable($("days-table"), [
-    { key: "date", label: "Day", type: "text", className: "date" },
+    { key: "date", label: t("colDay"), type: "text", className: "date", format: formatDay },
     ...moneyColumns,
-    { key: "rateTable", label: "NBP table", type: "text", className: "date" },
-    { key: "rateDate", label: "Table date", type: "text", className: "date" },
-    { key: "rate", label: "Rate", type: "text", className: "num" }
+    { key: "rateTable", label: t("colTable"), type: "text", className: "date" },
+    { key: "rateDate", label: t("colTableDate"), type: "text", className: "date", format: formatDay },
+    { key: "rate", label: t("colRate"), type: "text", className: "num", format: formatDecimal }
   ], summary.days, { key: "date", direction: "ascending" }, summary.totals)
   const q = `month=${encodeURIComponent(month)}&format=csv`
   $("downloads").replaceChildren(
-    csvLink(`/api/v1/usage/summary?${q}&list=rows`, "All rows (day × user × model)"),
-    csvLink(`/api/v1/usage/summary?${q}&list=days`, "Per day"),
-    csvLink(`/api/v1/usage/summary?${q}&list=users`, "Per user"),
-    csvLink(`/api/v1/usage/summary?${q}&list=models`, "Per model"),
-    csvLink(`/api/v1/usage/summary?${q}&list=rates`, "NBP tables used")
+    csvLink(`/api/v1/usage/summary?${q}&list=rows`, t("csvRows")),
+    csvLink(`/api/v1/usage/summary?${q}&list=days`, t("csvDays")),
+    csvLink(`/api/v1/usage/summary?${q}&list=users`, t("csvUsers")),
+    csvLink(`/api/v1/usage/summary?${q}&list=models`, t("csvModels")),
+    csvLink(`/api/v1/usage/summary?${q}&list=rates`, t("csvRates"))
   )
   renderBatch(summary)
+  renderUnbilled(summary)
 }
 
 let current = 0
 const loadMonth = async (month) => {
   const ticket = ++current
   const status = $("status")
-  status.replaceChildren(el("p", { class: "small", text: `Loading ${monthName(month)}…` }))
+  status.replaceChildren(el("p", { class: "small", text: t("loadingMonth", { month: monthName(month) }) }))
   try {
     const summary = await getJson(`/api/v1/usage/summary?month=${encodeURIComponent(month)}`)
     if (ticket !== current) return
@@ -340,8 +444,8 @@ const loadMonth = async (month) => {
         class: "alert empty",
         id: "empty-state",
         text: summary.lastBatchRun === null
-          ? `No usage has been billed yet: no daily batch has run. Figures appear here after the first run.`
-          : `No usage billed in ${monthName(month)}. Pick another month, or see today's usage below.`
+          ? t("emptyNoRun")
+          : t("emptyMonth", { month: monthName(month) })
       }))
     }
     // Other panels (accounting) draw from the same summary.
@@ -362,31 +466,34 @@ const loadToday = async () => {
     const today = await getJson("/api/v1/usage/today")
     const parts = []
     const line = el("p", { class: "today-line" })
-    line.append(`${today.date}: `, el("strong", { id: "today-usd", text: formatUsd(today.totals.costUsd) }))
+    line.append(`${formatDay(today.date)}: `, el("strong", { id: "today-usd", title: formatUsdExact(today.totals.costUsd), text: formatUsd(today.totals.costUsd) }))
     if (today.rate !== null) {
       line.append(
         " ≈ ",
         el("strong", { id: "today-pln", text: formatPln(today.totals.costPln) }),
-        ` at NBP table ${today.rate.rateTable} of ${today.rate.rateDate} (rate ${today.rate.rate}, markup ×${today.markup}${today.rate.stale ? "; NBP could not be refreshed, last known table" : ""}) — indicative only.`
+        t("todayAt", {
+          table: today.rate.rateTable, date: formatDay(today.rate.rateDate), rate: formatDecimal(today.rate.rate),
+          markup: formatDecimal(today.markup), stale: today.rate.stale ? t("todayStale") : ""
+        })
       )
     } else {
-      line.append(" ", el("span", { id: "today-no-pln", text: `· ${today.rateError ?? "No PLN figure: the NBP rate is not available."}` }))
+      line.append(" ", el("span", { id: "today-no-pln", text: `· ${today.rateError ?? t("todayNoPln")}` }))
     }
     parts.push(line, el("p", {
       class: "small",
-      text: `${formatCount(today.totals.requests)} ${today.totals.requests === 1 ? "request" : "requests"} so far. Billed by the batch after the day ends, at the NBP rate the rule picks for the day.`
+      text: t("todayCount", { requests: plural(today.totals.requests, REQUESTS) })
     }))
     if (today.rows.length > 0) {
       const table = el("table", { id: "today-table", class: "sortable" })
       sortableTable(table, [
-        { key: "user", label: "User", type: "text" },
-        { key: "model", label: "Model", type: "text" },
+        { key: "user", label: t("colUser"), type: "text" },
+        { key: "model", label: t("colModel"), type: "text" },
         ...moneyColumns
       ], today.rows, { key: "costUsd", direction: "descending" }, null)
       parts.push(el("div", { class: "scroll" }, table))
-      parts.push(el("p", { class: "downloads" }, csvLink("/api/v1/usage/today?format=csv", "Today so far (CSV)")))
+      parts.push(el("p", { class: "downloads" }, csvLink("/api/v1/usage/today?format=csv", t("todayCsv"))))
     } else {
-      parts.push(el("p", { class: "alert empty", text: "No usage recorded today yet." }))
+      parts.push(el("p", { class: "alert empty", text: t("todayNone") }))
     }
     target.replaceChildren(...parts)
   } catch (error) {

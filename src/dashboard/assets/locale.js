@@ -2,11 +2,13 @@
 // Polish by default, English with ?lang=en (the server picks the language and sets <html lang>).
 // Money and rates are formatted from the API's decimal strings, never through floats.
 //
-// Other panels (accounting, reconciliation) import what they need:
-//   import { t, addMessages, formatPln, formatUsd, formatCount, formatDay } from "/assets/locale.js"
+// A classic script loaded before the others; panels (accounting, reconciliation) take what they need:
+//   const { t, addMessages, formatPln, formatUsd, formatUsdExact, formatCount, formatDay } = window.MaiLocale
 "use strict"
 
-export const lang = document.documentElement.lang === "en" ? "en" : "pl"
+window.MaiLocale = (() => {
+
+const lang = document.documentElement.lang === "en" ? "en" : "pl"
 const intlLocale = lang === "en" ? "en-GB" : "pl-PL"
 const NBSP = "\u00a0"
 
@@ -15,12 +17,12 @@ const NBSP = "\u00a0"
 const messages = { pl: {}, en: {} }
 
 /** Adds a panel's labels: `{ pl: { key: "…" }, en: { key: "…" } }`. Placeholders are `{name}`. */
-export const addMessages = (more) => {
+const addMessages = (more) => {
   for (const l of ["pl", "en"]) Object.assign(messages[l], more[l] ?? {})
 }
 
 /** The label `key` in the page's language, with `{name}` placeholders filled from `vars`. */
-export const t = (key, vars = {}) => {
+const t = (key, vars = {}) => {
   const text = messages[lang][key] ?? messages.en[key] ?? key
   return text.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? `{${k}}` : String(vars[k])))
 }
@@ -31,7 +33,7 @@ const pluralRules = new Intl.PluralRules(intlLocale)
  * "1 wiersz", "2 wiersze", "5 wierszy" / "1 row", "2 rows": `forms` has one text per plural
  * category of the language (pl: one, few, many; en: one, other).
  */
-export const plural = (n, forms) => {
+const plural = (n, forms) => {
   const f = forms[lang] ?? forms
   const form = f[pluralRules.select(Number(n))] ?? f.other ?? f.many
   return `${formatCount(n)}${NBSP}${form}`
@@ -45,7 +47,7 @@ const DECIMAL = lang === "en" ? "." : ","
 /** "1234567" → "1 234 567" (pl) / "1,234,567" (en); Polish groups four-digit numbers too. */
 const group = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, GROUP)
 
-export const splitDecimal = (text) => {
+const splitDecimal = (text) => {
   const s = String(text ?? "0").trim()
   const negative = s.startsWith("-")
   const [int, frac = ""] = (negative ? s.slice(1) : s).split(".")
@@ -53,7 +55,7 @@ export const splitDecimal = (text) => {
 }
 
 /** Rounds a decimal string half up (away from zero) to `places` decimals, exactly. */
-export const roundDecimal = (text, places) => {
+const roundDecimal = (text, places) => {
   const { negative, int, frac } = splitDecimal(text)
   if (frac.length <= places) return { negative, int, frac: frac.padEnd(places, "0") }
   const digits = BigInt(int + frac.slice(0, places)) + (frac[places] >= "5" ? 1n : 0n)
@@ -64,13 +66,13 @@ export const roundDecimal = (text, places) => {
 const joinNumber = ({ negative, int, frac }) => `${negative ? "-" : ""}${group(int)}${frac === "" ? "" : DECIMAL + frac}`
 
 /** A count: 6 341 135 / 6,341,135. */
-export const formatCount = (n) => (n === null || n === undefined ? "—" : joinNumber(splitDecimal(String(n))))
+const formatCount = (n) => (n === null || n === undefined ? "—" : joinNumber(splitDecimal(String(n))))
 
 /** A decimal exactly as given, in the page's notation (rates: 3,6395 / 3.6395). */
-export const formatDecimal = (text) => (text === null || text === undefined ? "—" : joinNumber(splitDecimal(text)))
+const formatDecimal = (text) => (text === null || text === undefined ? "—" : joinNumber(splitDecimal(text)))
 
 /** PLN to the grosz: "1 583,74 zł" / "PLN 1,583.74". */
-export const formatPln = (text) => {
+const formatPln = (text) => {
   if (text === null || text === undefined) return "—"
   const n = joinNumber(roundDecimal(text, 2))
   return lang === "en" ? `PLN${NBSP}${n}` : `${n}${NBSP}zł`
@@ -79,7 +81,7 @@ export const formatPln = (text) => {
 const usdText = (n) => (lang === "en" ? (n.startsWith("-") ? `-$${n.slice(1)}` : `$${n}`) : `${n}${NBSP}USD`)
 
 /** USD exactly as stored (all its decimals, at least two): for titles, tooltips and CSV. */
-export const formatUsdExact = (text) => {
+const formatUsdExact = (text) => {
   if (text === null || text === undefined) return "—"
   const d = splitDecimal(text)
   return usdText(joinNumber({ ...d, frac: d.frac.padEnd(2, "0") }))
@@ -90,7 +92,7 @@ export const formatUsdExact = (text) => {
  * half a cent shows as "< 0,01 USD" rather than a misleading zero. The exact value is
  * `formatUsdExact` (put it in the element's title).
  */
-export const formatUsd = (text) => {
+const formatUsd = (text) => {
   if (text === null || text === undefined) return "—"
   const r = roundDecimal(text, 2)
   if (r.int === "0" && r.frac === "00" && /[1-9]/.test(splitDecimal(text).frac)) {
@@ -100,7 +102,7 @@ export const formatUsd = (text) => {
 }
 
 /** Exact ordering key of a decimal string (sorting money columns). */
-export const decimalKey = (text) => {
+const decimalKey = (text) => {
   const { negative, int, frac } = splitDecimal(text ?? "0")
   const v = BigInt(int + frac.padEnd(12, "0").slice(0, 12))
   return negative ? -v : v
@@ -114,19 +116,19 @@ const utcDay = (day) => {
 }
 
 /** A calendar day: "6 paź 2025" / "6 Oct 2025". */
-export const formatDay = (day) =>
+const formatDay = (day) =>
   day ? utcDay(day).toLocaleDateString(intlLocale, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }) : "—"
 
 /** A calendar day, short for narrow columns: "06.10" / "06/10". */
-export const formatDayShort = (day) =>
+const formatDayShort = (day) =>
   day ? utcDay(day).toLocaleDateString(intlLocale, { day: "2-digit", month: "2-digit", timeZone: "UTC" }) : "—"
 
 /** "październik 2025" / "October 2025". */
-export const monthName = (month) =>
+const monthName = (month) =>
   utcDay(month).toLocaleDateString(intlLocale, { month: "long", year: "numeric", timeZone: "UTC" })
 
 /** An instant in the given zone: "5 lis 2025, 13:00:01" / "5 Nov 2025, 13:00:01". */
-export const formatDateTime = (iso, timeZone) => {
+const formatDateTime = (iso, timeZone) => {
   if (!iso) return "—"
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return iso
@@ -134,4 +136,7 @@ export const formatDateTime = (iso, timeZone) => {
 }
 
 /** Text comparison in the page's language (Polish letters sort where Poles expect them). */
-export const compareText = (a, b) => String(a).localeCompare(String(b), intlLocale)
+const compareText = (a, b) => String(a).localeCompare(String(b), intlLocale)
+
+return Object.freeze({ lang, addMessages, t, plural, splitDecimal, roundDecimal, formatCount, formatDecimal, formatPln, formatUsdExact, formatUsd, decimalKey, formatDay, formatDayShort, monthName, formatDateTime, compareText })
+})()

@@ -4,7 +4,7 @@
 "use strict"
 ;(() => {
   const plural = (n, one, many) => `${typeof formatCount === "function" ? formatCount(n) : n} ${n === 1 ? one : many}`
-  const usd = (t) => (typeof formatUsd === "function" ? formatUsd(t) : `$${t}`)
+  const usd = (t) => (typeof formatUsdExact === "function" ? formatUsdExact(t) : `$${t}`)
   const when = (iso) => (typeof localTime === "function" ? localTime(iso) : iso ?? "—")
 
   const resultText = (d) => {
