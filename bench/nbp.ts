@@ -99,8 +99,13 @@ http.createServer((req, res) => {
  * Effect HttpRouter server (@effect/platform-node), run as a child process.
  */
 const routerVariantSource = `
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse, FetchHttpClient } from "@effect/platform"
-import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Clock, Duration, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { ServiceMetrics } from "./nbp/Metrics.ts"

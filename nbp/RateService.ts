@@ -2,7 +2,7 @@
  * The service's rates: NBP's API behind the shared rate cache,
  * plus the cached range query, with every upstream call counted.
  */
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Cache, Clock, Duration, Effect, Exit } from "effect"
 import { firstNbpDay, type NbpTable } from "../src/domain/RateRule.js"
 import * as NbpApi from "../src/rates/NbpApi.js"

@@ -6,7 +6,7 @@
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Clock, Duration, Effect, Exit, Layer, type Redacted, Runtime, Schedule, Scheduler, type Scope } from "effect"
 import { ServiceMetrics } from "./Metrics.js"
 import { makeRateService } from "./RateService.js"

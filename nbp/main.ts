@@ -1,5 +1,5 @@
 /** `npm run nbp`: the shared NBP rate service, configured from the environment. */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
 import { JsonLogger } from "../src/Logging.js"
 import { nbpServiceConfig } from "./Config.js"

@@ -2,8 +2,8 @@
  * The composition root: which implementation of each interface runs, chosen in one place from
  * the configuration.
  */
-import { HttpApiBuilder } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import * as Config from "./Config.js"

@@ -2,8 +2,9 @@
  * `mai-usage`: `serve` runs the server and the scheduler; `batch` and `compose` are tools an
  * operator runs by hand. Exit codes: 0 done, 1 a run failed, 2 bad arguments or configuration.
  */
-import { Command } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { CoreLive, JsonLogger, serveLayer } from "./App.js"
 import { ConfigInvalid } from "./Config.js"

@@ -2,7 +2,10 @@
  * The accounting API's contract: closing and reopening months (admin), and the monthly
  * statement as JSON, CSV or PDF. Behind `AdminAuth`. Handlers in `AccountingApiLive.ts`.
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth } from "../http/AdminAuth.js"
 import { Month } from "../reporting/ReportApi.js"

@@ -1,5 +1,7 @@
 /** The handlers of `MonthsApi` and `StatementsApi`: the same `Months` program as the CLI. */
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../Config.js"
 import { MaiApi } from "../http/Api.js"

@@ -3,7 +3,7 @@
  * adjustments (meanings in `store/SummaryDb.ts`). Every query is scoped to this container's client
  * organisation, except markup_history, which belongs to the container.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { BigDecimal, Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { formatDecimal, formatUsd } from "../domain/Money.js"

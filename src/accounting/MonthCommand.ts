@@ -3,7 +3,9 @@
  * the same `Months` program as the admin API and the dashboard, recorded as done by `cli`.
  * Exit 0 done, 1 refused (preconditions) or the summary DB failed, 2 bad arguments or configuration.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { SummaryDbLive } from "../App.js"
 import * as SummaryRepo from "../batch/SummaryRepo.js"

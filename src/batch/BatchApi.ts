@@ -2,7 +2,10 @@
  * The admin batch API: run the daily batch for a day or a range of days, list the runs.
  * Behind `AdminAuth`. Handlers in `BatchApiLive.ts`.
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth } from "../http/AdminAuth.js"
 

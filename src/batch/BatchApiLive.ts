@@ -1,5 +1,5 @@
 /** The handlers of `BatchApi`: the same `DailyBatch` program as the schedule and the CLI. */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Clock, Effect, Either } from "effect"
 import { AppConfig } from "../Config.js"
 import { dayOf } from "../domain/WarsawDay.js"

@@ -5,7 +5,8 @@
  * Exit 0 when every run succeeded, 1 when a run failed or another run held the lock, 2 on bad
  * arguments; each with a one-line reason.
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Clock, Console, Effect, Either, Layer, Logger, LogLevel, Option } from "effect"
 import { CoreLive, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../App.js"
 import * as Config from "../Config.js"

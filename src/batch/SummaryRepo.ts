@@ -9,7 +9,7 @@
  * unchanged row is not rewritten (its updated_at and batch_run_id keep naming the run that last
  * changed it), so re-running a day with the same data changes nothing.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import * as Os from "node:os"
 import { toAdjustment } from "../accounting/AccountingRepo.js"

@@ -4,7 +4,7 @@
  * command line is checked against the options that take a value, so the operator is told which
  * option lacks its value.
  */
-import type { Command } from "@effect/cli"
+import type * as Command from "@effect/cli/Command"
 import * as Descriptor from "@effect/cli/CommandDescriptor"
 import type * as Usage from "@effect/cli/Usage"
 import { Option } from "effect"

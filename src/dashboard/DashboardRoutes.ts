@@ -3,7 +3,9 @@
  * the login and logout form posts, `/docs`, `/api/v1/openapi.json` and the page's own assets.
  * Nothing is loaded from elsewhere: a Content-Security-Policy of 'self' makes the browser refuse it.
  */
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, DateTime, Effect, Either, Layer, Option, Schema } from "effect"
 import * as Fs from "node:fs"
 import { assetPath } from "../Assets.js"

@@ -9,8 +9,11 @@
  * client's container) could auto-post a form with our cookie. A bearer request needs no such
  * check: a browser never adds that header on its own.
  */
-import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, type HttpServerRequest } from "@effect/platform"
-import { HttpServerRequest as Request } from "@effect/platform"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Request from "@effect/platform/HttpServerRequest"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import { AppConfig, type AppSettings, usableSecrets } from "../Config.js"

@@ -2,7 +2,8 @@
  * The HTTP contract of the JSON API, declared apart from its handlers. Each capability adds its
  * group here; `ApiLive.ts` provides the handlers.
  */
-import { HttpApi, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "../accounting/AccountingApi.js"
 import { CODE_VERSION } from "../batch/DailyBatch.js"
 import { BatchApi } from "../batch/BatchApi.js"

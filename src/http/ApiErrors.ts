@@ -4,7 +4,9 @@
  * under tree characters) and our own errors as `{"_tag", "message"}`; this middleware gives them
  * all the one shape, and `errorBodiesInOpenApi` describes that shape in the OpenAPI document.
  */
-import { HttpApiBuilder, HttpApiSchema, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { Effect } from "effect"
 import type { ParseResult } from "effect"

@@ -1,5 +1,5 @@
 /** The handlers of every group of `MaiApi`, provided in one place. */
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Layer } from "effect"
 import { MonthsApiLive, StatementsApiLive } from "../accounting/AccountingApiLive.js"
 import { BatchApiLive } from "../batch/BatchApiLive.js"

@@ -1,5 +1,7 @@
 /** Operations endpoints: liveness, readiness, Prometheus metrics. */
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { AdminAccess } from "./AdminAuth.js"
 import { Metrics } from "./Metrics.js"

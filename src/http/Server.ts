@@ -4,8 +4,9 @@
  * bench/webhook.ts); every other path goes to the Effect `HttpApp` built from `MaiApi` and the
  * plain routes.
  */
-import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"

@@ -4,7 +4,8 @@
  * out-of-range cost, an over-long user, model, key, provider or id), with the reason and the
  * numbers as received. They were not billed; the rest of their delivery was.
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Console, Effect, Logger, LogLevel } from "effect"
 import { CoreLive } from "../App.js"
 import { Ledger, type RejectedRow } from "../store/Ledger.js"

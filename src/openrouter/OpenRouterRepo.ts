@@ -1,5 +1,5 @@
 /** The OpenRouter checks' rows in the summary DB: reconciliations, key snapshots, small state. */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { DayStatus, ModelReconciliation, ModelStatus } from "../domain/Reconcile.js"
 import { dayStatus } from "../domain/Reconcile.js"

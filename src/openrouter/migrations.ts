@@ -1,5 +1,5 @@
 /** The summary DB's tables of the OpenRouter checks (keys 0007–0009). */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 export const openRouterMigrations = {

@@ -5,7 +5,8 @@
  * (`404 NotFound - Not Found - Brak danych`, `400 BadRequest - …`).
  * `mid` is read from the body's text, never through a JavaScript number.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable, type NbpTable } from "../domain/RateRule.js"
 import { NbpRateError } from "./NbpRateError.js"

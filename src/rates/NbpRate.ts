@@ -4,7 +4,7 @@
  * Through the NBP service when `serviceUrl` is set, straight from NBP
  * otherwise; the same caching either way. No invented rate, ever.
  */
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Context, Duration, Effect, Either, Layer } from "effect"
 import { type ExchangeRateRule, isExchangeRateRule, parseIsoDay } from "../domain/RateRule.js"
 import * as NbpApi from "./NbpApi.js"

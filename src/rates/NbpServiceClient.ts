@@ -2,7 +2,8 @@
  * A `RateSource` backed by the shared NBP rate service (`nbp/`):
  * `GET {serviceUrl}/api/usd-pln-rate[?date=&rule=]`.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable } from "../domain/RateRule.js"
 import { NbpRateError } from "./NbpRateError.js"

@@ -2,7 +2,10 @@
  * The reporting API's contract, declared apart from its handlers. Every endpoint is
  * behind `AdminAuth`; each list is also served as CSV (`?format=csv` or `Accept: text/csv`).
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Either, Schema } from "effect"
 import { parseIsoDay } from "../domain/RateRule.js"
 import { AdminAuth } from "../http/AdminAuth.js"

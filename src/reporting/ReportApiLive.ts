@@ -1,5 +1,7 @@
 /** The handlers of `UsageApi`: JSON from `ReportRepo` and the usage store, or the same lists as CSV. */
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { BigDecimal, Clock, DateTime, Duration, Effect, Layer } from "effect"
 import { CATCH_UP_DAYS } from "../batch/DailyBatch.js"
 import { addDays, dayOf, dayWindow, daysFrom } from "../domain/WarsawDay.js"

@@ -10,9 +10,9 @@
  * The token lives in a `Redacted` and is only ever put into a header: no error message, log line
  * or URL carries it.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientError } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { AppConfig, type InfluxSettings } from "../Config.js"
 
@@ -148,9 +148,15 @@ export const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeo
     return InfluxClient.of({ settings: visible, write, query, ping })
   })
 
+// undici (~15 MB of RSS once loaded) loads only when an InfluxDB client is built, not with every
+// server start: embedded mode never needs it.
+const undiciLayer = Layer.unwrapEffect(
+  Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (m) => m.layerUndici)
+)
+
 /** A client for explicit settings, with its own HTTP client (no requirements). */
 export const layerFromSettings = (settings: InfluxSettings, timeouts?: Timeouts) =>
-  Layer.effect(InfluxClient, make(settings, timeouts)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effect(InfluxClient, make(settings, timeouts)).pipe(Layer.provide(undiciLayer))
 
 /** The client for the configured InfluxDB; only built in InfluxDB mode (`INFLUXDB_URL` set). */
 export const layer: Layer.Layer<InfluxClient, never, AppConfig> = Layer.unwrapEffect(

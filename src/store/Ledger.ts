@@ -2,7 +2,7 @@
  * The durable ledger: one row per generation id. Every accepted event is committed
  * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"

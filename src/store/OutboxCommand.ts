@@ -9,7 +9,8 @@
  * quarantined again with its reason. Exit 1 when some rows remain quarantined. A running server
  * would pick the released rows up on its own as well (writing a point twice lands on itself).
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Console, Effect, Logger, LogLevel } from "effect"
 import { CoreLive } from "../App.js"
 import { AppConfig } from "../Config.js"

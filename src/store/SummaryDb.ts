@@ -2,7 +2,7 @@
  * The summary database (`USAGE_SUMMARY_DB`): daily rows, the rates used, batch runs.
  * Its own tag, so that it never mixes with the ledger's SQL client in one context.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer } from "effect"
 import { openRouterMigrations } from "../openrouter/migrations.js"
 import { sqliteLayer } from "./Sqlite.js"

@@ -2,8 +2,8 @@
  * `mai-usage compose render` end to end: the command as the CLI runs it, and the
  * rendered file checked by Debian's `docker-compose` itself.
  */
-import { Command } from "@effect/cli"
-import { NodeContext } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
