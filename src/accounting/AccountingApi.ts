@@ -8,6 +8,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth } from "../http/AdminAuth.js"
+import { CsvDialectParam } from "../reporting/Csv.js"
 import { Month } from "../reporting/ReportApi.js"
 import { Closing } from "./Model.js"
 import { Statement } from "./Statement.js"
@@ -98,9 +99,7 @@ export class StatementsApi extends HttpApiGroup.make("statements")
       .setPath(MonthPath)
       .setUrlParams(Schema.Struct({
         format: Schema.optional(StatementFormat),
-        dialect: Schema.optional(Schema.Literal("rfc4180", "excel-pl").annotations({
-          description: "CSV dialect; excel-pl: `;` separator, decimal comma, UTF-8 BOM, CRLF. Giving it implies CSV."
-        }))
+        dialect: Schema.optional(CsvDialectParam)
       }))
       .addSuccess(Statement)
       .addError(AccountingUnavailable)

@@ -6,7 +6,7 @@
  * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
  */
 import { Schema } from "effect"
-import { type CsvValue, toCsv } from "../reporting/Csv.js"
+import { type CsvDialect, type CsvValue, toCsv } from "../reporting/Csv.js"
 import { DailyRow, RateUsed, Tokens, Totals } from "../reporting/Model.js"
 import { type BilledRow, summarise, totalsOf } from "../reporting/Summary.js"
 import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
@@ -224,17 +224,10 @@ export const statementRecords = (s: Statement): Array<CsvRecord> => [
 const fill = (r: CsvRecord) =>
   Object.fromEntries(statementColumns.map((c) => [c, r[c] ?? ""])) as { [k in (typeof statementColumns)[number]]: CsvValue }
 
-export type StatementDialect = "rfc4180" | "excel-pl"
-
-// The CSV module's dialect options (its formula guard and `excel-pl`).
-const toCsvWith = toCsv as <K extends string>(
-  columns: ReadonlyArray<K>,
-  records: ReadonlyArray<{ readonly [key in K]: CsvValue }>,
-  options?: { readonly dialect?: StatementDialect | undefined; readonly textColumns?: ReadonlyArray<string> }
-) => string
+export type StatementDialect = CsvDialect
 
 const textColumns = ["section", "date", "user", "model", "rateTable", "rateDate", "note"]
 
 /** The default dialect (rfc4180) is the one whose SHA-256 a closing records. */
 export const statementCsv = (s: Statement, dialect?: StatementDialect): string =>
-  toCsvWith(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })
+  toCsv(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })

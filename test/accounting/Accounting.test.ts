@@ -104,6 +104,12 @@ describe("closing a month", () => {
     expect(closing).toMatchObject({ month: "2025-11", closedBy: "api", reason: "invoiced", costUsd: "1.875", costPln: total, requests: 3 })
     const csv = await (await get("/api/v1/statements/2025-11?format=csv")).text()
     expect(Crypto.createHash("sha256").update(csv, "utf8").digest("hex")).toBe(closing.statementSha256)
+    // The Polish Excel dialect: the same figures, `;`, decimal commas, BOM; the recorded hash is of the default one.
+    const excelBytes = new Uint8Array(await (await get("/api/v1/statements/2025-11?dialect=excel-pl")).arrayBuffer())
+    const excel = new TextDecoder("utf-8", { ignoreBOM: true }).decode(excelBytes)
+    expect(excel.startsWith("\uFEFFsection;date;user;")).toBe(true)
+    expect(excel).toContain(`;${total.replace(".", ",")};lines plus adjustments\r\n`)
+    expect(excel).toContain(`line;;${LUKASZ};${HAIKU};2;`)
     const again = await post("/api/v1/admin/months/2025-11/close")
     expect(again.status).toBe(409)
   })
