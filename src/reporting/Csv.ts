@@ -49,9 +49,10 @@ const quoted = (text: string, separator: string) =>
 export const field = (value: CsvValue): string => cell(value, ",", false)
 
 const cell = (value: CsvValue, separator: string, decimalComma: boolean): string => {
-  let text = value === null || value === undefined ? "" : String(value)
-  if (decimalComma && DECIMAL.test(text)) text = text.replace(/\./g, ",")
-  return quoted(neutralise(text), separator)
+  const text = value === null || value === undefined ? "" : String(value)
+  // Judged as written by the API (a decimal point), so `-1.5` stays a number once it is `-1,5`.
+  const safe = neutralise(text)
+  return quoted(decimalComma && DECIMAL.test(safe) ? safe.replace(/\./g, ",") : safe, separator)
 }
 
 /** `columns` names the keys of each record, in order; the header row is the keys themselves. */

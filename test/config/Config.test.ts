@@ -113,3 +113,43 @@ describe("configuration", () => {
     expect(dashboardUrl("::1", 8080)).toBe("http://[::1]:8080/")
   })
 })
+
+describe("secrets too short to be secrets", () => {
+  it.each([
+    ["ADMIN_TOKEN", "short"],
+    ["ADMIN_TOKEN", "long-enough-token-0123456789,short"],
+    ["OPENROUTER_WEBHOOK_SECRET", "x"],
+    ["OPENROUTER_WEBHOOK_SECRET", ","]
+  ])("a configured %s=%j stops start-up with one line naming it, never the value", async (name, value) => {
+    const r = await run({ [name]: value })
+    expect(Either.isLeft(r)).toBe(true)
+    if (Either.isLeft(r)) {
+      expect(r.left.message.startsWith(`${name}:`)).toBe(true)
+      expect(r.left.message).not.toContain("\n")
+      if (value !== ",") expect(r.left.message).not.toContain(value.split(",").at(-1))
+    }
+  })
+
+  it("a kept secret file holding only a newline is regenerated, never used", async () => {
+    const dir = tempDir()
+    Fs.writeFileSync(Path.join(dir, "webhook-secret"), "\n")
+    Fs.writeFileSync(Path.join(dir, "admin-token"), "   \n")
+    const { Effect } = await import("effect")
+    const c = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
+    expect(Redacted.value(c.webhookSecrets[0]).length).toBeGreaterThanOrEqual(16)
+    expect(Redacted.value(c.adminTokens[0]).length).toBeGreaterThanOrEqual(16)
+    expect(Fs.readFileSync(Path.join(dir, "webhook-secret"), "utf8").trim()).toBe(Redacted.value(c.webhookSecrets[0]))
+  })
+
+  it.each([
+    "https://user:p/ss@influx.example",
+    "https://user:p@ss:w/rd@influx.example",
+    "user:hunter2@influx.example"
+  ])("INFLUXDB_URL=%s: the error masks the credentials", async (value) => {
+    const r = await run({ INFLUXDB_URL: value })
+    expect(Either.isLeft(r)).toBe(true)
+    const message = Either.isLeft(r) ? r.left.message : ""
+    expect(message).toMatch(/^INFLUXDB_URL: /)
+    for (const secret of ["p/ss", "ss:w", "hunter2", "user"]) expect(message).not.toContain(secret)
+  })
+})

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Redacted, TestClock } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Redacted, TestClock } from "effect"
+import { nbpServiceConfig } from "../../nbp/Config.js"
 import { addDays, type ExchangeRateRule } from "../../src/domain/RateRule.js"
 import { fixtureTables, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
@@ -188,6 +189,26 @@ describe("NBP service: endpoints and shapes", () => {
       const nbp = yield* standIn()
       const open = yield* start(nbp)
       expect((yield* call(`${open.url}/api/cache/clear`, { method: "POST" })).status).toBe(403)
+
+      // NBP_ADMIN_TOKEN= (set but empty) is "no token": 403, never open to an empty bearer.
+      const empty = yield* Effect.provide(
+        nbpServiceConfig,
+        Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["NBP_ADMIN_TOKEN", ""]])))
+      )
+      expect(empty.adminToken).toBeUndefined()
+      const blank = yield* start(nbp, { adminToken: Redacted.make("") })
+      for (const authorization of [undefined, "Bearer ", "Bearer"]) {
+        const res = yield* call(`${blank.url}/api/cache/clear`, {
+          method: "POST",
+          headers: authorization === undefined ? {} : { authorization }
+        })
+        expect(res.status).toBe(403)
+      }
+      const tooShort = yield* Effect.either(Effect.provide(
+        nbpServiceConfig,
+        Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["NBP_ADMIN_TOKEN", "short"]])))
+      ))
+      expect(tooShort._tag).toBe("Left")
 
       const guarded = yield* start(nbp, { adminToken: Redacted.make("s3cret") })
       yield* call(`${guarded.url}/api/usd-pln-rate?date=2025-06-10`)

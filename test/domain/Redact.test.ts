@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest"
+import { maskUrl, maskUrlsIn } from "../../src/domain/Redact.js"
+
+describe("URL credentials", () => {
+  it.each([
+    ["https://user:p/ss@host", "https://***@host"],
+    ["https://user:p@ss:w@host:8086/x", "https://***@host:8086/x"],
+    ["https://u:a/b?c#d@host", "https://***@host"],
+    ["user:hunter2@host:8086", "***@host:8086"],
+    ["https://host.example/db", "https://host.example/db"]
+  ])("%s is shown as %s", (value, shown) => expect(maskUrl(value)).toBe(shown))
+
+  it("are masked inside a log line, each URL on its own", () => {
+    const line = JSON.stringify({ message: "write failed", url: "https://writer:p/ss@influx:8086/write", to: "anna@example.pl" })
+    const masked = maskUrlsIn(line)
+    expect(masked).not.toContain("p/ss")
+    expect(masked).toContain("https://***@influx:8086/write")
+    expect(masked).toContain("anna@example.pl")
+  })
+})
