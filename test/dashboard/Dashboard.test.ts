@@ -338,6 +338,9 @@ describe("languages and widths", () => {
       expect(await text(page, "#total-usd")).toBe(`$${plUsd(summary.totals.costUsd).replace(",", ".")}`)
       expect(await page.locator("#total-usd").getAttribute("title")).toBe(`$${summary.totals.costUsd}`)
       expect(await text(page, "#total-tokens")).toBe("1,148,800")
+      // Every label in English, none left as a key.
+      expect(await page.locator("#downloads a").allInnerTexts()).toEqual(["All rows (day × user × model)", "Per day", "Per user", "Per model", "NBP tables used"])
+      expect(await page.getByRole("link", { name: "Today so far (CSV)" }).count()).toBe(1)
       expect(await columnTexts(page, "#days-table", 1)).toEqual(["6 Oct 2025", "7 Oct 2025", "9 Oct 2025"])
       expect(await page.locator("#chart svg text.tick").allTextContents()).toEqual(["PLN 0", "PLN 500", "PLN 1,000", "PLN 1,500"].map((s) => s.replace(/ /g, NBSP)))
       expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(width)

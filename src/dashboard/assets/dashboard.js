@@ -61,7 +61,7 @@ addMessages({
     standing: "The figures for {day} stand, from successful run #{id} ({finished}); the failed re-run changed nothing.",
     noSuccess: "No run has succeeded yet; there are no figures for {day}.",
     failedNoFigures: "No figures for {day} yet: the batch retries. Last successful run: usage day {okDay}, finished {okAt}.",
-    csvRows: t("csvRows"), csvDays: "Per day", csvUsers: "Per user", csvModels: "Per model",
+    csvRows: "All rows (day × user × model)", csvDays: "Per day", csvUsers: "Per user", csvModels: "Per model",
     csvRates: "NBP tables used",
     loadingMonth: "Loading {month}…",
     emptyNoRun: "No usage has been billed yet: no daily batch has run. Figures appear here after the first run.",
@@ -72,7 +72,7 @@ addMessages({
     todayAt: " at NBP table {table} of {date} (rate {rate}, markup ×{markup}{stale}) — indicative only.",
     todayStale: "; NBP could not be refreshed, last known table", todayNoPln: "No PLN figure: the NBP rate is not available.",
     todayCount: "{requests} so far. Billed by the batch after the day ends, at the NBP rate the rule picks for the day.",
-    todayCsv: t("todayCsv"), todayNone: "No usage recorded today yet."
+    todayCsv: "Today so far (CSV)", todayNone: "No usage recorded today yet."
   }
 })
 
