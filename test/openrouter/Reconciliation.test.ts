@@ -108,6 +108,9 @@ describe("a withheld delivery", () => {
     const ready = (await (await fetch(app.url + "/ready", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as any
     expect(JSON.stringify(ready.checks.reconciliation)).toContain("missing")
     expect([...ready.checks.reconciliation.missingDays].sort()).toEqual([...days].sort())
+    // serve ran the destination check at start-up (no destination set up here): shown, never failing /ready.
+    expect(ready.checks.openrouterDestination).toMatchObject({ ok: true, configured: true, lossFree: false })
+    expect(ready.checks.openrouterDestination.problems.join("\n")).toContain("no Broadcast destination points at this client")
   })
 
   it("turns ok once the missing delivery arrives, and the metric goes back to 0", async () => {
