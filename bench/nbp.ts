@@ -171,7 +171,7 @@ const main = async () => {
   const children: Array<ChildProcess> = []
   try {
     const servicePort = await freePort()
-    const service = spawn(nodeWithTsx[0], [...nodeWithTsx.slice(1), "nbp/main.ts"], {
+    const service = spawn(process.execPath, ["dist/nbp.js"], { // the production build (`npm run nbp`)
       cwd: root,
       env: { ...process.env, PORT: String(servicePort), HOST: "127.0.0.1", NBP_API_URL: nbp.url },
       stdio: ["ignore", "ignore", "inherit"]
