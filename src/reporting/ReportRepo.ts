@@ -121,8 +121,9 @@ export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRe
           rate_date, cost_pln
         FROM daily_usage WHERE ${sql.and(conditions)}
         ORDER BY usage_date, user, model`.pipe(
-        Effect.map((records) => records.map(toBilledRow)),
-        Effect.mapError(failed("daily rows"))
+        Effect.mapError(failed("daily rows")),
+        // A count beyond 2^53 says so (a clear error), rather than a defect and an empty 500.
+        Effect.flatMap((records) => Effect.try({ try: () => records.map(toBilledRow), catch: failed("daily rows") }))
       )
     }
 
