@@ -1,0 +1,89 @@
+/**
+ * The review's memory and connection attacks against the real server process: a huge login body
+ * on one held connection, and a slow-loris connection. The server's own RSS (from /proc) stays
+ * bounded and /health keeps answering quickly.
+ */
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ADMIN_TOKEN, tempDir, WEBHOOK_SECRET } from "../support/app.js"
+import { bareEnv, freePort, type Running, spawnCli, waitForHealth } from "../support/process.js"
+
+let server: Running
+let url: string
+let port: number
+
+const rssMb = () => {
+  const status = Fs.readFileSync(`/proc/${server.child.pid}/status`, "utf8")
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024
+}
+
+const healthMs = async () => {
+  const t = performance.now()
+  const res = await fetch(url + "/health")
+  expect(res.status).toBe(200)
+  return performance.now() - t
+}
+
+beforeAll(async () => {
+  port = await freePort()
+  url = `http://127.0.0.1:${port}`
+  server = spawnCli(["serve"], {
+    ...bareEnv(),
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: tempDir(),
+    OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ADMIN_TOKEN,
+    DAILY_BATCH_ENABLED: "false"
+  })
+  await waitForHealth(url, server, 60_000)
+}, 70_000)
+
+afterAll(async () => {
+  server?.child.kill("SIGTERM")
+  await server?.exited
+})
+
+describe("held connections", () => {
+  it("a 300 MB chunked login body is cut off early: RSS stays bounded, /health stays fast", async () => {
+    await healthMs()
+    const before = rssMb()
+    const socket = Net.connect(port, "127.0.0.1")
+    await new Promise<void>((r) => socket.once("connect", () => r()))
+    socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n`)
+    const chunk = Buffer.alloc(1024 * 1024, "a")
+    const frame = Buffer.concat([Buffer.from(chunk.length.toString(16) + "\r\n"), chunk, Buffer.from("\r\n")])
+    let sent = 0
+    let closed = false
+    socket.on("error", () => void (closed = true))
+    socket.on("close", () => void (closed = true))
+    const deadline = Date.now() + 20_000
+    while (!closed && sent < 300 && Date.now() < deadline) {
+      if (!socket.write(frame)) await new Promise((r) => setTimeout(r, 5))
+      sent++
+    }
+    const slowest = Math.max(await healthMs(), await healthMs())
+    const after = rssMb()
+    socket.destroy()
+    console.log(`login flood: sent ${sent} MiB, closed=${closed}, RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB, /health ${slowest.toFixed(0)} ms`)
+    expect(after - before).toBeLessThan(60)
+    expect(slowest).toBeLessThan(1000)
+  }, 40_000)
+
+  it("a slow-loris connection (headers one byte a second) is closed after the headers timeout", async () => {
+    const socket = Net.connect(port, "127.0.0.1")
+    await new Promise<void>((r) => socket.once("connect", () => r()))
+    const started = Date.now()
+    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)))
+    socket.on("error", () => {})
+    socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `)
+    const drip = setInterval(() => socket.writable && socket.write("a"), 1000)
+    const ms = await closed
+    clearInterval(drip)
+    expect(await healthMs()).toBeLessThan(1000)
+    // headersTimeout 10 s, checked every second (Node's default would keep it for 60 s+).
+    expect(ms).toBeGreaterThan(8_000)
+    expect(ms).toBeLessThan(15_000)
+  }, 30_000)
+})
