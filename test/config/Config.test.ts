@@ -10,6 +10,16 @@ const run = async (vars: Record<string, string>) => {
   return Effect.runPromise(validate({ DATA_DIR: tempDir(), OPENROUTER_WEBHOOK_SECRET: "webhook-secret-0123456789", ADMIN_TOKEN: "admin-token-0123456789", ...vars }))
 }
 
+/** Validates with secrets generated: the one-time announcement is captured, never printed into test output. */
+const quietly = async <A>(f: () => Promise<A>): Promise<A> => {
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true)
+  try {
+    return await f()
+  } finally {
+    spy.mockRestore()
+  }
+}
+
 describe("configuration", () => {
   it("has the documented defaults", async () => {
     const r = await run({})
@@ -80,8 +90,8 @@ describe("configuration", () => {
   it("generates the webhook secret and admin token once, mode 0600, and keeps them", async () => {
     const dir = tempDir()
     const { Effect } = await import("effect")
-    const first = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
-    const second = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
+    const first = Either.getOrThrow(await quietly(() => Effect.runPromise(validate({ DATA_DIR: dir }))))
+    const second = Either.getOrThrow(await quietly(() => Effect.runPromise(validate({ DATA_DIR: dir }))))
     expect(Redacted.value(first.webhookSecrets[0])).toMatch(/^[0-9a-f]{64}$/)
     expect(Redacted.value(first.adminTokens[0])).toMatch(/^[0-9a-f]{64}$/)
     expect(second.webhookSecrets.map(Redacted.value)).toEqual(first.webhookSecrets.map(Redacted.value))
@@ -135,7 +145,7 @@ describe("secrets too short to be secrets", () => {
     Fs.writeFileSync(Path.join(dir, "webhook-secret"), "\n")
     Fs.writeFileSync(Path.join(dir, "admin-token"), "   \n")
     const { Effect } = await import("effect")
-    const c = Either.getOrThrow(await Effect.runPromise(validate({ DATA_DIR: dir })))
+    const c = Either.getOrThrow(await quietly(() => Effect.runPromise(validate({ DATA_DIR: dir }))))
     expect(Redacted.value(c.webhookSecrets[0]).length).toBeGreaterThanOrEqual(16)
     expect(Redacted.value(c.adminTokens[0]).length).toBeGreaterThanOrEqual(16)
     expect(Fs.readFileSync(Path.join(dir, "webhook-secret"), "utf8").trim()).toBe(Redacted.value(c.webhookSecrets[0]))
