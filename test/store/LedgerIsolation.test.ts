@@ -2,25 +2,11 @@ import { Effect, Exit, ManagedRuntime } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { UsageEvent } from "../../src/domain/UsageEvent.js"
 import * as Ledger from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
+import { usageEvent } from "../support/usageEvent.js"
 
-const event = (generationId: string, costNusd = 1_000n): UsageEvent => ({
-  generationId,
-  eventTimeNs: 1_790_000_000_000_000_000n,
-  clientOrgId: "acme",
-  user: "u",
-  model: "m",
-  apiKeyName: "k",
-  provider: "p",
-  inputTokens: 1,
-  outputTokens: 2,
-  totalTokens: 3,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  costNusd
-})
+const event = usageEvent
 
 let dir: string
 let runtime: ManagedRuntime.ManagedRuntime<Ledger.Ledger, unknown>

@@ -3,25 +3,11 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { describe, expect, it } from "vitest"
 import * as Config from "../../src/Config.js"
-import type { UsageEvent } from "../../src/domain/UsageEvent.js"
 import * as Ledger from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
+import { usageEvent } from "../support/usageEvent.js"
 
-const event = (generationId: string): UsageEvent => ({
-  generationId,
-  eventTimeNs: 1_790_000_000_000_000_000n,
-  clientOrgId: "acme",
-  user: "u",
-  model: "m",
-  apiKeyName: "k",
-  provider: "p",
-  inputTokens: 1,
-  outputTokens: 2,
-  totalTokens: 3,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  costNusd: 1_000n
-})
+const event = usageEvent
 
 const withLedger = async <A>(sync: Ledger.LedgerSync | undefined, f: (l: Ledger.LedgerShape) => Effect.Effect<A, unknown>) => {
   const dir = tempDir("mai-ledger-sync-")
