@@ -7,7 +7,8 @@ import { Cache, Clock, Duration, Effect, Exit } from "effect"
 import { firstNbpDay, type NbpTable } from "../src/domain/RateRule.js"
 import * as NbpApi from "../src/rates/NbpApi.js"
 import { NbpRateError } from "../src/rates/NbpRateError.js"
-import { directSource, isFinal, makeRateCache, type RateCache, warsawDay, warsawToday } from "../src/rates/RateCache.js"
+import { warsawDay, warsawToday } from "../src/domain/WarsawDay.js"
+import { directSource, isFinal, makeRateCache, type RateCache } from "../src/rates/RateCache.js"
 import type { ServiceMetrics } from "./Metrics.js"
 
 export interface RangeAnswer {

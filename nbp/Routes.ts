@@ -4,7 +4,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Clock, Effect, Either, Exit, Option, Redacted } from "effect"
-import { daysBetween, type ExchangeRateRule, parseExchangeRateRule, parseIsoDay } from "../src/domain/RateRule.js"
+import { type ExchangeRateRule, parseExchangeRateRule } from "../src/domain/RateRule.js"
+import { daysBetween, parseDay } from "../src/domain/WarsawDay.js"
 import type { NbpRateError } from "../src/rates/NbpRateError.js"
 import type { CachedTable } from "../src/rates/RateQuote.js"
 import type { ServiceMetrics } from "./Metrics.js"
@@ -85,8 +86,8 @@ export const makeRoutes = (options: RoutesOptions) => {
     const parsedRule = rule === null ? Either.right<ExchangeRateRule>("same-day") : parseExchangeRateRule(rule)
     if (Either.isLeft(parsedRule)) return Effect.succeed(error(400, parsedRule.left))
     if (date === null) return latestRate()
-    return Either.match(parseIsoDay(date), {
-      onLeft: (message) => Effect.succeed(error(400, message)),
+    return Either.match(parseDay(date), {
+      onLeft: ({ message }) => Effect.succeed(error(400, message)),
       onRight: (day) => datedRate(day, parsedRule.right)
     })
   }
@@ -97,8 +98,8 @@ export const makeRoutes = (options: RoutesOptions) => {
     if (start === null || end === null) {
       return Effect.succeed(error(400, "start_date and end_date are required (YYYY-MM-DD)"))
     }
-    const days = Either.all([parseIsoDay(start), parseIsoDay(end)])
-    if (Either.isLeft(days)) return Effect.succeed(error(400, days.left))
+    const days = Either.all([parseDay(start), parseDay(end)])
+    if (Either.isLeft(days)) return Effect.succeed(error(400, days.left.message))
     if (start > end) return Effect.succeed(error(400, `start_date ${start} is after end_date ${end}`))
     if (daysBetween(start, end) + 1 > maxRangeDays) {
       return Effect.succeed(error(400, `the range spans more than ${maxRangeDays} days`))

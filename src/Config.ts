@@ -6,11 +6,11 @@ import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import type { ExchangeRateRule } from "./domain/RateRule.js"
 import { parseDay } from "./domain/WarsawDay.js"
 import { maskUrl } from "./domain/Redact.js"
 
 export type InfluxApi = "v1" | "v2"
-export type ExchangeRateRule = "previous-business-day" | "same-day"
 
 export interface InfluxSettings {
   readonly url: string

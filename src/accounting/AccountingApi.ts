@@ -9,7 +9,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth } from "../http/AdminAuth.js"
 import { CsvDialectParam } from "../reporting/Csv.js"
-import { Month } from "../reporting/ReportApi.js"
+import { Month } from "../domain/WarsawDay.js"
 import { Closing } from "./Model.js"
 import { Statement } from "./Statement.js"
 

@@ -6,21 +6,10 @@
 import { BigDecimal } from "effect"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
-import { addDays } from "../domain/WarsawDay.js"
+import { nextMonth } from "../domain/WarsawDay.js"
 
-/** `2025-11-14` → `2025-11` */
-export const monthOf = (day: string): string => day.slice(0, 7)
-
-export const isMonth = (s: string): boolean => /^\d{4}-(0[1-9]|1[0-2])$/.test(s) && s >= "0001"
-
-export const firstDay = (month: string): string => `${month}-01`
-
-export const lastDay = (month: string): string => {
-  const [y, m] = month.split("-").map(Number)
-  return `${month}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`
-}
-
-export const nextMonth = (month: string): string => monthOf(addDays(lastDay(month), 1))
+// The month arithmetic lives in the calendar module; re-exported for the accounting modules.
+export { firstDay, isMonth, lastDay, monthOf, nextMonth } from "../domain/WarsawDay.js"
 
 /** The first month after `month` that is not closed: where adjustments of `month`'s days go. */
 export const firstOpenMonthAfter = (month: string, closed: ReadonlySet<string>): string => {

@@ -14,12 +14,12 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
 import { MarkupHistory } from "../accounting/MarkupHistory.js"
-import { firstOpenMonthAfter, monthOf } from "../accounting/Periods.js"
+import { firstOpenMonthAfter } from "../accounting/Periods.js"
 import { rootFilePath } from "../Assets.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
-import { addDays, dayOf, dayWindow, daysFrom, parseDay } from "../domain/WarsawDay.js"
+import { addDays, dayOf, daysBetween, dayWindow, daysFrom, monthOf, parseDay } from "../domain/WarsawDay.js"
 import { Metrics } from "../http/Metrics.js"
 import { NbpRate, type RateQuote } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
@@ -113,7 +113,7 @@ export const checkRange = (
 ): string | undefined => {
   if (from > to) return `${name("from")} ${from} is after ${name("to")} ${to}`
   if (to >= today) return `${to} is not over yet (today is ${today}); only finished days can be summarised`
-  const n = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1
+  const n = daysBetween(from, to) + 1
   if (n > MAX_RANGE_DAYS) return `${n} days requested; at most ${MAX_RANGE_DAYS} per run`
   return undefined
 }

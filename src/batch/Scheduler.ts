@@ -12,7 +12,7 @@
  */
 import { Cause, Clock, Context, Cron, Duration, Effect, Either, Layer, SubscriptionRef } from "effect"
 import { AppConfig, ConfigInvalid } from "../Config.js"
-import { addDays, dayOf } from "../domain/WarsawDay.js"
+import { addDays, dayOf, daysFrom, yesterday } from "../domain/WarsawDay.js"
 import { DailyBatch, type Trigger } from "./DailyBatch.js"
 
 export const RETRY_INTERVAL = Duration.minutes(15)
@@ -40,10 +40,8 @@ export const dailyCron = (time: { readonly hour: number; readonly minute: number
 
 /** The days of the firing at `firedAt`: the 3 days before yesterday, then yesterday. */
 export const scheduledDays = (firedAt: number, timeZone: string): Array<string> => {
-  const yesterday = addDays(dayOf(firedAt, timeZone), -1)
-  const out: Array<string> = []
-  for (let i = REAGGREGATE_DAYS; i >= 0; i--) out.push(addDays(yesterday, -i))
-  return out
+  const last = yesterday(firedAt, timeZone)
+  return daysFrom(addDays(last, -REAGGREGATE_DAYS), last)
 }
 
 export const make = (cron: Cron.Cron, phase: SubscriptionRef.SubscriptionRef<SchedulerPhase>) =>

@@ -5,11 +5,16 @@
  * of the cost. "Business day" means "NBP published a table": the selection
  * reads NBP's own list of tables and never consults a holiday calendar.
  */
-import { BigDecimal, Either, Option } from "effect"
+import { BigDecimal, Either, Option, Schema } from "effect"
+import { addDays, parseDay } from "./WarsawDay.js"
 
-export type ExchangeRateRule = "previous-business-day" | "same-day"
+/** `EXCHANGE_RATE_RULE`: which table converts a day's cost (docs/nbp.md). */
+export const ExchangeRateRule = Schema.Literal("previous-business-day", "same-day").annotations({
+  identifier: "ExchangeRateRule"
+})
+export type ExchangeRateRule = typeof ExchangeRateRule.Type
 
-export const exchangeRateRules: ReadonlyArray<ExchangeRateRule> = ["previous-business-day", "same-day"]
+export const exchangeRateRules: ReadonlyArray<ExchangeRateRule> = ExchangeRateRule.literals
 
 /** One published NBP table A, reduced to the USD row. */
 export interface NbpTable {
@@ -25,46 +30,12 @@ export interface NbpTable {
 /** The first day NBP's API has table A data for. */
 export const firstNbpDay = "2002-01-02"
 
-const isoDayPattern = /^(\d{4})-(\d{2})-(\d{2})$/
-
-/**
- * Strict `YYYY-MM-DD`: exactly that shape and a real calendar day
- * (`2025-02-30` and `2025-2-3` are refused).
- */
-export const parseIsoDay = (input: string): Either.Either<string, string> => {
-  const match = isoDayPattern.exec(input)
-  if (match === null) {
-    return Either.left(`invalid date ${JSON.stringify(input)}: expected YYYY-MM-DD`)
-  }
-  const year = Number(match[1])
-  const month = Number(match[2])
-  const day = Number(match[3])
-  const date = new Date(Date.UTC(year, month - 1, day))
-  if (
-    year < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day
-  ) {
-    return Either.left(`invalid date ${JSON.stringify(input)}: no such calendar day`)
-  }
-  return Either.right(input)
-}
-
-export const isExchangeRateRule = (input: unknown): input is ExchangeRateRule =>
-  input === "previous-business-day" || input === "same-day"
+export const isExchangeRateRule: (input: unknown) => input is ExchangeRateRule = Schema.is(ExchangeRateRule)
 
 export const parseExchangeRateRule = (input: string): Either.Either<ExchangeRateRule, string> =>
   isExchangeRateRule(input)
     ? Either.right(input)
     : Either.left(`invalid rule ${JSON.stringify(input)}: expected one of ${exchangeRateRules.join(", ")}`)
-
-const dayMillis = 86_400_000
-
-/** Calendar arithmetic on `YYYY-MM-DD` strings (UTC, so no DST surprises). */
-export const addDays = (day: string, days: number): string =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + days * dayMillis).toISOString().slice(0, 10)
-
-/** Number of calendar days from `start` to `end` (end - start). */
-export const daysBetween = (start: string, end: string): number =>
-  Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / dayMillis)
 
 /**
  * How far back to look for a previous table. NBP's longest gaps (Easter,
@@ -125,5 +96,8 @@ export const makeTable = (no: string, effectiveDate: string, midText: string): E
   if (!BigDecimal.isPositive(mid)) {
     return Either.left(`table ${no}: mid ${text} is not positive`)
   }
-  return Either.map(parseIsoDay(effectiveDate), (effectiveDate) => ({ no, effectiveDate, mid, midText: text }))
+  return Either.match(parseDay(effectiveDate), {
+    onLeft: (e) => Either.left(e.message),
+    onRight: (effectiveDate) => Either.right({ no, effectiveDate, mid, midText: text })
+  })
 }

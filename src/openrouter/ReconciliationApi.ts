@@ -7,7 +7,8 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth } from "../http/AdminAuth.js"
-import { Day, InvalidQuery, ReportUnavailable } from "../reporting/ReportApi.js"
+import { Day } from "../domain/WarsawDay.js"
+import { InvalidQuery, ReportUnavailable } from "../reporting/ReportApi.js"
 
 const Usd = Schema.String.annotations({ description: "USD as decimal text" })
 

@@ -6,7 +6,8 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Context, Duration, Effect, Either, Layer } from "effect"
-import { type ExchangeRateRule, isExchangeRateRule, parseIsoDay } from "../domain/RateRule.js"
+import { type ExchangeRateRule, isExchangeRateRule } from "../domain/RateRule.js"
+import { parseDay } from "../domain/WarsawDay.js"
 import * as NbpApi from "./NbpApi.js"
 import { NbpRateError } from "./NbpRateError.js"
 import * as NbpServiceClient from "./NbpServiceClient.js"
@@ -52,8 +53,8 @@ export const make = (options: NbpRateOptions) =>
     const cache = yield* makeRateCache(source, { cacheTtl: options.latestTtl ?? Duration.minutes(15) })
 
     const forUsageDay = (day: string, rule: ExchangeRateRule): Effect.Effect<RateQuote, NbpRateError> =>
-      Either.match(parseIsoDay(day), {
-        onLeft: (message) => Effect.fail(new NbpRateError({ reason: "bad-request", message })),
+      Either.match(parseDay(day), {
+        onLeft: ({ message }) => Effect.fail(new NbpRateError({ reason: "bad-request", message })),
         onRight: (valid) =>
           isExchangeRateRule(rule)
             ? Effect.map(cache.select(valid, rule), (cached) => toRateQuote(cached, { day: valid, rule }))

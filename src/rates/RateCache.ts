@@ -15,6 +15,7 @@ import {
   type NbpTable,
   selectTable
 } from "../domain/RateRule.js"
+import { warsawDay, warsawToday } from "../domain/WarsawDay.js"
 import type { NbpApi } from "./NbpApi.js"
 import { NbpRateError } from "./NbpRateError.js"
 import type { CachedTable } from "./RateQuote.js"
@@ -31,18 +32,6 @@ export interface SourcedTable {
   /** the source itself served a stale fallback */
   readonly stale: boolean
 }
-
-const warsawDayFormat = new Intl.DateTimeFormat("en-CA", {
-  timeZone: "Europe/Warsaw",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit"
-})
-
-/** The Warsaw calendar day (YYYY-MM-DD) at an instant. */
-export const warsawDay = (epochMillis: number): string => warsawDayFormat.format(new Date(epochMillis))
-
-export const warsawToday: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, warsawDay)
 
 /**
  * A set of tables up to `end` is final once `end` is a past Warsaw day: NBP

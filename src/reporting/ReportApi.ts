@@ -6,8 +6,8 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
-import { Either, Schema } from "effect"
-import { parseIsoDay } from "../domain/RateRule.js"
+import { Schema } from "effect"
+import { Day, Month } from "../domain/WarsawDay.js"
 import { AdminAuth } from "../http/AdminAuth.js"
 import { CsvDialectParam } from "./Csv.js"
 import { DailyRows, MonthSummary, TodayUsage } from "./Model.js"
@@ -25,24 +25,6 @@ export class ReportUnavailable extends Schema.TaggedError<ReportUnavailable>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503, description: "The data could not be read; try again" })
 ) {}
-
-export const Day = Schema.String.pipe(
-  Schema.filter((s) => Either.match(parseIsoDay(s), { onLeft: (why) => why, onRight: () => true }))
-).annotations({
-  identifier: "Day",
-  description: "a calendar day, YYYY-MM-DD",
-  jsonSchema: { type: "string", format: "date", pattern: "^\\d{4}-\\d{2}-\\d{2}$" }
-})
-
-export const Month = Schema.String.pipe(
-  Schema.filter((s) =>
-    /^\d{4}-(0[1-9]|1[0-2])$/.test(s) && s >= "0001" ? true : `invalid month ${JSON.stringify(s)}: expected YYYY-MM`
-  )
-).annotations({
-  identifier: "Month",
-  description: "a calendar month, YYYY-MM",
-  jsonSchema: { type: "string", pattern: "^\\d{4}-(0[1-9]|1[0-2])$" }
-})
 
 const Format = Schema.Literal("json", "csv").annotations({
   identifier: "Format",

@@ -5,6 +5,7 @@
  */
 import { Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
+import { monthRange } from "../domain/WarsawDay.js"
 import { type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
@@ -92,12 +93,8 @@ const toBatchRun = (r: BatchRunRecord) =>
     error: r.error
   })
 
-/** `2025-02` → `["2025-02-01", "2025-02-28"]` */
-export const monthRange = (month: string): { readonly from: string; readonly to: string } => {
-  const [y, m] = month.split("-").map(Number)
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate()
-  return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, "0")}` }
-}
+// `monthRange` lives in the calendar module; re-exported for the reporting and accounting modules.
+export { monthRange }
 
 export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRepo", {
   effect: Effect.gen(function*() {

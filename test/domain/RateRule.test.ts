@@ -1,14 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Either, Option } from "effect"
-import {
-  addDays,
-  candidateRange,
-  type ExchangeRateRule,
-  makeTable,
-  type NbpTable,
-  parseIsoDay,
-  selectTable
-} from "../../src/domain/RateRule.js"
+import { candidateRange, type ExchangeRateRule, makeTable, type NbpTable, selectTable } from "../../src/domain/RateRule.js"
+import { addDays, parseDay } from "../../src/domain/WarsawDay.js"
 import { fixtureTables } from "../support/nbpStandIn.js"
 
 const tables: ReadonlyArray<NbpTable> = fixtureTables().map((row) =>
@@ -58,16 +51,16 @@ const expectedFor = (day: string, rule: ExchangeRateRule): string => {
   return found
 }
 
-describe("parseIsoDay", () => {
+describe("parseDay (NBP's dates)", () => {
   it("accepts real calendar days", () => {
-    expect(parseIsoDay("2025-12-01")).toEqual(Either.right("2025-12-01"))
-    expect(parseIsoDay("2024-02-29")).toEqual(Either.right("2024-02-29"))
+    expect(parseDay("2025-12-01")).toEqual(Either.right("2025-12-01"))
+    expect(parseDay("2024-02-29")).toEqual(Either.right("2024-02-29"))
   })
 
   it.each(["2025-02-30", "2025-2-3", "2023-02-29", "2025-13-01", "2025-00-10", "2025-12-32", "20251201", "", "2025-12-01T00:00", " 2025-12-01"])(
     "refuses %j",
     (input) => {
-      expect(Either.isLeft(parseIsoDay(input))).toBe(true)
+      expect(Either.isLeft(parseDay(input))).toBe(true)
     }
   )
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted, TestClock } from "effect"
 import { nbpServiceConfig } from "../../nbp/Config.js"
-import { addDays, type ExchangeRateRule } from "../../src/domain/RateRule.js"
+import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
+import { addDays } from "../../src/domain/WarsawDay.js"
 import { fixtureTables, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const standIn = (today?: string) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Context, Duration, Effect, Layer, TestClock } from "effect"
-import { addDays, type ExchangeRateRule } from "../../src/domain/RateRule.js"
+import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
+import { addDays } from "../../src/domain/WarsawDay.js"
 import { NbpRate, type NbpRateError, layer } from "../../src/rates/NbpRate.js"
 import { fixtureTables, type NbpStandIn, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
