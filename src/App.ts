@@ -48,7 +48,7 @@ export const NbpRateLive = Layer.unwrapEffect(
       "mai_nbp_fetch_failures_total",
       "Calls of this app to NBP (or to the NBP service) that failed, by reason: unreachable, not-found, bad-request"
     )
-    return NbpRate.layer({
+    return NbpRate.NbpRate.Default({
       serviceUrl: c.nbpServiceUrl,
       apiUrl: c.nbpApiUrl,
       onFetchFailure: (reason) => failures.inc({ reason })

@@ -13,7 +13,7 @@ import * as SummaryRepo from "./SummaryRepo.js"
 
 /** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
 export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
-  DailyBatch.layer(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.layer, MarkupHistory.layer)))
+  DailyBatch.DailyBatch.Default(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.layer, MarkupHistory.layer)))
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed
@@ -78,6 +78,6 @@ const BatchMetrics = Layer.effectDiscard(
 
 /** For `serve`: the batch, its schedule, its readiness checks and its metrics. */
 export const BatchServerLive = Layer.merge(BatchReadiness, BatchMetrics).pipe(
-  Layer.provideMerge(Scheduler.layer),
+  Layer.provideMerge(Scheduler.BatchScheduler.Default),
   Layer.provideMerge(DailyBatchLive())
 )

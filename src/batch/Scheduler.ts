@@ -10,7 +10,7 @@
  * Every failure is logged; nothing stops the loop. Time comes from the Effect `Clock`, so the
  * whole schedule runs under `TestClock`.
  */
-import { Cause, Clock, Context, Cron, Duration, Effect, Either, Layer, SubscriptionRef } from "effect"
+import { Cause, Clock, Cron, Duration, Effect, Either, SubscriptionRef } from "effect"
 import { AppConfig, ConfigInvalid } from "../Config.js"
 import { addDays, dayOf, daysFrom, yesterday } from "../domain/WarsawDay.js"
 import { DailyBatch, type Trigger } from "./DailyBatch.js"
@@ -25,12 +25,6 @@ export type SchedulerPhase =
   /** waiting until `until` (epoch ms) for the next firing or the next retry */
   | { readonly _tag: "Sleeping"; readonly until: number; readonly next: "schedule" | "retry"; readonly failing: number }
 
-export interface BatchSchedulerShape {
-  readonly phase: SubscriptionRef.SubscriptionRef<SchedulerPhase>
-}
-
-export class BatchScheduler extends Context.Tag("mai-usage/BatchScheduler")<BatchScheduler, BatchSchedulerShape>() {}
-
 /** The cron of a daily time in a zone; a bad time or zone is a configuration error. */
 export const dailyCron = (time: { readonly hour: number; readonly minute: number }, timeZone: string) =>
   Either.mapLeft(
@@ -44,7 +38,8 @@ export const scheduledDays = (firedAt: number, timeZone: string): Array<string> 
   return daysFrom(addDays(last, -REAGGREGATE_DAYS), last)
 }
 
-export const make = (cron: Cron.Cron, phase: SubscriptionRef.SubscriptionRef<SchedulerPhase>) =>
+/** The schedule's loop: never ends; its phase is published in `phase`. */
+export const runSchedule = (cron: Cron.Cron, phase: SubscriptionRef.SubscriptionRef<SchedulerPhase>) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
     const batch = yield* DailyBatch
@@ -123,9 +118,8 @@ export const make = (cron: Cron.Cron, phase: SubscriptionRef.SubscriptionRef<Sch
  * The scheduler, forked for the life of the layer when DAILY_BATCH_ENABLED; its phase is
  * observable (readiness shows the next firing; tests step the `TestClock` with it).
  */
-export const layer = Layer.scoped(
-  BatchScheduler,
-  Effect.gen(function*() {
+export class BatchScheduler extends Effect.Service<BatchScheduler>()("mai-usage/BatchScheduler", {
+  scoped: Effect.gen(function*() {
     const config = yield* AppConfig
     if (!config.dailyBatchEnabled) {
       return { phase: yield* SubscriptionRef.make<SchedulerPhase>({ _tag: "Disabled" }) }
@@ -136,7 +130,7 @@ export const layer = Layer.scoped(
       round: "start-up",
       at: yield* Clock.currentTimeMillis
     })
-    yield* Effect.forkScoped(make(cron, phase))
+    yield* Effect.forkScoped(runSchedule(cron, phase))
     return { phase }
   })
-)
+}) {}

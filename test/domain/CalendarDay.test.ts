@@ -23,7 +23,7 @@ import {
   parseDay,
   warsawDay
 } from "../../src/domain/WarsawDay.js"
-import { NbpRate, layer as nbpRateLayer } from "../../src/rates/NbpRate.js"
+import { NbpRate } from "../../src/rates/NbpRate.js"
 import { asAdmin, startApp, type TestApp } from "../support/app.js"
 import { type NbpStandIn, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
@@ -73,7 +73,7 @@ let app: TestApp
 let nbp: NbpStandIn
 let service: NbpServer
 const scope = Effect.runSync(Scope.make())
-let rates: NbpRate["Type"]
+let rates: NbpRate
 
 beforeAll(async () => {
   nbp = await startNbpStandIn()
@@ -83,7 +83,7 @@ beforeAll(async () => {
   )
   rates = Context.get(
     await Effect.runPromise(
-      Layer.buildWithScope(nbpRateLayer({ serviceUrl: undefined, apiUrl: nbp.url }), scope).pipe(
+      Layer.buildWithScope(NbpRate.Default({ serviceUrl: undefined, apiUrl: nbp.url }), scope).pipe(
         Logger.withMinimumLogLevel(LogLevel.None)
       )
     ),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Context, Duration, Effect, Layer, TestClock } from "effect"
 import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
 import { addDays } from "../../src/domain/WarsawDay.js"
-import { NbpRate, type NbpRateError, layer } from "../../src/rates/NbpRate.js"
+import { NbpRate, type NbpRateError, type NbpRateOptions } from "../../src/rates/NbpRate.js"
 import { fixtureTables, type NbpStandIn, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
 
 const standIn = (today?: string) =>
@@ -22,9 +22,9 @@ const expectedFor = (day: string, rule: ExchangeRateRule): string => {
 
 /** Runs `use` with an NbpRate built on a fresh layer. */
 const withNbpRate = <A, E, R>(
-  options: Parameters<typeof layer>[0],
-  use: (rates: NbpRate["Type"]) => Effect.Effect<A, E, R>
-) => Effect.flatMap(NbpRate, use).pipe(Effect.provide(layer(options)))
+  options: NbpRateOptions,
+  use: (rates: NbpRate) => Effect.Effect<A, E, R>
+) => Effect.flatMap(NbpRate, use).pipe(Effect.provide(NbpRate.Default(options)))
 
 const knownDays: ReadonlyArray<[string, ExchangeRateRule, string, string]> = [
   ["2025-12-02", "previous-business-day", "232/A/NBP/2025", "3.6383"],
@@ -125,7 +125,7 @@ describe("NbpRate straight from NBP (no NBP_SERVICE_URL)", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2025-12-01T12:30:00Z"))
       const nbp = yield* standIn("2025-12-01")
-      const rates = yield* Layer.build(layer({ serviceUrl: undefined, apiUrl: nbp.url, latestTtl: Duration.minutes(15) }))
+      const rates = yield* Layer.build(NbpRate.Default({ serviceUrl: undefined, apiUrl: nbp.url, latestTtl: Duration.minutes(15) }))
         .pipe(Effect.map(Context.get(NbpRate)))
 
       expect(yield* rates.latest).toMatchObject({ table: "232/A/NBP/2025", rateText: "3.6383", stale: false })
