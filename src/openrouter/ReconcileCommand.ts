@@ -13,6 +13,7 @@ import * as Config from "../Config.js"
 import { AppConfig } from "../Config.js"
 import { formatUsd } from "../domain/Money.js"
 import { completedWindow } from "../domain/Reconcile.js"
+import { parseDay } from "../domain/WarsawDay.js"
 import { ExitCode } from "../ExitCode.js"
 import * as OpenRouterApi from "./OpenRouterApi.js"
 import * as OpenRouterRepo from "./OpenRouterRepo.js"
@@ -42,9 +43,8 @@ export const requestedUtcDays = (
 ): Either.Either<ReadonlyArray<string>, string> => {
   const window = completedWindow(nowMs)
   const valid = (name: string, d: string): Either.Either<string, string> => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) !== d) {
-      return Either.left(`--${name}: invalid day ${JSON.stringify(d)}: expected YYYY-MM-DD`)
-    }
+    const parsed = parseDay(d)
+    if (Either.isLeft(parsed)) return Either.left(`--${name}: ${parsed.left.message}`)
     if (!window.includes(d)) {
       return Either.left(
         `--${name}: ${d} is not a completed UTC day of OpenRouter's activity window (${window[0]} to ${window[window.length - 1]})`

@@ -1,7 +1,8 @@
 /**
  * The calendar module (src/domain/WarsawDay.ts) on edge days, through every entry point that takes
  * a day from outside: the parse function, the `Day` schema, the CLI's `--date` (the batch's
- * `requestedDays`), the API's `from`/`to` parameters (real HTTP), the app's `NbpRate.forUsageDay`
+ * `requestedDays`, reconcile's `requestedUtcDays`), the API's `from`/`to` parameters (real HTTP),
+ * the app's `NbpRate.forUsageDay`
  * and the NBP service's `date` (real HTTP). One table; each entry point must accept exactly the
  * days `parseDay` accepts and refuse the others with the same one line.
  */
@@ -9,6 +10,7 @@ import { Context, Effect, Either, Exit, Layer, Logger, LogLevel, Schema, Scope }
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { NbpServer } from "../../nbp/Server.js"
 import { requestedDays } from "../../src/batch/DailyBatch.js"
+import { requestedUtcDays } from "../../src/openrouter/ReconcileCommand.js"
 import {
   addDays,
   Day,
@@ -114,6 +116,15 @@ const entryPoints: ReadonlyArray<readonly [string, EntryPoint]> = [
       const days = requestedDays({ date: input }, "2026-01-01")
       if (Either.isRight(days)) return undefined
       return days.left.startsWith("--date: ") ? days.left.slice("--date: ".length) : undefined
+    }
+  ],
+  [
+    "reconcile's --date",
+    async (input) => {
+      // Only OpenRouter's last 30 UTC days can be reconciled: a real day outside them is refused for that.
+      const days = requestedUtcDays({ date: input }, Date.parse("2026-01-01T12:00:00Z"))
+      if (Either.isRight(days)) return undefined
+      return days.left.startsWith("--date: invalid date") ? days.left.slice("--date: ".length) : undefined
     }
   ],
   [
