@@ -43,13 +43,15 @@ export const LAST_SUCCESS_HELP = "Unix time of the last successful daily batch r
 export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBatch", {
   effect: (options: BatchLockOptions = {}) =>
     Effect.gen(function*() {
-      const config = yield* AppConfig
-      const store = yield* UsageStore
-      const nbp = yield* NbpRate
-      const repo = yield* SummaryRepo
-      const metrics = yield* Metrics
-      const markups = yield* MarkupHistory
-      const accounting = yield* AccountingRepo
+      const { accounting, config, markups, metrics, nbp, repo, store } = yield* Effect.all({
+        config: AppConfig,
+        store: UsageStore,
+        nbp: NbpRate,
+        repo: SummaryRepo,
+        metrics: Metrics,
+        markups: MarkupHistory,
+        accounting: AccountingRepo
+      })
       const { holding } = yield* makeBatchLock(options)
       const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status")
       const lastSuccess = metrics.gauge(LAST_SUCCESS_METRIC, LAST_SUCCESS_HELP)
