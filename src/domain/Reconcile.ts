@@ -9,6 +9,8 @@
  * - `extra`: the ledger has more than OpenRouter reports (another key's events, or a model
  *   OpenRouter does not list for the key).
  */
+import { DateTime } from "effect"
+import { addDays, dayOf, daysFrom, startOfDay } from "./WarsawDay.js"
 
 export type ModelStatus = "ok" | "missing" | "extra"
 export type DayStatus = ModelStatus | "unavailable"
@@ -90,17 +92,13 @@ export const reconcileDay = (
 export const dayStatus = (models: ReadonlyArray<ModelReconciliation>): ModelStatus =>
   models.some((m) => m.status === "missing") ? "missing" : models.some((m) => m.status === "extra") ? "extra" : "ok"
 
-const DAY_MS = 86_400_000
-
 /** YYYY-MM-DD of a UTC instant. */
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+export const utcDay = (ms: number): string => dayOf(ms, "UTC")
 
 /** OpenRouter's window: the last 30 completed UTC days before `nowMs`, oldest first. */
 export const completedWindow = (nowMs: number, days = 30): Array<string> => {
-  const today = Date.parse(`${utcDay(nowMs)}T00:00:00Z`)
-  const out: Array<string> = []
-  for (let i = days; i >= 1; i--) out.push(utcDay(today - i * DAY_MS))
-  return out
+  const today = utcDay(nowMs)
+  return daysFrom(addDays(today, -days), addDays(today, -1))
 }
 
-export const dayStartMs = (day: string) => Date.parse(`${day}T00:00:00Z`)
+export const dayStartMs = (day: string): number => DateTime.toEpochMillis(startOfDay(day, "UTC"))
