@@ -3,28 +3,14 @@
  * statement as JSON, CSV or PDF. Behind `AdminAuth`. Handlers in `AccountingApiLive.ts`.
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { AdminAuth } from "../http/AdminAuth.js"
+import { adminGroup } from "../http/AdminAuth.js"
+import { Conflict, Unavailable } from "../http/ApiErrors.js"
 import { CsvDialectParam } from "../reporting/Csv.js"
 import { Month } from "../domain/WarsawDay.js"
 import { Closing } from "./Model.js"
 import { Statement } from "./Statement.js"
-
-/** Preconditions not met (days without a successful run, a later month closed, …). Nothing changed. */
-export class MonthRefusedError extends Schema.TaggedError<MonthRefusedError>()(
-  "MonthRefused",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 409, description: "Refused as asked; the message says why. Nothing changed." })
-) {}
-
-export class AccountingUnavailable extends Schema.TaggedError<AccountingUnavailable>()(
-  "AccountingUnavailable",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 503, description: "The summary DB could not be used, or a batch run held the lock; try again" })
-) {}
 
 export class ClosedMonth extends Schema.Class<ClosedMonth>("ClosedMonth")({
   month: Schema.String,
@@ -56,7 +42,7 @@ export class MonthsView extends Schema.Class<MonthsView>("MonthsView")({
 
 const MonthPath = Schema.Struct({ month: Month })
 
-export class MonthsApi extends HttpApiGroup.make("months")
+export class MonthsApi extends adminGroup("months")
   .add(
     HttpApiEndpoint.post("close", "/:month/close")
       .setPath(MonthPath)
@@ -82,9 +68,8 @@ export class MonthsApi extends HttpApiGroup.make("months")
       .addSuccess(MonthsView)
       .annotateContext(OpenApi.annotations({ description: "Closed months with their closing records, and the audit log." }))
   )
-  .addError(MonthRefusedError)
-  .addError(AccountingUnavailable)
-  .middleware(AdminAuth)
+  .addError(Conflict)
+  .addError(Unavailable)
   .prefix("/api/v1/admin/months")
 {}
 
@@ -93,7 +78,7 @@ const StatementFormat = Schema.Literal("json", "csv", "pdf").annotations({
   description: "json (default), csv or pdf; also chosen by `Accept: text/csv` or `Accept: application/pdf`"
 })
 
-export class StatementsApi extends HttpApiGroup.make("statements")
+export class StatementsApi extends adminGroup("statements")
   .add(
     HttpApiEndpoint.get("statement", "/:month")
       .setPath(MonthPath)
@@ -102,7 +87,7 @@ export class StatementsApi extends HttpApiGroup.make("statements")
         dialect: Schema.optional(CsvDialectParam)
       }))
       .addSuccess(Statement)
-      .addError(AccountingUnavailable)
+      .addError(Unavailable)
       .annotateContext(OpenApi.annotations({
         description: "The month's statement: client organisation, period, open/closed (closed at), lines per user × " +
           "model, adjustments for earlier months, the NBP tables and markups used, totals in PLN and USD, generated at. " +
@@ -120,6 +105,5 @@ export class StatementsApi extends HttpApiGroup.make("statements")
         }
       }))
   )
-  .middleware(AdminAuth)
   .prefix("/api/v1/statements")
 {}

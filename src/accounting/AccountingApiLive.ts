@@ -5,7 +5,8 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../Config.js"
 import { MaiApi } from "../http/Api.js"
-import { AccountingUnavailable, AuditEntryView, ClosedMonth, MonthRefusedError, MonthsView, ReopenedMonth } from "./AccountingApi.js"
+import { Conflict, Unavailable } from "../http/ApiErrors.js"
+import { AuditEntryView, ClosedMonth, MonthsView, ReopenedMonth } from "./AccountingApi.js"
 import type { ClosedBy, ClosingRecord } from "./AccountingRepo.js"
 import { type MonthError, Months } from "./Months.js"
 import { closingOf } from "./Statement.js"
@@ -13,7 +14,7 @@ import { statementPdf } from "./StatementPdf.js"
 import { Statements } from "./Statements.js"
 
 const asHttp = (e: MonthError) =>
-  e._tag === "MonthRefused" ? new MonthRefusedError({ message: e.message }) : new AccountingUnavailable({ message: e.message })
+  e._tag === "MonthRefused" ? new Conflict({ message: e.message }) : new Unavailable({ message: e.message })
 
 /** A bearer token is an API client; the session cookie alone is the dashboard. */
 const whoAsks = (request: HttpServerRequest.HttpServerRequest): ClosedBy =>
@@ -61,7 +62,7 @@ export const StatementsApiLive = HttpApiBuilder.group(MaiApi, "statements", (han
     return handlers.handle("statement", ({ path, request, urlParams }) =>
       Effect.gen(function*() {
         const statement = yield* statements.build(path.month).pipe(
-          Effect.mapError((e) => new AccountingUnavailable({ message: e.message }))
+          Effect.mapError((e) => new Unavailable({ message: e.message }))
         )
         const name = safeName(`mai-usage_${clientOrgId}_statement_${path.month}`)
         switch (urlParams.dialect !== undefined && urlParams.format === undefined ? "csv" : wants(urlParams.format, request)) {
@@ -75,7 +76,7 @@ export const StatementsApiLive = HttpApiBuilder.group(MaiApi, "statements", (han
           case "pdf": {
             const pdf = yield* Effect.tryPromise({
               try: () => statementPdf(statement),
-              catch: (e) => new AccountingUnavailable({ message: `the PDF could not be made: ${(e as Error).message}` })
+              catch: (e) => new Unavailable({ message: `the PDF could not be made: ${(e as Error).message}` })
             })
             return HttpServerResponse.uint8Array(pdf, {
               contentType: "application/pdf",

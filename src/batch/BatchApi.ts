@@ -3,25 +3,11 @@
  * Behind `AdminAuth`. Handlers in `BatchApiLive.ts`.
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { AdminAuth } from "../http/AdminAuth.js"
-
-/** Bad parameters: not a strict YYYY-MM-DD, from after to, a day not over yet, date with from/to. */
-export class BadBatchRequest extends Schema.TaggedError<BadBatchRequest>()(
-  "BadBatchRequest",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 400, description: "The parameters are not valid" })
-) {}
-
-/** Another run (this process, the scheduler, or a CLI) held the batch lock for too long. */
-export class BatchInProgress extends Schema.TaggedError<BatchInProgress>()(
-  "BatchInProgress",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 409, description: "Another batch run is in progress; try again" })
-) {}
+import { adminGroup } from "../http/AdminAuth.js"
+import { Conflict, InvalidQuery, Unavailable } from "../http/ApiErrors.js"
 
 /** One day's outcome of a POST /run. */
 export class RunOutcome extends Schema.Class<RunOutcome>("RunOutcome")({
@@ -73,14 +59,7 @@ export class BatchRuns extends Schema.Class<BatchRuns>("BatchRuns")({
   runs: Schema.Array(BatchRunView)
 }) {}
 
-/** Temporary: the summary DB could not be read. */
-export class BatchStoreUnavailable extends Schema.TaggedError<BatchStoreUnavailable>()(
-  "BatchStoreUnavailable",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 503, description: "The summary DB could not be read; try again" })
-) {}
-
-export class BatchApi extends HttpApiGroup.make("batch")
+export class BatchApi extends adminGroup("batch")
   .add(
     HttpApiEndpoint.post("run", "/run")
       .setUrlParams(Schema.Struct({
@@ -89,8 +68,8 @@ export class BatchApi extends HttpApiGroup.make("batch")
         to: Schema.optional(Schema.String)
       }))
       .addSuccess(RunResults)
-      .addError(BadBatchRequest)
-      .addError(BatchInProgress)
+      .addError(InvalidQuery)
+      .addError(Conflict)
       .addError(BatchRunsFailed)
       .annotateContext(OpenApi.annotations({
         description: "Runs the daily batch for `date` (a Warsaw day, YYYY-MM-DD; default yesterday) or each day " +
@@ -103,9 +82,8 @@ export class BatchApi extends HttpApiGroup.make("batch")
         limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)))
       }))
       .addSuccess(BatchRuns)
-      .addError(BatchStoreUnavailable)
+      .addError(Unavailable)
       .annotateContext(OpenApi.annotations({ description: "Batch runs, newest first (default limit 50)." }))
   )
-  .middleware(AdminAuth)
   .prefix("/api/v1/admin/batch")
 {}

@@ -4,7 +4,8 @@ import { Clock, Effect, Either } from "effect"
 import { AppConfig } from "../Config.js"
 import { dayOf } from "../domain/WarsawDay.js"
 import { MaiApi } from "../http/Api.js"
-import { BadBatchRequest, BatchInProgress, BatchRunsFailed, BatchRunView, BatchStoreUnavailable, RunOutcome, RunResults } from "./BatchApi.js"
+import { Conflict, InvalidQuery, Unavailable } from "../http/ApiErrors.js"
+import { BatchRunsFailed, BatchRunView, RunOutcome, RunResults } from "./BatchApi.js"
 import { type BatchError, DailyBatch, requestedDays, type RunResult, runDays } from "./DailyBatch.js"
 import { SummaryRepo } from "./SummaryRepo.js"
 
@@ -56,13 +57,13 @@ export const BatchApiLive = HttpApiBuilder.group(MaiApi, "batch", (handlers) =>
         Effect.gen(function*() {
           const today = dayOf(yield* Clock.currentTimeMillis, config.dailyBatchTimeZone)
           const days = yield* Either.match(requestedDays(urlParams, today, (p) => p), {
-            onLeft: (message) => Effect.fail(new BadBatchRequest({ message })),
+            onLeft: (message) => Effect.fail(new InvalidQuery({ message })),
             onRight: Effect.succeed
           })
           const outcomes = yield* runDays(batch, days, "api")
           const busy = outcomes.find((o) => Either.isLeft(o) && o.left._tag === "BatchBusy")
           if (busy !== undefined && Either.isLeft(busy)) {
-            return yield* Effect.fail(new BatchInProgress({ message: busy.left.message }))
+            return yield* Effect.fail(new Conflict({ message: busy.left.message }))
           }
           const results = outcomes.map((o, i) => outcome(days[i], o))
           const failed = results.filter((r) => r.status === "failed")
@@ -98,6 +99,6 @@ export const BatchApiLive = HttpApiBuilder.group(MaiApi, "batch", (handlers) =>
               })
             )
           })),
-          Effect.mapError((e) => new BatchStoreUnavailable({ message: e.message }))
+          Effect.mapError((e) => new Unavailable({ message: e.message }))
         ))
   }))

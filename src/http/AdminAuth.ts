@@ -9,37 +9,28 @@
  * client's container) could auto-post a form with our cookie. A bearer request needs no such
  * check: a browser never adds that header on its own.
  */
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import { AppConfig, type AppSettings, usableSecrets } from "../Config.js"
+import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
 import { layer as sessionsLayer, Sessions } from "./Sessions.js"
-
-/** No admin credential, or not a valid one: 401 `{"error": "…"}` (the API's one error shape). */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
-  "Unauthorized",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 401, description: "Admin authentication required (Authorization: Bearer <ADMIN_TOKEN>)" })
-) {}
-
-/** A cookie-authenticated state change that did not come from the dashboard: 403 `{"error": "…"}`. */
-export class CrossOriginRefused extends Schema.TaggedError<CrossOriginRefused>()(
-  "CrossOriginRefused",
-  { message: Schema.String },
-  HttpApiSchema.annotations({
-    status: 403,
-    description: "A state-changing request with the dashboard's session cookie that did not come from the dashboard's own page"
-  })
-) {}
 
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
   failure: Schema.Union(Unauthorized, CrossOriginRefused),
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
+
+/**
+ * A group of the JSON API behind admin authentication: every group starts here, so the
+ * middleware (and its 401/403 answers) is declared once. A group's middleware and errors apply
+ * to all its endpoints, whenever they are added.
+ */
+export const adminGroup = <const Name extends string>(name: Name) => HttpApiGroup.make(name).middleware(AdminAuth)
 
 /**
  * The session cookie's name, per client: containers of several clients on one host share the

@@ -72,7 +72,7 @@ export const make = Effect.gen(function*() {
       } else {
         const failure = Cause.failureOption(exit.cause)
         if (failure._tag === "Some") {
-          reply = Reply.failure(failure.value.status, failure.value.message, protobuf)
+          reply = Reply.rejection(failure.value, protobuf)
           // The message is ours (one line, never body content), so it can be logged.
           if (reply.status !== 401) {
             runFork(Effect.logWarning("webhook request refused", { status: reply.status, reason: failure.value.message }))

@@ -4,6 +4,8 @@
  * `google.rpc.Status` (`{"code","message"}` JSON, or binary for protobuf requests) whose code is the
  * gRPC code matching the HTTP status; a 503 tells the sender when to retry.
  */
+import { statusOf } from "../http/ApiErrors.js"
+import type { WebhookRejection } from "./Errors.js"
 import { encodeResponse, encodeStatus } from "./OtlpProto.js"
 
 export interface WebhookReply {
@@ -73,3 +75,6 @@ export const failure = (status: number, message: string, protobuf: boolean): Htt
     body: protobuf ? encodeStatus(code, message) : JSON.stringify({ code, message })
   }
 }
+
+/** A refused request: the status its error declares, its one-line reason. */
+export const rejection = (e: WebhookRejection, protobuf: boolean): HttpReply => failure(statusOf(e) ?? 500, e.message, protobuf)

@@ -3,12 +3,11 @@
  * window (or of from..to), per model, with when each was checked. Admin authentication.
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { AdminAuth } from "../http/AdminAuth.js"
 import { Day } from "../domain/WarsawDay.js"
-import { InvalidQuery, ReportUnavailable } from "../reporting/ReportApi.js"
+import { adminGroup } from "../http/AdminAuth.js"
+import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
 
 const Usd = Schema.String.annotations({ description: "USD as decimal text" })
 
@@ -40,7 +39,7 @@ export class Reconciliations extends Schema.Class<Reconciliations>("Reconciliati
   days: Schema.Array(ReconciledDay).annotations({ description: "newest first" })
 }) {}
 
-export class ReconciliationApi extends HttpApiGroup.make("reconciliation")
+export class ReconciliationApi extends adminGroup("reconciliation")
   .add(
     HttpApiEndpoint.get("days", "/")
       .setUrlParams(Schema.Struct({ from: Schema.optional(Day), to: Schema.optional(Day) }).annotations({ title: "ReconciliationQuery" }))
@@ -51,7 +50,6 @@ export class ReconciliationApi extends HttpApiGroup.make("reconciliation")
           "(default: the 30 days OpenRouter keeps). A day never checked is `unchecked`."
       }))
   )
-  .addError(ReportUnavailable)
-  .middleware(AdminAuth)
+  .addError(Unavailable)
   .prefix("/api/v1/reconciliation")
 {}

@@ -3,28 +3,13 @@
  * behind `AdminAuth`; each list is also served as CSV (`?format=csv` or `Accept: text/csv`).
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { Day, Month } from "../domain/WarsawDay.js"
-import { AdminAuth } from "../http/AdminAuth.js"
+import { adminGroup } from "../http/AdminAuth.js"
+import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
 import { CsvDialectParam } from "./Csv.js"
 import { DailyRows, MonthSummary, TodayUsage } from "./Model.js"
-
-/** A query that parses but makes no sense (e.g. `to` before `from`). */
-export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()(
-  "InvalidQuery",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 400, description: "The query parameters are not valid" })
-) {}
-
-/** The summary DB (or the usage store) could not be read. */
-export class ReportUnavailable extends Schema.TaggedError<ReportUnavailable>()(
-  "ReportUnavailable",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 503, description: "The data could not be read; try again" })
-) {}
 
 const Format = Schema.Literal("json", "csv").annotations({
   identifier: "Format",
@@ -50,7 +35,7 @@ const alsoCsv = (description: string) =>
     }
   })
 
-export class UsageApi extends HttpApiGroup.make("usage")
+export class UsageApi extends adminGroup("usage")
   .add(
     HttpApiEndpoint.get("daily", "/daily")
       .setUrlParams(Schema.Struct({
@@ -95,8 +80,7 @@ export class UsageApi extends HttpApiGroup.make("usage")
           "latest NBP table as an indication. When NBP cannot be reached there is no PLN figure, never an invented rate."
       ))
   )
-  .addError(ReportUnavailable)
-  .middleware(AdminAuth)
+  .addError(Unavailable)
   .prefix("/api/v1/usage")
   .annotateContext(OpenApi.annotations({
     title: "Usage reports",

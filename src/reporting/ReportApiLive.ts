@@ -27,7 +27,7 @@ import {
   UnbilledDay,
   userColumns
 } from "./Model.js"
-import { InvalidQuery, ReportUnavailable } from "./ReportApi.js"
+import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
 import { monthRange, ReportRepo } from "./ReportRepo.js"
 import { driftView } from "../openrouter/KeyDrift.js"
 import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
@@ -56,7 +56,7 @@ const csvResponse = (fileName: string, body: string) =>
     headers: { "content-disposition": `attachment; filename="${safeName(fileName)}.csv"` }
   })
 
-const unavailable = (e: { readonly message: string }) => new ReportUnavailable({ message: e.message })
+const unavailable = (e: { readonly message: string }) => new Unavailable({ message: e.message })
 
 export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
   Effect.gen(function*() {
