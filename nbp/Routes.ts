@@ -2,12 +2,21 @@
  * The service's HTTP contract as plain effects: a request in, a
  * reply out. The transport (`Server.ts`) only parses and writes.
  */
-import { createHash, timingSafeEqual } from "node:crypto"
 import { Clock, Effect, Either, Exit, Option, Redacted } from "effect"
+import {
+  Forbidden,
+  InvalidQuery,
+  MethodNotAllowed,
+  NotFound,
+  statusOf,
+  Unauthorized,
+  Unavailable
+} from "../src/http/ApiErrors.js"
 import { type ExchangeRateRule, parseExchangeRateRule } from "../src/domain/RateRule.js"
 import { daysBetween, parseDay } from "../src/domain/WarsawDay.js"
 import type { NbpRateError } from "../src/rates/NbpRateError.js"
 import type { CachedTable } from "../src/rates/RateQuote.js"
+import { secretMatcher } from "../src/Secrets.js"
 import type { ServiceMetrics } from "./Metrics.js"
 import type { RateService } from "./RateService.js"
 
@@ -27,13 +36,27 @@ export interface Reply {
 
 const jsonType = "application/json; charset=utf-8"
 const json = (status: number, body: unknown): Reply => ({ status, body: JSON.stringify(body), contentType: jsonType })
-const error = (status: number, message: string): Reply => json(status, { error: message })
+type HttpError = InvalidQuery | Unauthorized | Forbidden | NotFound | MethodNotAllowed | Unavailable
 
-const statusOf = (e: NbpRateError): number =>
-  e.reason === "bad-request" ? 400 : e.reason === "not-found" ? 404 : 503
+/** An error answers `{"error": "…"}` with the status its class declares (`http/ApiErrors.ts`). */
+const error = (e: HttpError): Reply => json(statusOf(e) ?? 500, { error: e.message })
+const invalid = (message: string) => error(new InvalidQuery({ message }))
+
+/** NBP's domain error as the service's HTTP error. */
+const asHttp = (e: NbpRateError): HttpError => {
+  const message = e.message
+  switch (e.reason) {
+    case "bad-request":
+      return new InvalidQuery({ message })
+    case "not-found":
+      return new NotFound({ message })
+    case "unreachable":
+      return new Unavailable({ message })
+  }
+}
 
 /** The error reply carries NBP's reason, never a rate. */
-const failure = (e: NbpRateError): Reply => error(statusOf(e), e.message)
+const failure = (e: NbpRateError): Reply => error(asHttp(e))
 
 const quoteFields = (cached: CachedTable) => ({
   code: "USD",
@@ -84,10 +107,10 @@ export const makeRoutes = (options: RoutesOptions) => {
     const date = query.get("date")
     const rule = query.get("rule")
     const parsedRule = rule === null ? Either.right<ExchangeRateRule>("same-day") : parseExchangeRateRule(rule)
-    if (Either.isLeft(parsedRule)) return Effect.succeed(error(400, parsedRule.left))
+    if (Either.isLeft(parsedRule)) return Effect.succeed(invalid(parsedRule.left))
     if (date === null) return latestRate()
     return Either.match(parseDay(date), {
-      onLeft: ({ message }) => Effect.succeed(error(400, message)),
+      onLeft: ({ message }) => Effect.succeed(invalid(message)),
       onRight: (day) => datedRate(day, parsedRule.right)
     })
   }
@@ -96,13 +119,13 @@ export const makeRoutes = (options: RoutesOptions) => {
     const start = query.get("start_date")
     const end = query.get("end_date")
     if (start === null || end === null) {
-      return Effect.succeed(error(400, "start_date and end_date are required (YYYY-MM-DD)"))
+      return Effect.succeed(invalid("start_date and end_date are required (YYYY-MM-DD)"))
     }
     const days = Either.all([parseDay(start), parseDay(end)])
-    if (Either.isLeft(days)) return Effect.succeed(error(400, days.left.message))
-    if (start > end) return Effect.succeed(error(400, `start_date ${start} is after end_date ${end}`))
+    if (Either.isLeft(days)) return Effect.succeed(invalid(days.left.message))
+    if (start > end) return Effect.succeed(invalid(`start_date ${start} is after end_date ${end}`))
     if (daysBetween(start, end) + 1 > maxRangeDays) {
-      return Effect.succeed(error(400, `the range spans more than ${maxRangeDays} days`))
+      return Effect.succeed(invalid(`the range spans more than ${maxRangeDays} days`))
     }
     return Effect.match(rates.range(start, end), {
       onFailure: failure,
@@ -116,17 +139,17 @@ export const makeRoutes = (options: RoutesOptions) => {
     })
   }
 
-  const digest = (s: string) => createHash("sha256").update(s).digest()
+  // An empty token (however it got here) disables clearing rather than accepting an empty bearer.
+  const token = options.adminToken === undefined ? "" : String(Redacted.value(options.adminToken)).trim()
+  const isAdminToken = secretMatcher(token === "" ? [] : [token])
   const clearCache = (authorization: string | undefined): Effect.Effect<Reply> => {
-    // An empty token (however it got here) disables clearing rather than accepting an empty bearer.
-    const token = options.adminToken === undefined ? "" : String(Redacted.value(options.adminToken)).trim()
     if (token === "") {
-      return Effect.succeed(error(403, "cache clearing is disabled: NBP_ADMIN_TOKEN is not set"))
+      return Effect.succeed(error(new Forbidden({ message: "cache clearing is disabled: NBP_ADMIN_TOKEN is not set" })))
     }
     const given = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : ""
-    if (given === "" || !timingSafeEqual(digest(given), digest(token))) {
+    if (!isAdminToken(given)) {
       return Effect.succeed({
-        ...error(401, "a valid Authorization: Bearer <NBP_ADMIN_TOKEN> is required"),
+        ...error(new Unauthorized({ message: "a valid Authorization: Bearer <NBP_ADMIN_TOKEN> is required" })),
         headers: { "www-authenticate": "Bearer" }
       })
     }
@@ -178,11 +201,14 @@ export const makeRoutes = (options: RoutesOptions) => {
   return (request: Request): { readonly route: string; readonly reply: Effect.Effect<Reply> } => {
     const path = request.path.length > 1 && request.path.endsWith("/") ? request.path.slice(0, -1) : request.path
     const route = routes[path]
-    if (route === undefined) return { route: "other", reply: Exit.succeed(error(404, `no route ${path}`)) }
+    if (route === undefined) return { route: "other", reply: Exit.succeed(error(new NotFound({ message: `no route ${path}` }))) }
     if (route.method !== request.method && !(route.method === "GET" && request.method === "HEAD")) {
       return {
         route: path,
-        reply: Exit.succeed({ ...error(405, `${request.method} not allowed on ${path}`), headers: { allow: route.method } })
+        reply: Exit.succeed({
+          ...error(new MethodNotAllowed({ message: `${request.method} not allowed on ${path}` })),
+          headers: { allow: route.method }
+        })
       }
     }
     return { route: path, reply: route.run(request) }

@@ -9,6 +9,7 @@ import * as Path from "node:path"
 import type { ExchangeRateRule } from "./domain/RateRule.js"
 import { parseDay } from "./domain/WarsawDay.js"
 import { maskUrl } from "./domain/Redact.js"
+import { MIN_SECRET_LENGTH } from "./Secrets.js"
 
 export type InfluxApi = "v1" | "v2"
 
@@ -108,15 +109,6 @@ const sqlitePath = (name: string, value: string) => {
 
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
 
-/**
- * The shortest secret or token accepted. A generated one is 43 characters; anything shorter than
- * this is a typo or a placeholder, and an empty one would make an empty header authentic.
- */
-export const MIN_SECRET_LENGTH = 16
-
-/** Secrets too short to be used are dropped, so that no run-time check can ever accept them. */
-export const usableSecrets = <A extends Redacted.Redacted<string>>(secrets: ReadonlyArray<A>): ReadonlyArray<A> =>
-  secrets.filter((s) => Redacted.value(s).length >= MIN_SECRET_LENGTH)
 
 /**
  * A secret from the environment, or else one generated on first start and kept in DATA_DIR (0600).

@@ -14,9 +14,9 @@ import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import * as Crypto from "node:crypto"
-import { AppConfig, type AppSettings, usableSecrets } from "../Config.js"
+import { Context, Effect, Layer, type Redacted, Schema } from "effect"
+import { AppConfig, type AppSettings } from "../Config.js"
+import { configuredMatcher } from "../Secrets.js"
 import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
 import { layer as sessionsLayer, Sessions } from "./Sessions.js"
 
@@ -39,19 +39,9 @@ export const adminGroup = <const Name extends string>(name: Name) => HttpApiGrou
 export const sessionCookieName = (config: Pick<AppSettings, "clientOrgId" | "port">) =>
   `mai_session_${config.clientOrgId.replace(/[^A-Za-z0-9_-]/g, "_")}_${config.port}`
 
-const digest = (s: string) => Crypto.createHash("sha256").update(s).digest()
-
 /** Constant-time check of a presented token against the configured admin tokens. */
-export const isAdminToken = (tokens: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const digests = usableSecrets(tokens).map((t) => digest(Redacted.value(t)))
-  return (candidate: string): boolean => {
-    if (candidate === "") return false
-    const d = digest(candidate)
-    let ok = false
-    for (const t of digests) ok = Crypto.timingSafeEqual(d, t) || ok
-    return ok
-  }
-}
+export const isAdminToken = (tokens: ReadonlyArray<Redacted.Redacted<string>>): (candidate: string) => boolean =>
+  configuredMatcher(tokens)
 
 const firstOf = (header: string | undefined) => header?.split(",")[0].trim()
 

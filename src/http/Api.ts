@@ -9,7 +9,7 @@ import { CODE_VERSION } from "../batch/DailyBatch.js"
 import { BatchApi } from "../batch/BatchApi.js"
 import { ReconciliationApi } from "../openrouter/ReconciliationApi.js"
 import { UsageApi } from "../reporting/ReportApi.js"
-import { errorBodiesInOpenApi } from "./ApiErrors.js"
+import { errorBodiesInOpenApi } from "./ErrorBodies.js"
 
 /**
  * The webhook is served by the raw `node:http` handler (the hot path), not by `HttpApi`, so its

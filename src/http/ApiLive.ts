@@ -11,5 +11,5 @@ export const ApiLive = HttpApiBuilder.api(MaiApi).pipe(
   Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, ReconciliationApiLive])
 )
 
-/** Errors as `{"error": "…"}` (see ApiErrors.ts). */
-export { ErrorBodiesLive } from "./ApiErrors.js"
+/** Errors as `{"error": "…"}` (see ErrorBodies.ts). */
+export { ErrorBodiesLive } from "./ErrorBodies.js"

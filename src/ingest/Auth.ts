@@ -1,14 +1,12 @@
 /**
  * Webhook authentication: a bearer token, an `X-Webhook-Secret` header, or an
  * `X-Webhook-Signature: sha256=<hex HMAC of the raw body>`, against any configured secret.
- * Comparisons go through SHA-256 digests and `timingSafeEqual`, so their time does not depend
- * on where the strings differ or on their lengths.
+ * Every comparison is constant-time: the headers through `secretMatcher` (Secrets.ts), the
+ * signature through `timingSafeEqual` over HMACs under every secret.
  */
 import { Redacted } from "effect"
 import * as Crypto from "node:crypto"
-import { usableSecrets } from "../Config.js"
-
-const digest = (s: string | Buffer) => Crypto.createHash("sha256").update(s).digest()
+import { secretMatcher, usableSecrets } from "../Secrets.js"
 
 export interface Authenticator {
   /** True when a static header carries a configured secret. */
@@ -20,14 +18,7 @@ export interface Authenticator {
 export const makeAuthenticator = (secrets: ReadonlyArray<Redacted.Redacted<string>>): Authenticator => {
   // A secret too short to be one (an empty file, a lone newline) never authenticates anything.
   const plain = usableSecrets(secrets).map(Redacted.value)
-  const digests = plain.map(digest)
-  const matchesAny = (candidate: string) => {
-    if (candidate === "") return false
-    const d = digest(candidate)
-    let ok = false
-    for (const s of digests) ok = Crypto.timingSafeEqual(d, s) || ok
-    return ok
-  }
+  const matchesAny = secretMatcher(plain)
   return {
     headerMatches: (authorization, webhookSecret) => {
       if (authorization !== undefined) {
