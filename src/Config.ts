@@ -2,7 +2,7 @@
  * Every setting of the service, read and validated once. A bad value stops start-up with one line
  * naming the variable; secrets are `Redacted` so they never reach a log line.
  */
-import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
+import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -65,11 +65,9 @@ export interface OpenRouterSettings {
 export class AppConfig extends Context.Tag("mai-usage/AppConfig")<AppConfig, AppSettings>() {}
 
 /** A configuration problem, already phrased as the one line an operator reads. */
-export class ConfigInvalid extends Error {
-  readonly _tag = "ConfigInvalid"
-}
+export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", { message: Schema.String }) {}
 
-const fail = (name: string, why: string) => Effect.fail(new ConfigInvalid(`${name}: ${why}`))
+const fail = (name: string, why: string) => Effect.fail(new ConfigInvalid({ message: `${name}: ${why}` }))
 
 const optionalString = (name: string) =>
   Config.string(name).pipe(Config.option, Config.map(Option.flatMap(Option.liftPredicate((s) => s.trim() !== ""))))
@@ -195,7 +193,7 @@ const read = Effect.gen(function*() {
     openRouterApiUrl: Config.string("OPENROUTER_API_URL").pipe(Config.withDefault("https://openrouter.ai/api/v1")),
     openRouterManagementKey: optionalString("OPENROUTER_MANAGEMENT_KEY"),
     openRouterApiKeyHash: optionalString("OPENROUTER_API_KEY_HASH")
-  }).pipe(Effect.mapError((e) => new ConfigInvalid(ConfigError.isConfigError(e) ? String(e) : "configuration error")))
+  }).pipe(Effect.mapError((e) => new ConfigInvalid({ message: ConfigError.isConfigError(e) ? String(e) : "configuration error" })))
 
   const port = Number(env.port)
   if (!/^\d+$/.test(env.port) || port < 0 || port > 65535) return yield* fail("PORT", `not a port number: ${env.port}`)
@@ -208,7 +206,7 @@ const read = Effect.gen(function*() {
   }
   // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
   const effectiveFrom = yield* optionalString("USAGE_MARKUP_EFFECTIVE_FROM").pipe(
-    Effect.mapError(() => new ConfigInvalid("USAGE_MARKUP_EFFECTIVE_FROM: cannot be read"))
+    Effect.mapError(() => new ConfigInvalid({ message: "USAGE_MARKUP_EFFECTIVE_FROM: cannot be read" }))
   )
   if (Option.isSome(effectiveFrom) && parseDay(effectiveFrom.value.trim())._tag === "Left") {
     return yield* fail("USAGE_MARKUP_EFFECTIVE_FROM", `expected a calendar day YYYY-MM-DD, got ${effectiveFrom.value}`)
@@ -240,7 +238,7 @@ const read = Effect.gen(function*() {
   const dataDir = Path.resolve(env.dataDir)
   yield* Effect.try({
     try: () => Fs.mkdirSync(dataDir, { recursive: true }),
-    catch: (e) => new ConfigInvalid(`DATA_DIR: cannot create ${dataDir}: ${(e as Error).message}`)
+    catch: (e) => new ConfigInvalid({ message: `DATA_DIR: cannot create ${dataDir}: ${(e as Error).message}` })
   })
   const summaryDbPath = Option.isSome(env.summaryDb)
     ? yield* sqlitePath("USAGE_SUMMARY_DB", env.summaryDb.value)

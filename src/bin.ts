@@ -3,6 +3,7 @@
  * operator runs by hand. Exit codes: 0 done, 1 a run failed, 2 bad arguments or configuration.
  */
 import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
@@ -53,18 +54,13 @@ const root = Command.make("mai-usage").pipe(
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })
 
-/** @effect/cli has already printed these: bad arguments. */
-const isCliUsageError = (e: unknown) =>
-  typeof e === "object" && e !== null && "_tag" in e &&
-  /^(CommandMismatch|CorrectedFlag|HelpRequested|InvalidArgument|InvalidValue|MissingValue|MissingFlag|MultipleValuesDetected|MissingSubcommand|NoBuiltInMatch|ShowHelp|UnclusteredFlag)$/
-    .test(String((e as { _tag: unknown })._tag))
-
 const exitCodeOf = (e: unknown): Effect.Effect<number> => {
   if (e instanceof ExitCode) return Effect.succeed(e.code)
   if (e instanceof ConfigInvalid) return Effect.as(Console.error(`configuration error: ${e.message}`), 2)
   if (e instanceof ComposeInputError) return Effect.as(Console.error(e.message), 2)
   if (e instanceof ComposeOutputError) return Effect.as(Console.error(e.message), 1)
-  if (isCliUsageError(e)) return Effect.succeed(2)
+  // @effect/cli has already printed these: bad arguments.
+  if (ValidationError.isValidationError(e)) return Effect.succeed(2)
   const message = typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
   return Effect.as(Console.error(`error: ${message}`), 1)
 }
@@ -72,7 +68,7 @@ const exitCodeOf = (e: unknown): Effect.Effect<number> => {
 /** A value-taking option without its value: say so, instead of the parser's "unknown argument". */
 const checkValues = Effect.suspend(() => {
   const reason = missingValue(process.argv.slice(2), valueOptions(root))
-  return reason === undefined ? Effect.void : Effect.zipRight(Console.error(`mai-usage: ${reason}`), Effect.fail(new ExitCode(2)))
+  return reason === undefined ? Effect.void : Effect.zipRight(Console.error(`mai-usage: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 })
 
 Effect.zipRight(checkValues, cli(process.argv)).pipe(

@@ -33,7 +33,7 @@ export const make = Effect.gen(function*() {
   const configured = formatDecimal(config.markup)
   const now = yield* Clock.currentTimeMillis
   const at = new Date(now).toISOString()
-  const asConfigError = (e: AccountingDbError) => new ConfigInvalid(`USAGE_MARKUP_MULTIPLIER: ${e.message}`)
+  const asConfigError = (e: AccountingDbError) => new ConfigInvalid({ message: `USAGE_MARKUP_MULTIPLIER: ${e.message}` })
 
   let entries = yield* Effect.mapError(repo.markupEntries, asConfigError)
   if (entries.length === 0) {
@@ -48,10 +48,10 @@ export const make = Effect.gen(function*() {
     const latestClosed = closed[closed.length - 1]
     if (latestClosed !== undefined && from <= lastDay(latestClosed.month)) {
       return yield* Effect.fail(
-        new ConfigInvalid(
-          `USAGE_MARKUP_EFFECTIVE_FROM: ${from} is in or before the closed month ${latestClosed.month}; a new markup ` +
+        new ConfigInvalid({
+          message: `USAGE_MARKUP_EFFECTIVE_FROM: ${from} is in or before the closed month ${latestClosed.month}; a new markup ` +
             `(${configured}) can take effect from ${lastDay(latestClosed.month)} + 1 day at the earliest`
-        )
+        })
       )
     }
     yield* Effect.mapError(repo.recordMarkup(from, configured, at), asConfigError)

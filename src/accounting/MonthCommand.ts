@@ -29,12 +29,12 @@ const MonthsCliLive = MonthsLive.layer.pipe(
   Layer.provideMerge(Config.layer)
 )
 
-const refused = (e: MonthError) => Effect.zipRight(Console.error(`month: ${e.message}`), Effect.fail(new ExitCode(1)))
+const refused = (e: MonthError) => Effect.zipRight(Console.error(`month: ${e.message}`), Effect.fail(new ExitCode({ code: 1 })))
 
 const checked = (m: string) =>
   isMonth(m)
     ? Effect.void
-    : Effect.zipRight(Console.error(`month: invalid month ${JSON.stringify(m)}: expected YYYY-MM`), Effect.fail(new ExitCode(2)))
+    : Effect.zipRight(Console.error(`month: invalid month ${JSON.stringify(m)}: expected YYYY-MM`), Effect.fail(new ExitCode({ code: 2 })))
 
 const close = Command.make("close", { month, reason: closeReason }, (args) =>
   Effect.gen(function*() {

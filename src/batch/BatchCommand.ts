@@ -47,7 +47,7 @@ export const describe = (r: RunResult): string => {
     `total USD ${r.totalUsd}, PLN ${r.totalPln} (${rate}), ${plural(r.corrections, "correction")}`
 }
 
-const bad = (reason: string) => Effect.zipRight(Console.error(`batch: ${reason}`), Effect.fail(new ExitCode(2)))
+const bad = (reason: string) => Effect.zipRight(Console.error(`batch: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 
 export const batchCommand = Command.make("batch", { runNow, date, from, to }, (args) =>
   Effect.gen(function*() {
@@ -79,7 +79,7 @@ export const batchCommand = Command.make("batch", { runNow, date, from, to }, (a
       if (skipped > 0) yield* Console.error(`${plural(skipped, "later day")} not run: the batch lock stayed busy`)
       return failed + skipped
     }).pipe(Effect.provide(BatchCliLive))
-    if (failures > 0) return yield* Effect.fail(new ExitCode(1))
+    if (failures > 0) return yield* Effect.fail(new ExitCode({ code: 1 }))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(
       "Run the daily batch by hand for one Warsaw day (default yesterday) or a range of days, exactly as the " +

@@ -29,7 +29,7 @@ export type SchedulerPhase =
 export const dailyCron = (time: { readonly hour: number; readonly minute: number }, timeZone: string) =>
   Either.mapLeft(
     Cron.parse(`0 ${time.minute} ${time.hour} * * *`, timeZone),
-    (e) => new ConfigInvalid(`DAILY_BATCH_TIME/DAILY_BATCH_TIMEZONE: ${e.message}`)
+    (e) => new ConfigInvalid({ message: `DAILY_BATCH_TIME/DAILY_BATCH_TIMEZONE: ${e.message}` })
   )
 
 /** The days of the firing at `firedAt`: the 3 days before yesterday, then yesterday. */

@@ -14,7 +14,7 @@ import { ExitCode } from "../ExitCode.js"
 import { type CheckReport, make as makeDestinations, MAX_PER_TYPE } from "./Destinations.js"
 import { ReconcileCliLive } from "./ReconcileCommand.js"
 
-const bad = (reason: string) => Effect.zipRight(Console.error(`openrouter: ${reason}`), Effect.fail(new ExitCode(2)))
+const bad = (reason: string) => Effect.zipRight(Console.error(`openrouter: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 
 const needManagementKey = Effect.gen(function*() {
   const config = yield* Effect.provide(AppConfig, Config.layer)
@@ -64,7 +64,7 @@ const connect = Command.make("connect", { url: connectUrl }, (args) =>
     }).pipe(Effect.provide(ReconcileCliLive), Effect.either)
     if (Either.isLeft(outcome)) {
       yield* Console.error(`openrouter connect: ${outcome.left.message}`)
-      return yield* Effect.fail(new ExitCode(1))
+      return yield* Effect.fail(new ExitCode({ code: 1 }))
     }
     const { action, destination, others } = outcome.right
     yield* Console.log(
@@ -87,10 +87,10 @@ const check = Command.make("check", { url: checkUrl }, (args) =>
     }).pipe(Effect.provide(ReconcileCliLive), Effect.either)
     if (Either.isLeft(outcome)) {
       yield* Console.error(`openrouter check: ${outcome.left.message}`)
-      return yield* Effect.fail(new ExitCode(1))
+      return yield* Effect.fail(new ExitCode({ code: 1 }))
     }
     for (const line of reportLines(outcome.right)) yield* (outcome.right.ok ? Console.log(line) : Console.error(line))
-    if (!outcome.right.ok) return yield* Effect.fail(new ExitCode(1))
+    if (!outcome.right.ok) return yield* Effect.fail(new ExitCode({ code: 1 }))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(
       "List the Broadcast destinations pointing at this client and flag what loses billing data (disabled, sampling < 1, key filter, wrong secret)"

@@ -85,7 +85,7 @@ export const describeDay = (r: DayResult): Array<string> => {
   ]
 }
 
-const bad = (reason: string) => Effect.zipRight(Console.error(`reconcile: ${reason}`), Effect.fail(new ExitCode(2)))
+const bad = (reason: string) => Effect.zipRight(Console.error(`reconcile: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 
 export const reconcileCommand = Command.make("reconcile", { date, from, to }, (args) =>
   Effect.gen(function*() {
@@ -108,7 +108,7 @@ export const reconcileCommand = Command.make("reconcile", { date, from, to }, (a
       }
       return n
     }).pipe(Effect.provide(ReconcileCliLive))
-    if (notOk > 0) return yield* Effect.fail(new ExitCode(1))
+    if (notOk > 0) return yield* Effect.fail(new ExitCode({ code: 1 }))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(
       "Compare the ledger with OpenRouter's activity for completed UTC days (default yesterday); exit 1 when a day is not ok"

@@ -75,7 +75,7 @@ const retry = Command.make("retry", { ids }, (args) =>
     const config = yield* AppConfig
     if (config.influx === undefined) {
       yield* Console.error("outbox retry: embedded mode (no INFLUXDB_URL): there is no outbox to retry")
-      return yield* Effect.fail(new ExitCode(2))
+      return yield* Effect.fail(new ExitCode({ code: 2 }))
     }
     const ledger = yield* Ledger
     const released = yield* ledger.releaseQuarantine(args.ids.length === 0 ? undefined : args.ids.map(BigInt))
@@ -85,7 +85,7 @@ const retry = Command.make("retry", { ids }, (args) =>
       Effect.catchAll((e) =>
         Effect.zipRight(
           Console.error(`outbox retry: ${plural(released, "row")} released, but the outbox could not drain: ${e.message}`),
-          Effect.fail(new ExitCode(1))
+          Effect.fail(new ExitCode({ code: 1 }))
         )
       )
     )
@@ -93,7 +93,7 @@ const retry = Command.make("retry", { ids }, (args) =>
     yield* Console.log(`${plural(released, "row")} released; the outbox went through ${plural(drained, "row")}`)
     if (left > 0) {
       yield* Console.error(`${plural(left, "row")} still quarantined: see mai-usage outbox list`)
-      return yield* Effect.fail(new ExitCode(1))
+      return yield* Effect.fail(new ExitCode({ code: 1 }))
     }
   }).pipe(Effect.provide(CoreLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription("Give quarantined rows back to the outbox after a fix and write them to InfluxDB now")
