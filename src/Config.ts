@@ -1,15 +1,15 @@
 /**
- * Every setting of the service, read and validated once. A bad value stops start-up with one line
- * naming the variable; secrets are `Redacted` so they never reach a log line.
+ * Every setting of the service, read and validated once with Effect's `Config` combinators. A bad
+ * value stops start-up with one line naming the variable (`NAME: why`); secrets are `Redacted` so
+ * they never reach a log line. Secrets left unset are generated in DATA_DIR (`Secrets.ts`).
  */
-import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import * as Crypto from "node:crypto"
+import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import type { ExchangeRateRule } from "./domain/RateRule.js"
 import { parseDay } from "./domain/WarsawDay.js"
 import { maskUrl } from "./domain/Redact.js"
-import { MIN_SECRET_LENGTH } from "./Secrets.js"
+import { announceGenerated, keptOrGenerated, MIN_SECRET_LENGTH } from "./Secrets.js"
 
 export type InfluxApi = "v1" | "v2"
 
@@ -67,221 +67,208 @@ export class AppConfig extends Context.Tag("mai-usage/AppConfig")<AppConfig, App
 /** A configuration problem, already phrased as the one line an operator reads. */
 export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", { message: Schema.String }) {}
 
-const fail = (name: string, why: string) => Effect.fail(new ConfigInvalid({ message: `${name}: ${why}` }))
+/**
+ * A variable's text through `parse`; `Left(why)` stops start-up with `NAME: why` (the provider
+ * adds the name as the path). `Config.port`, `Config.url`, `Config.boolean` and `Config.literal`
+ * are not used as they are: `Config.port` refuses 0 (a free port, used by the tests and the
+ * benchmark), `Config.url` accepts any scheme and quotes the whole value, credentials included,
+ * `Config.boolean` and `Config.literal` are case-sensitive where we are not and word their
+ * messages differently from the documented ones.
+ */
+const parsed = <A>(parse: (text: string) => Either.Either<A, string>) =>
+  Config.mapOrFail((text: string) => Either.mapLeft(parse(text), (why) => ConfigError.InvalidData([], why)))
 
-const optionalString = (name: string) =>
-  Config.string(name).pipe(Config.option, Config.map(Option.flatMap(Option.liftPredicate((s) => s.trim() !== ""))))
+/** A variable that may be unset; an empty value counts as unset. */
+const optional = <A>(name: string, parse: (text: string) => Either.Either<A, string>) =>
+  Config.string(name).pipe(
+    parsed((text) => (text.trim() === "" ? Either.right(Option.none<A>()) : Either.map(parse(text), Option.some))),
+    Config.withDefault(Option.none<A>())
+  )
+
+const optionalString = (name: string) => optional(name, Either.right)
+
+/** A secret that may be unset (an empty value counts as unset). */
+const optionalSecret = (name: string) =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map(Option.flatMap(Option.liftPredicate((r) => Redacted.value(r).trim() !== "")))
+  )
+
+const oneOf = <const L extends string>(...literals: ReadonlyArray<L>) => (text: string): Either.Either<L, string> =>
+  literals.includes(text as L) ? Either.right(text as L) : Either.left(`expected ${literals.join(" or ")}, got ${text}`)
 
 /** A URL as it may be shown: credentials in it, in any shape, are masked. */
 const shown = maskUrl
 
-const url = (name: string, value: string) => {
+const httpUrl = (value: string): Either.Either<string, string> => {
   try {
     const u = new URL(value)
-    if (u.protocol !== "http:" && u.protocol !== "https:") return fail(name, `not an http(s) URL: ${shown(value)}`)
-    return Effect.succeed(value)
+    return u.protocol === "http:" || u.protocol === "https:"
+      ? Either.right(value)
+      : Either.left(`not an http(s) URL: ${shown(value)}`)
   } catch {
-    return fail(name, `malformed URL: ${shown(value)}`)
+    return Either.left(`malformed URL: ${shown(value)}`)
   }
 }
 
-const isTimeZone = (tz: string) => {
+const port = (text: string): Either.Either<number, string> =>
+  /^\d+$/.test(text) && Number(text) <= 65535 ? Either.right(Number(text)) : Either.left(`not a port number: ${text}`)
+
+const positiveInteger = (text: string): Either.Either<number, string> =>
+  /^\d+$/.test(text) && Number(text) >= 1 ? Either.right(Number(text)) : Either.left(`expected a positive integer, got ${text}`)
+
+const onOff = (text: string): Either.Either<boolean, string> =>
+  /^(true|1|yes|on)$/i.test(text)
+    ? Either.right(true)
+    : /^(false|0|no|off)$/i.test(text)
+    ? Either.right(false)
+    : Either.left(`expected true or false, got ${text}`)
+
+const clockTime = (text: string): Either.Either<{ readonly hour: number; readonly minute: number }, string> => {
+  const time = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text)
+  return time === null
+    ? Either.left(`expected HH:MM (24-hour), got ${text}`)
+    : Either.right({ hour: Number(time[1]), minute: Number(time[2]) })
+}
+
+const timeZone = (tz: string): Either.Either<string, string> => {
   try {
     new Intl.DateTimeFormat("en-GB", { timeZone: tz })
-    return true
+    return Either.right(tz)
   } catch {
-    return false
+    return Either.left(`unknown time zone: ${tz}`)
   }
 }
+
+const markup = (text: string): Either.Either<BigDecimal.BigDecimal, string> => {
+  const value = BigDecimal.fromString(text.trim())
+  return Option.isSome(value) && BigDecimal.isPositive(value.value)
+    ? Either.right(value.value)
+    : Either.left(`expected a decimal greater than 0, got ${text}`)
+}
+
+const calendarDay = (text: string): Either.Either<string, string> =>
+  Either.isRight(parseDay(text.trim()))
+    ? Either.right(text.trim())
+    : Either.left(`expected a calendar day YYYY-MM-DD, got ${text}`)
+
+const ledgerSync = (text: string) => oneOf("full", "normal")(text.trim().toLowerCase()).pipe(
+  Either.mapLeft(() => `expected full or normal, got ${text}`)
+)
+
+const apiKeyHash = (text: string): Either.Either<string, string> =>
+  /^[A-Za-z0-9_-]{16,128}$/.test(text.trim())
+    ? Either.right(text.trim())
+    : Either.left("expected the key's hash as OpenRouter's keys API reports it (64 hex digits)")
 
 /**
  * SQLAlchemy's spelling, as Open WebUI's template uses it: `sqlite:///relative/file.db`,
  * `sqlite:////absolute/file.db`; a plain path is accepted too.
  */
-const sqlitePath = (name: string, value: string) => {
+const sqlitePath = (value: string): Either.Either<string, string> => {
   const m = /^sqlite:\/\/\/(.+)$/.exec(value)
-  if (m !== null) return Effect.succeed(Path.resolve(m[1]))
-  if (!value.includes("://")) return Effect.succeed(Path.resolve(value))
-  return fail(name, `expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got ${shown(value)}`)
+  if (m !== null) return Either.right(Path.resolve(m[1]))
+  if (!value.includes("://")) return Either.right(Path.resolve(value))
+  return Either.left(`expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got ${shown(value)}`)
 }
 
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
 
-
 /**
- * A secret from the environment, or else one generated on first start and kept in DATA_DIR (0600).
- * A configured value shorter than `MIN_SECRET_LENGTH` stops start-up (naming the variable, never
- * the value); a kept file that holds no usable secret (empty, a lone newline) is regenerated.
- * The generated value is announced once, on the start that created it.
+ * Configured secrets (comma-separated for rotation). One shorter than `MIN_SECRET_LENGTH` stops
+ * start-up, naming the variable and which value, never the value; unset → generated later.
  */
-const secretOrGenerated = (
-  name: string,
-  dataDir: string,
-  fileName: string,
-  value: Option.Option<string>,
-  announce: (s: string) => string,
-  announced: Array<string>
-) =>
-  Effect.gen(function*() {
-    if (Option.isSome(value)) {
-      const values = splitList(value.value)
-      const short = values.findIndex((v) => v.length < MIN_SECRET_LENGTH)
-      if (values.length === 0) return yield* fail(name, "is set but holds no value; unset it to have one generated")
-      if (short !== -1) {
-        return yield* fail(
-          name,
-          `${values.length > 1 ? `value ${short + 1} of ${values.length} is` : "the value is"} ${values[short].length} ` +
-            `characters long; at least ${MIN_SECRET_LENGTH} are required (or unset it to have one generated)`
-        )
-      }
-      return values.map(Redacted.make)
-    }
-    const file = Path.join(dataDir, fileName)
-    const kept = Fs.existsSync(file) ? Fs.readFileSync(file, "utf8").trim() : ""
-    if (kept.length >= MIN_SECRET_LENGTH) return [Redacted.make(kept)]
-    const secret = generateSecret()
-    Fs.writeFileSync(file, secret + "\n", { mode: 0o600 })
-    Fs.chmodSync(file, 0o600)
-    announced.push(announce(secret))
-    return [Redacted.make(secret)]
-  })
+const secretList = (text: string): Either.Either<ReadonlyArray<Redacted.Redacted<string>>, string> => {
+  const values = splitList(text)
+  const short = values.findIndex((v) => v.length < MIN_SECRET_LENGTH)
+  if (values.length === 0) return Either.left("is set but holds no value; unset it to have one generated")
+  if (short !== -1) {
+    return Either.left(
+      `${values.length > 1 ? `value ${short + 1} of ${values.length} is` : "the value is"} ${values[short].length} ` +
+        `characters long; at least ${MIN_SECRET_LENGTH} are required (or unset it to have one generated)`
+    )
+  }
+  return Either.right(values.map(Redacted.make))
+}
 
-/**
- * 256 random bits as 64 hex digits: nothing a shell, a header or a command line treats specially,
- * and never a leading `-` (base64url can start with one, which reads as an option).
- */
-export const generateSecret = (): string => Crypto.randomBytes(32).toString("hex")
+/** `Config.withDefault` for a parsed variable: unset → `fallback`, set → checked. */
+const variable = <A>(name: string, fallback: A, parse: (text: string) => Either.Either<A, string>) =>
+  Config.string(name).pipe(parsed(parse), Config.withDefault(fallback))
 
-/** Where the dashboard answers on this machine, from HOST and PORT. */
-export const dashboardUrl = (host: string, port: number): string => {
-  const h = host === "0.0.0.0" || host === "::" || host === "" ? "localhost" : host.includes(":") ? `[${host}]` : host
-  return `http://${h}:${port}/`
+/** Every variable, checked; what needs the file system (DATA_DIR, generated secrets) comes after. */
+const environment = Config.all({
+  port: variable("PORT", 8080, port),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  clientOrgId: Config.string("CLIENT_ORG_ID").pipe(Config.withDefault("default")),
+  batchTime: variable("DAILY_BATCH_TIME", { hour: 13, minute: 0 }, clockTime),
+  batchTz: variable("DAILY_BATCH_TIMEZONE", "Europe/Warsaw", timeZone),
+  markup: variable("USAGE_MARKUP_MULTIPLIER", BigDecimal.unsafeFromString("1.3"), markup),
+  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
+  markupEffectiveFrom: optional("USAGE_MARKUP_EFFECTIVE_FROM", calendarDay),
+  rule: variable("EXCHANGE_RATE_RULE", "previous-business-day", oneOf("previous-business-day", "same-day")),
+  influxApi: variable("INFLUXDB_API", "v2", oneOf("v1", "v2")),
+  ledgerSync: variable("LEDGER_SYNC", "full", ledgerSync),
+  maxBody: variable("MAX_BODY_BYTES", 33_554_432, positiveInteger),
+  batchEnabled: variable("DAILY_BATCH_ENABLED", true, onOff),
+  influxUrl: optional("INFLUXDB_URL", httpUrl),
+  nbpServiceUrl: optional("NBP_SERVICE_URL", httpUrl),
+  nbpApiUrl: variable("NBP_API_URL", "https://api.nbp.pl/api/exchangerates/rates/a/usd/", httpUrl),
+  openRouterApiUrl: variable("OPENROUTER_API_URL", "https://openrouter.ai/api/v1", httpUrl),
+  openRouterApiKeyHash: optional("OPENROUTER_API_KEY_HASH", apiKeyHash),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"), Config.map((dir) => Path.resolve(dir))),
+  summaryDb: optional("USAGE_SUMMARY_DB", sqlitePath),
+  ledgerDb: optional("USAGE_LEDGER_DB", sqlitePath),
+  webhookSecrets: optional("OPENROUTER_WEBHOOK_SECRET", secretList),
+  adminTokens: optional("ADMIN_TOKEN", secretList),
+  apiKeyNames: optional("OPENROUTER_API_KEY_NAMES", (names) => Either.right(new Set(splitList(names)))),
+  externalUser: optionalString("OPENROUTER_EXTERNAL_USER"),
+  openRouterApiKey: optionalSecret("OPENROUTER_API_KEY"),
+  influxToken: optionalSecret("INFLUXDB_TOKEN"),
+  influxOrg: optionalString("INFLUXDB_ORG"),
+  influxBucket: Config.string("INFLUXDB_BUCKET").pipe(Config.withDefault("mai-usage-tracking")),
+  measurement: Config.string("INFLUXDB_MEASUREMENT").pipe(Config.withDefault("usage_tracking")),
+  databaseUrl: optionalSecret("DATABASE_URL"),
+  openRouterManagementKey: optionalSecret("OPENROUTER_MANAGEMENT_KEY").pipe(
+    Config.map(Option.map((key) => Redacted.make(Redacted.value(key).trim())))
+  )
+})
+
+/** The first problem of a `ConfigError`, as `NAME: why` on one line. */
+const firstProblem = (e: ConfigError.ConfigError): string => {
+  switch (e._op) {
+    case "And":
+    case "Or":
+      return firstProblem(e.left)
+    case "InvalidData":
+    case "MissingData":
+    case "SourceUnavailable":
+    case "Unsupported":
+      return `${e.path.join(".")}: ${e.message.split("\n")[0]}`
+  }
 }
 
 const read = Effect.gen(function*() {
-  const env = yield* Config.all({
-    port: Config.string("PORT").pipe(Config.withDefault("8080")),
-    host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
-    clientOrgId: Config.string("CLIENT_ORG_ID").pipe(Config.withDefault("default")),
-    webhookSecret: optionalString("OPENROUTER_WEBHOOK_SECRET"),
-    apiKeyNames: optionalString("OPENROUTER_API_KEY_NAMES"),
-    externalUser: optionalString("OPENROUTER_EXTERNAL_USER"),
-    openRouterApiKey: optionalString("OPENROUTER_API_KEY"),
-    influxUrl: optionalString("INFLUXDB_URL"),
-    influxToken: optionalString("INFLUXDB_TOKEN"),
-    influxOrg: optionalString("INFLUXDB_ORG"),
-    influxBucket: Config.string("INFLUXDB_BUCKET").pipe(Config.withDefault("mai-usage-tracking")),
-    influxApi: Config.string("INFLUXDB_API").pipe(Config.withDefault("v2")),
-    measurement: Config.string("INFLUXDB_MEASUREMENT").pipe(Config.withDefault("usage_tracking")),
-    nbpServiceUrl: optionalString("NBP_SERVICE_URL"),
-    nbpApiUrl: Config.string("NBP_API_URL").pipe(
-      Config.withDefault("https://api.nbp.pl/api/exchangerates/rates/a/usd/")
-    ),
-    dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data")),
-    summaryDb: optionalString("USAGE_SUMMARY_DB"),
-    ledgerDb: optionalString("USAGE_LEDGER_DB"),
-    databaseUrl: optionalString("DATABASE_URL"),
-    batchEnabled: Config.string("DAILY_BATCH_ENABLED").pipe(Config.withDefault("true")),
-    batchTime: Config.string("DAILY_BATCH_TIME").pipe(Config.withDefault("13:00")),
-    batchTz: Config.string("DAILY_BATCH_TIMEZONE").pipe(Config.withDefault("Europe/Warsaw")),
-    markup: Config.string("USAGE_MARKUP_MULTIPLIER").pipe(Config.withDefault("1.3")),
-    rule: Config.string("EXCHANGE_RATE_RULE").pipe(Config.withDefault("previous-business-day")),
-    adminToken: optionalString("ADMIN_TOKEN"),
-    maxBody: Config.string("MAX_BODY_BYTES").pipe(Config.withDefault("33554432")),
-    ledgerSync: Config.string("LEDGER_SYNC").pipe(Config.withDefault("full")),
-    // OpenRouter's API (reconciliation, key drift, Broadcast set-up)
-    openRouterApiUrl: Config.string("OPENROUTER_API_URL").pipe(Config.withDefault("https://openrouter.ai/api/v1")),
-    openRouterManagementKey: optionalString("OPENROUTER_MANAGEMENT_KEY"),
-    openRouterApiKeyHash: optionalString("OPENROUTER_API_KEY_HASH")
-  }).pipe(Effect.mapError((e) => new ConfigInvalid({ message: ConfigError.isConfigError(e) ? String(e) : "configuration error" })))
-
-  const port = Number(env.port)
-  if (!/^\d+$/.test(env.port) || port < 0 || port > 65535) return yield* fail("PORT", `not a port number: ${env.port}`)
-  const time = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(env.batchTime)
-  if (time === null) return yield* fail("DAILY_BATCH_TIME", `expected HH:MM (24-hour), got ${env.batchTime}`)
-  if (!isTimeZone(env.batchTz)) return yield* fail("DAILY_BATCH_TIMEZONE", `unknown time zone: ${env.batchTz}`)
-  const markup = BigDecimal.fromString(env.markup.trim())
-  if (Option.isNone(markup) || !BigDecimal.isPositive(markup.value)) {
-    return yield* fail("USAGE_MARKUP_MULTIPLIER", `expected a decimal greater than 0, got ${env.markup}`)
-  }
-  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
-  const effectiveFrom = yield* optionalString("USAGE_MARKUP_EFFECTIVE_FROM").pipe(
-    Effect.mapError(() => new ConfigInvalid({ message: "USAGE_MARKUP_EFFECTIVE_FROM: cannot be read" }))
-  )
-  if (Option.isSome(effectiveFrom) && parseDay(effectiveFrom.value.trim())._tag === "Left") {
-    return yield* fail("USAGE_MARKUP_EFFECTIVE_FROM", `expected a calendar day YYYY-MM-DD, got ${effectiveFrom.value}`)
-  }
-  if (env.rule !== "previous-business-day" && env.rule !== "same-day") {
-    return yield* fail("EXCHANGE_RATE_RULE", `expected previous-business-day or same-day, got ${env.rule}`)
-  }
-  if (env.influxApi !== "v1" && env.influxApi !== "v2") {
-    return yield* fail("INFLUXDB_API", `expected v1 or v2, got ${env.influxApi}`)
-  }
-  const ledgerSync = env.ledgerSync.trim().toLowerCase()
-  if (ledgerSync !== "full" && ledgerSync !== "normal") {
-    return yield* fail("LEDGER_SYNC", `expected full or normal, got ${env.ledgerSync}`)
-  }
-  const maxBody = Number(env.maxBody)
-  if (!/^\d+$/.test(env.maxBody) || maxBody < 1) return yield* fail("MAX_BODY_BYTES", `expected a positive integer, got ${env.maxBody}`)
-  const batchEnabled = /^(true|1|yes|on)$/i.test(env.batchEnabled)
-    ? true
-    : /^(false|0|no|off)$/i.test(env.batchEnabled)
-    ? false
-    : yield* fail("DAILY_BATCH_ENABLED", `expected true or false, got ${env.batchEnabled}`)
-  if (Option.isSome(env.influxUrl)) yield* url("INFLUXDB_URL", env.influxUrl.value)
-  if (Option.isSome(env.nbpServiceUrl)) yield* url("NBP_SERVICE_URL", env.nbpServiceUrl.value)
-  yield* url("NBP_API_URL", env.nbpApiUrl)
-  yield* url("OPENROUTER_API_URL", env.openRouterApiUrl)
-  if (Option.isSome(env.openRouterApiKeyHash) && !/^[A-Za-z0-9_-]{16,128}$/.test(env.openRouterApiKeyHash.value.trim())) {
-    return yield* fail("OPENROUTER_API_KEY_HASH", "expected the key's hash as OpenRouter's keys API reports it (64 hex digits)")
-  }
-  const dataDir = Path.resolve(env.dataDir)
+  const env = yield* Effect.mapError(environment, (e) => new ConfigInvalid({ message: firstProblem(e) }))
+  const { dataDir } = env
   yield* Effect.try({
     try: () => Fs.mkdirSync(dataDir, { recursive: true }),
     catch: (e) => new ConfigInvalid({ message: `DATA_DIR: cannot create ${dataDir}: ${(e as Error).message}` })
   })
-  const summaryDbPath = Option.isSome(env.summaryDb)
-    ? yield* sqlitePath("USAGE_SUMMARY_DB", env.summaryDb.value)
-    : Path.join(dataDir, "usage_summary.db")
-  const ledgerDbPath = Option.isSome(env.ledgerDb)
-    ? yield* sqlitePath("USAGE_LEDGER_DB", env.ledgerDb.value)
-    : Path.join(dataDir, "usage_ledger.db")
-  const announced: Array<string> = []
-  const webhookSecrets = yield* secretOrGenerated(
-    "OPENROUTER_WEBHOOK_SECRET",
-    dataDir,
-    "webhook-secret",
-    env.webhookSecret,
-    (s) =>
-      `OPENROUTER_WEBHOOK_SECRET was not set; generated one and kept it in ${dataDir}/webhook-secret.\n` +
-      `In OpenRouter → Settings → Broadcast → Webhook, add this header:  Authorization: Bearer ${s}`,
-    announced
-  )
-  const adminTokens = yield* secretOrGenerated(
-    "ADMIN_TOKEN",
-    dataDir,
-    "admin-token",
-    env.adminToken,
-    (s) => `ADMIN_TOKEN was not set; generated one and kept it in ${dataDir}/admin-token:  ${s}`,
-    announced
-  )
-  // Announced once, on the start that generated them, with where to use them.
-  if (announced.length > 0) {
-    announced.push(`Dashboard: ${dashboardUrl(env.host, port)} (log in with the admin token; API docs at /docs)`)
-    process.stdout.write(announced.join("\n") + "\n")
-  }
+  const webhookSecret = Option.isSome(env.webhookSecrets) ? undefined : yield* keptOrGenerated(dataDir, "webhook-secret")
+  const adminToken = Option.isSome(env.adminTokens) ? undefined : yield* keptOrGenerated(dataDir, "admin-token")
+  yield* announceGenerated({ dataDir, host: env.host, port: env.port, webhookSecret, adminToken })
   const settings: AppSettings = {
-    port,
+    port: env.port,
     host: env.host,
     clientOrgId: env.clientOrgId,
-    webhookSecrets,
-    apiKeyNames: Option.isSome(env.apiKeyNames) ? new Set(splitList(env.apiKeyNames.value)) : undefined,
+    webhookSecrets: Option.getOrElse(env.webhookSecrets, () => [webhookSecret!.secret]),
+    apiKeyNames: Option.getOrUndefined(env.apiKeyNames),
     openRouterExternalUser: Option.getOrUndefined(env.externalUser),
-    openRouterApiKey: Option.getOrUndefined(Option.map(env.openRouterApiKey, Redacted.make)),
+    openRouterApiKey: Option.getOrUndefined(env.openRouterApiKey),
     influx: Option.isSome(env.influxUrl)
       ? {
         url: env.influxUrl.value.replace(/\/+$/, ""),
-        token: Option.getOrUndefined(Option.map(env.influxToken, Redacted.make)),
+        token: Option.getOrUndefined(env.influxToken),
         org: Option.getOrUndefined(env.influxOrg),
         bucket: env.influxBucket,
         api: env.influxApi,
@@ -291,22 +278,22 @@ const read = Effect.gen(function*() {
     nbpServiceUrl: Option.getOrUndefined(env.nbpServiceUrl),
     nbpApiUrl: env.nbpApiUrl,
     dataDir,
-    summaryDbPath,
-    ledgerDbPath,
-    openWebUiDatabaseUrl: Option.getOrUndefined(Option.map(env.databaseUrl, Redacted.make)),
-    dailyBatchEnabled: batchEnabled,
-    dailyBatchTime: { hour: Number(time[1]), minute: Number(time[2]) },
+    summaryDbPath: Option.getOrElse(env.summaryDb, () => Path.join(dataDir, "usage_summary.db")),
+    ledgerDbPath: Option.getOrElse(env.ledgerDb, () => Path.join(dataDir, "usage_ledger.db")),
+    openWebUiDatabaseUrl: Option.getOrUndefined(env.databaseUrl),
+    dailyBatchEnabled: env.batchEnabled,
+    dailyBatchTime: env.batchTime,
     dailyBatchTimeZone: env.batchTz,
-    markup: markup.value,
-    markupEffectiveFrom: Option.getOrUndefined(Option.map(effectiveFrom, (s) => s.trim())),
+    markup: env.markup,
+    markupEffectiveFrom: Option.getOrUndefined(env.markupEffectiveFrom),
     exchangeRateRule: env.rule,
-    adminTokens,
-    maxBodyBytes: maxBody,
-    ledgerSync,
+    adminTokens: Option.getOrElse(env.adminTokens, () => [adminToken!.secret]),
+    maxBodyBytes: env.maxBody,
+    ledgerSync: env.ledgerSync,
     openRouter: {
       apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
-      managementKey: Option.getOrUndefined(Option.map(env.openRouterManagementKey, (k) => Redacted.make(k.trim()))),
-      apiKeyHash: Option.getOrUndefined(Option.map(env.openRouterApiKeyHash, (h) => h.trim()))
+      managementKey: Option.getOrUndefined(env.openRouterManagementKey),
+      apiKeyHash: Option.getOrUndefined(env.openRouterApiKeyHash)
     }
   }
   return settings
