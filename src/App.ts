@@ -7,7 +7,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import * as Config from "./Config.js"
-import * as Webhook from "./ingest/Webhook.js"
+import { Webhook } from "./ingest/Webhook.js"
 import { ApiLive, ErrorBodiesLive } from "./http/ApiLive.js"
 import * as AdminAuth from "./http/AdminAuth.js"
 import * as Metrics from "./http/Metrics.js"
@@ -89,7 +89,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(ApiLive),
     Layer.provide(ErrorBodiesLive),
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext]),
-    Layer.provide(Webhook.layer),
+    Layer.provide(Webhook.Default),
     Layer.provide(AdminAuth.layer),
     Layer.provide(AdminAuth.AccessLive),
     Layer.provideMerge(LedgerReadiness),

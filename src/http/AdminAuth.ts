@@ -14,7 +14,7 @@ import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
-import { Context, Effect, Layer, type Redacted, Schema } from "effect"
+import { Effect, Layer, type Redacted, Schema } from "effect"
 import { AppConfig, type AppSettings } from "../Config.js"
 import { configuredMatcher } from "../Secrets.js"
 import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
@@ -88,26 +88,20 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
 
 export type Via = "bearer" | "session"
 
-export interface AdminAccessShape {
-  /** Who the request is, or why not; updates the session's last activity. */
-  readonly check: (
-    request: HttpServerRequest.HttpServerRequest
-  ) => Effect.Effect<Via, Unauthorized | CrossOriginRefused>
-  readonly cookieName: string
-  readonly isAdminToken: (candidate: string) => boolean
-}
-
-export class AdminAccess extends Context.Tag("mai-usage/AdminAccess")<AdminAccess, AdminAccessShape>() {}
-
 const unauthorized = (message: string) => Effect.fail(new Unauthorized({ message }))
 
-export const accessLayer = Layer.effect(
-  AdminAccess,
-  Effect.gen(function*() {
+/**
+ * Who a request is: a bearer admin token or a live dashboard session (and, for a state change by
+ * cookie, from the dashboard's own origin). Reads the process's `Sessions`, which the wiring
+ * provides once (the dashboard's login writes the same store).
+ */
+export class AdminAccess extends Effect.Service<AdminAccess>()("mai-usage/AdminAccess", {
+  effect: Effect.gen(function*() {
     const config = yield* AppConfig
     const sessions = yield* Sessions
     const isAdmin = isAdminToken(config.adminTokens)
     const cookieName = sessionCookieName(config)
+    /** Who the request is, or why not; updates the session's last activity. */
     const check = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Via, Unauthorized | CrossOriginRefused> => {
       // Only the Bearer scheme is ours: a proxy's Basic credentials pass through untouched.
       const authorization = request.headers["authorization"]?.trim() ?? ""
@@ -130,9 +124,9 @@ export const accessLayer = Layer.effect(
         return Effect.succeed("session")
       })
     }
-    return AdminAccess.of({ check, cookieName, isAdminToken: isAdmin })
+    return { check, cookieName, isAdminToken: isAdmin }
   })
-)
+}) {}
 
 /** The API's middleware: every group declared with `.middleware(AdminAuth)` goes through `check`. */
 export const layer = Layer.effect(
@@ -144,4 +138,4 @@ export const layer = Layer.effect(
 )
 
 /** Access and the sessions it reads, as one layer for the composition root. */
-export const AccessLive = accessLayer.pipe(Layer.provideMerge(sessionsLayer))
+export const AccessLive = AdminAccess.Default.pipe(Layer.provideMerge(sessionsLayer))

@@ -7,7 +7,7 @@
  * Nothing of the body is ever quoted in a reply or a log: parse errors carry a position at most,
  * rejected spans an attribute name and a bound.
  */
-import { Context, Effect, Either, Layer } from "effect"
+import { Effect, Either } from "effect"
 import type * as Http from "node:http"
 import { AppConfig } from "../Config.js"
 import { decodeDelivery, type DecodeOptions } from "../domain/Otlp.js"
@@ -23,12 +23,6 @@ import type { WebhookReply } from "./Reply.js"
 export type { WebhookReply } from "./Reply.js"
 
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(["/api/v1/webhooks/openrouter", "/v1/traces"])
-
-export interface WebhookShape {
-  readonly handle: (req: Http.IncomingMessage) => Effect.Effect<WebhookReply, WebhookRejection>
-}
-
-export class Webhook extends Context.Tag("mai-usage/Webhook")<Webhook, WebhookShape>() {}
 
 const header = (req: Http.IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name]
@@ -58,73 +52,74 @@ const rejectedMessage = (rejected: ReadonlyArray<RejectedSpan>) => {
   return `${rejected.length} span(s) rejected as invalid usage and quarantined: ${shown.join("; ")}${more}`
 }
 
-export const make = Effect.gen(function*() {
-  const config = yield* AppConfig
-  const ledger = yield* Ledger
-  const metrics = yield* Metrics
-  const auth = makeAuthenticator(config.webhookSecrets)
-  const decodeOptions: DecodeOptions = { clientOrgId: config.clientOrgId, apiKeyNames: config.apiKeyNames }
-  const events = metrics.counter("mai_webhook_events_total", "Usage events in webhook deliveries, by outcome and reason")
+/** The webhook's one job, `handle`: over the configuration, the ledger and the metrics of the process. */
+export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
+  effect: Effect.gen(function*() {
+    const config = yield* AppConfig
+    const ledger = yield* Ledger
+    const metrics = yield* Metrics
+    const auth = makeAuthenticator(config.webhookSecrets)
+    const decodeOptions: DecodeOptions = { clientOrgId: config.clientOrgId, apiKeyNames: config.apiKeyNames }
+    const events = metrics.counter("mai_webhook_events_total", "Usage events in webhook deliveries, by outcome and reason")
 
-  const handle = (req: Http.IncomingMessage) =>
-    Effect.gen(function*() {
-      const headerAuthentic = auth.headerMatches(header(req, "authorization"), header(req, "x-webhook-secret"))
-      const signature = header(req, "x-webhook-signature")
-      if (!headerAuthentic && signature === undefined) {
-        return yield* new Unauthorized({ message: "missing or wrong webhook secret" })
-      }
-      const encoding = yield* contentEncoding(req)
-      const raw = yield* readRaw(req, config.maxBodyBytes)
-      // Over the bytes as received, before any decompression: an unauthenticated sender costs at
-      // most MAX_BODY_BYTES, never an expansion.
-      if (!headerAuthentic && !auth.signatureMatches(signature!, raw)) {
-        return yield* new Unauthorized({ message: "wrong webhook signature" })
-      }
-      const body = yield* inflate(raw, encoding, config.maxBodyBytes)
-      if (header(req, "x-test-connection")?.toLowerCase() === "true" || body.length === 0) {
-        events.inc({ outcome: "ignored", reason: "connection-test" })
-        return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
-      }
-      let parsed: unknown
-      if (wantsProtobuf(req)) {
-        try {
-          parsed = decodeRequest(body)
-        } catch (e) {
-          return yield* new BadRequest({ message: protobufError(e) })
+    const handle = (req: Http.IncomingMessage): Effect.Effect<WebhookReply, WebhookRejection> =>
+      Effect.gen(function*() {
+        const headerAuthentic = auth.headerMatches(header(req, "authorization"), header(req, "x-webhook-secret"))
+        const signature = header(req, "x-webhook-signature")
+        if (!headerAuthentic && signature === undefined) {
+          return yield* new Unauthorized({ message: "missing or wrong webhook secret" })
         }
-      } else {
-        try {
-          parsed = JSON.parse(body.toString("utf8"))
-        } catch (e) {
-          return yield* new BadRequest({ message: jsonError(e) })
+        const encoding = yield* contentEncoding(req)
+        const raw = yield* readRaw(req, config.maxBodyBytes)
+        // Over the bytes as received, before any decompression: an unauthenticated sender costs at
+        // most MAX_BODY_BYTES, never an expansion.
+        if (!headerAuthentic && !auth.signatureMatches(signature!, raw)) {
+          return yield* new Unauthorized({ message: "wrong webhook signature" })
         }
-      }
-      const decoded = decodeDelivery(parsed, decodeOptions)
-      if (Either.isLeft(decoded)) return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
-      const { events: usage, ignored, rejected } = decoded.right
-      const stored = yield* ledger.record(usage, rejected).pipe(
-        Effect.mapError((e) => new Unavailable({ message: e.message }))
-      )
-      if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
-      if (stored.duplicates > 0) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates)
-      for (const reason of ignored) events.inc({ outcome: "ignored", reason })
-      for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
-      if (rejected.length > 0) {
-        yield* Effect.logWarning("webhook spans rejected", {
+        const body = yield* inflate(raw, encoding, config.maxBodyBytes)
+        if (header(req, "x-test-connection")?.toLowerCase() === "true" || body.length === 0) {
+          events.inc({ outcome: "ignored", reason: "connection-test" })
+          return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
+        }
+        let parsed: unknown
+        if (wantsProtobuf(req)) {
+          try {
+            parsed = decodeRequest(body)
+          } catch (e) {
+            return yield* new BadRequest({ message: protobufError(e) })
+          }
+        } else {
+          try {
+            parsed = JSON.parse(body.toString("utf8"))
+          } catch (e) {
+            return yield* new BadRequest({ message: jsonError(e) })
+          }
+        }
+        const decoded = decodeDelivery(parsed, decodeOptions)
+        if (Either.isLeft(decoded)) return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
+        const { events: usage, ignored, rejected } = decoded.right
+        const stored = yield* ledger.record(usage, rejected).pipe(
+          Effect.mapError((e) => new Unavailable({ message: e.message }))
+        )
+        if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
+        if (stored.duplicates > 0) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates)
+        for (const reason of ignored) events.inc({ outcome: "ignored", reason })
+        for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
+        if (rejected.length > 0) {
+          yield* Effect.logWarning("webhook spans rejected", {
+            rejected: rejected.length,
+            reasons: [...new Set(rejected.map((r) => r.reason))]
+          })
+        }
+        return {
+          accepted: stored.accepted,
+          duplicates: stored.duplicates,
+          ignored: ignored.length,
           rejected: rejected.length,
-          reasons: [...new Set(rejected.map((r) => r.reason))]
-        })
-      }
-      return {
-        accepted: stored.accepted,
-        duplicates: stored.duplicates,
-        ignored: ignored.length,
-        rejected: rejected.length,
-        ...(rejected.length > 0 ? { rejectedMessage: rejectedMessage(rejected) } : {})
-      }
-    })
+          ...(rejected.length > 0 ? { rejectedMessage: rejectedMessage(rejected) } : {})
+        }
+      })
 
-  return Webhook.of({ handle })
-})
-
-export const layer = Layer.effect(Webhook, make)
+    return { handle }
+  })
+}) {}
