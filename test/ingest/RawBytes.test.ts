@@ -8,7 +8,7 @@ import * as Fs from "node:fs"
 import * as Http from "node:http"
 import * as Zlib from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ADMIN_TOKEN, tempDir, WEBHOOK_SECRET } from "../support/app.js"
+import { baseVars, tempDir, WEBHOOK_SECRET } from "../support/app.js"
 import { delivery } from "../support/otlp.js"
 import { bareEnv, freePort, type Running, spawnCli, waitForHealth } from "../support/process.js"
 
@@ -20,16 +20,7 @@ beforeAll(async () => {
   dataDir = tempDir("mai-rawbytes-")
   const port = await freePort()
   url = `http://127.0.0.1:${port}`
-  server = spawnCli(["serve"], {
-    ...bareEnv(),
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    ADMIN_TOKEN,
-    DAILY_BATCH_ENABLED: "false",
-    NBP_API_URL: "http://127.0.0.1:9/api/exchangerates/rates/a/usd/"
-  })
+  server = spawnCli(["serve"], { ...bareEnv(), ...baseVars(dataDir), PORT: String(port) })
   await waitForHealth(url, server, 30_000)
 }, 40_000)
 
