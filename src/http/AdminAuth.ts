@@ -14,7 +14,7 @@ import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
 import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
-import { Effect, Layer, type Redacted, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { AppConfig, type AppSettings } from "../Config.js"
 import { configuredMatcher } from "../Secrets.js"
 import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
@@ -38,10 +38,6 @@ export const adminGroup = <const Name extends string>(name: Name) => HttpApiGrou
  */
 export const sessionCookieName = (config: Pick<AppSettings, "clientOrgId" | "port">) =>
   `mai_session_${config.clientOrgId.replace(/[^A-Za-z0-9_-]/g, "_")}_${config.port}`
-
-/** Constant-time check of a presented token against the configured admin tokens. */
-export const isAdminToken = (tokens: ReadonlyArray<Redacted.Redacted<string>>): (candidate: string) => boolean =>
-  configuredMatcher(tokens)
 
 const firstOf = (header: string | undefined) => header?.split(",")[0].trim()
 
@@ -99,7 +95,8 @@ export class AdminAccess extends Effect.Service<AdminAccess>()("mai-usage/AdminA
   effect: Effect.gen(function*() {
     const config = yield* AppConfig
     const sessions = yield* Sessions
-    const isAdmin = isAdminToken(config.adminTokens)
+    // Constant-time, against every configured admin token (Secrets.ts).
+    const isAdmin = configuredMatcher(config.adminTokens)
     const cookieName = sessionCookieName(config)
     /** Who the request is, or why not; updates the session's last activity. */
     const check = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<Via, Unauthorized | CrossOriginRefused> => {

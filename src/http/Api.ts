@@ -3,13 +3,26 @@
  * group here; `ApiLive.ts` provides the handlers.
  */
 import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "../accounting/AccountingApi.js"
 import { CODE_VERSION } from "../batch/DailyBatch.js"
+import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "../ingest/Errors.js"
 import { BatchApi } from "../batch/BatchApi.js"
 import { ReconciliationApi } from "../openrouter/ReconciliationApi.js"
 import { UsageApi } from "../reporting/ReportApi.js"
 import { errorBodiesInOpenApi } from "./ErrorBodies.js"
+
+/** What each refusal of the webhook means; its status is the error's own (`ingest/Errors.ts`). */
+const webhookRefusals = Object.fromEntries(
+  ([
+    [BadRequest, "Not a valid OTLP request: nothing stored (a google.rpc.Status body for OTLP senders)"],
+    [Unauthorized, "Missing or wrong webhook secret"],
+    [PayloadTooLarge, "Body larger than MAX_BODY_BYTES (as received or after decompression)"],
+    [UnsupportedMediaType, "A Content-Encoding other than gzip or deflate"],
+    [Unavailable, "The ledger cannot be written: nothing stored, retry (Retry-After)"]
+  ] as const).map(([error, description]) => [String(HttpApiSchema.getStatusError(error)), { description }])
+)
 
 /**
  * The webhook is served by the raw `node:http` handler (the hot path), not by `HttpApi`, so its
@@ -45,11 +58,7 @@ const webhookOperation = (path: string, summary: string) => ({
           }
         }
       },
-      "400": { description: "Not a valid OTLP request: nothing stored (a google.rpc.Status body for OTLP senders)" },
-      "401": { description: "Missing or wrong webhook secret" },
-      "413": { description: "Body larger than MAX_BODY_BYTES (after decompression)" },
-      "415": { description: "Neither JSON nor protobuf" },
-      "503": { description: "The ledger cannot be written: nothing stored, retry (Retry-After)" }
+      ...webhookRefusals
     }
   }
 })
