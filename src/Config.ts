@@ -6,7 +6,7 @@
 import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import type { ExchangeRateRule } from "./domain/RateRule.js"
+import { ExchangeRateRule } from "./domain/RateRule.js"
 import { parseDay } from "./domain/WarsawDay.js"
 import { maskUrl } from "./domain/Redact.js"
 import { announceGenerated, keptOrGenerated, MIN_SECRET_LENGTH } from "./Secrets.js"
@@ -205,7 +205,7 @@ const environment = Config.all({
   markup: variable("USAGE_MARKUP_MULTIPLIER", BigDecimal.unsafeFromString("1.3"), markup),
   // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
   markupEffectiveFrom: optional("USAGE_MARKUP_EFFECTIVE_FROM", calendarDay),
-  rule: variable("EXCHANGE_RATE_RULE", "previous-business-day", oneOf("previous-business-day", "same-day")),
+  rule: variable("EXCHANGE_RATE_RULE", "previous-business-day", oneOf(...ExchangeRateRule.literals)),
   influxApi: variable("INFLUXDB_API", "v2", oneOf("v1", "v2")),
   ledgerSync: variable("LEDGER_SYNC", "full", ledgerSync),
   maxBody: variable("MAX_BODY_BYTES", 33_554_432, positiveInteger),
