@@ -1,40 +1,30 @@
 /** The one HTTP error convention: a status per shared error class; one constant-time secret check. */
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import {
-  Conflict,
-  CrossOriginRefused,
-  Forbidden,
-  InvalidQuery,
-  MethodNotAllowed,
-  NotFound,
-  statusOf,
-  Unauthorized,
-  Unavailable
-} from "../../src/http/ApiErrors.js"
-import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from "../../src/ingest/Errors.js"
+import * as Http from "../../src/http/ApiErrors.js"
+import * as Webhook from "../../src/ingest/Errors.js"
 import { configuredMatcher, secretMatcher } from "../../src/Secrets.js"
 
 describe("HTTP errors", () => {
   it.each([
-    [new InvalidQuery({ message: "m" }), 400],
-    [new BadRequest({ message: "m" }), 400],
-    [new Unauthorized({ message: "m" }), 401],
-    [new Forbidden({ message: "m" }), 403],
-    [new CrossOriginRefused({ message: "m" }), 403],
-    [new NotFound({ message: "m" }), 404],
-    [new MethodNotAllowed({ message: "m" }), 405],
-    [new Conflict({ message: "m" }), 409],
-    [new PayloadTooLarge({ message: "m" }), 413],
-    [new UnsupportedMediaType({ message: "m" }), 415],
-    [new Unavailable({ message: "m" }), 503]
-  ])("%s declares its status", (error, status) => {
-    expect(statusOf(error)).toBe(status)
+    [Http.InvalidQuery, 400],
+    [Webhook.BadRequest, 400],
+    [Http.Unauthorized, 401],
+    [Http.Forbidden, 403],
+    [Http.CrossOriginRefused, 403],
+    [Http.NotFound, 404],
+    [Http.MethodNotAllowed, 405],
+    [Http.Conflict, 409],
+    [Webhook.PayloadTooLarge, 413],
+    [Webhook.UnsupportedMediaType, 415],
+    [Http.Unavailable, 503]
+  ] as const)("%o declares its status", (ErrorClass, status) => {
+    expect(Http.statusOf(new ErrorClass({ message: "m" }))).toBe(status)
   })
 
   it("an error that is not an HTTP error has no status", () => {
-    expect(statusOf(new Error("plain"))).toBeUndefined()
-    expect(statusOf({ _tag: "X", message: "m" })).toBeUndefined()
+    expect(Http.statusOf(new Error("plain"))).toBeUndefined()
+    expect(Http.statusOf({ _tag: "X", message: "m" })).toBeUndefined()
   })
 })
 
