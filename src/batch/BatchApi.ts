@@ -8,6 +8,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { adminGroup } from "../http/AdminAuth.js"
 import { Conflict, InvalidQuery, Unavailable } from "../http/ApiErrors.js"
+import { BatchRun } from "./BatchRun.js"
 
 /** One day's outcome of a POST /run. */
 export class RunOutcome extends Schema.Class<RunOutcome>("RunOutcome")({
@@ -38,25 +39,8 @@ export class BatchRunsFailed extends Schema.TaggedError<BatchRunsFailed>()(
   HttpApiSchema.annotations({ status: 503, description: "A run failed (e.g. NBP unreachable); it can be retried" })
 ) {}
 
-export class BatchRunView extends Schema.Class<BatchRunView>("BatchRunView")({
-  id: Schema.Number,
-  usageDate: Schema.String,
-  trigger: Schema.Literal("schedule", "catch-up", "cli", "api"),
-  status: Schema.Literal("running", "succeeded", "failed"),
-  startedAt: Schema.String,
-  finishedAt: Schema.NullOr(Schema.String),
-  events: Schema.NullOr(Schema.Number),
-  rowsWritten: Schema.NullOr(Schema.Number),
-  corrections: Schema.NullOr(Schema.Number),
-  rate: Schema.NullOr(Schema.String),
-  rateTable: Schema.NullOr(Schema.String),
-  markup: Schema.NullOr(Schema.String),
-  source: Schema.NullOr(Schema.String),
-  error: Schema.NullOr(Schema.String)
-}) {}
-
 export class BatchRuns extends Schema.Class<BatchRuns>("BatchRuns")({
-  runs: Schema.Array(BatchRunView)
+  runs: Schema.Array(BatchRun)
 }) {}
 
 export class BatchApi extends adminGroup("batch")

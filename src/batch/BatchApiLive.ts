@@ -5,7 +5,7 @@ import { AppConfig } from "../Config.js"
 import { dayOf } from "../domain/WarsawDay.js"
 import { MaiApi } from "../http/Api.js"
 import { Conflict, InvalidQuery, Unavailable } from "../http/ApiErrors.js"
-import { BatchRunsFailed, BatchRunView, RunOutcome, RunResults } from "./BatchApi.js"
+import { BatchRunsFailed, RunOutcome, RunResults } from "./BatchApi.js"
 import { type BatchError, DailyBatch, requestedDays, type RunResult, runDays } from "./DailyBatch.js"
 import { SummaryRepo } from "./SummaryRepo.js"
 
@@ -79,26 +79,7 @@ export const BatchApiLive = HttpApiBuilder.group(MaiApi, "batch", (handlers) =>
         }))
       .handle("runs", ({ urlParams }) =>
         repo.listRuns(urlParams.limit ?? 50).pipe(
-          Effect.map((runs) => ({
-            runs: runs.map((r) =>
-              new BatchRunView({
-                id: r.id,
-                usageDate: r.usageDate,
-                trigger: r.trigger,
-                status: r.status,
-                startedAt: r.startedAt,
-                finishedAt: r.finishedAt,
-                events: r.events,
-                rowsWritten: r.rowsWritten,
-                corrections: r.corrections,
-                rate: r.rate,
-                rateTable: r.rateTable,
-                markup: r.markup,
-                source: r.source,
-                error: r.error
-              })
-            )
-          })),
+          Effect.map((runs) => ({ runs })),
           Effect.mapError((e) => new Unavailable({ message: e.message }))
         ))
   }))

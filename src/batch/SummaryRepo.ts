@@ -10,7 +10,7 @@
  * changed it), so re-running a day with the same data changes nothing.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as Os from "node:os"
 import { toAdjustment } from "../accounting/AccountingRepo.js"
 import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from "../accounting/Periods.js"
@@ -18,14 +18,10 @@ import { formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
 import { type AggregateColumns, usageAggregate } from "../store/Rows.js"
-import { SummaryDb } from "../store/SummaryDb.js"
+import { SummaryDb, SummaryDbError } from "../store/SummaryDb.js"
+import { type BatchRun, type BatchRunRecord, toBatchRun, type Trigger } from "./BatchRun.js"
 
-export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
-  message: Schema.String
-}) {}
-
-export type Trigger = "schedule" | "catch-up" | "cli" | "api"
-export type RunStatus = "running" | "succeeded" | "failed"
+export type { BatchRun, RunStatus, Trigger } from "./BatchRun.js"
 
 /** One daily_usage row: the day's aggregate, and its money and rate as decimal text. */
 export interface DayRow extends UsageAggregate {
@@ -42,25 +38,6 @@ export interface RateUsed {
   readonly rate: string
   readonly tableNo: string
   readonly effectiveDate: string
-}
-
-export interface BatchRun {
-  readonly id: number
-  readonly usageDate: string
-  readonly clientOrgId: string
-  readonly trigger: Trigger
-  readonly status: RunStatus
-  readonly startedAt: string
-  readonly finishedAt: string | null
-  readonly events: number | null
-  readonly rowsWritten: number | null
-  readonly corrections: number | null
-  readonly rate: string | null
-  readonly rateTable: string | null
-  readonly markup: string | null
-  readonly source: string | null
-  readonly codeVersion: string | null
-  readonly error: string | null
 }
 
 export interface StartRun {
@@ -175,46 +152,6 @@ interface RawDayRow extends AggregateColumns {
   readonly rate_date: string
   readonly cost_pln: string
 }
-
-interface RawRun {
-  readonly id: bigint
-  readonly usage_date: string
-  readonly client_org_id: string
-  readonly trigger: Trigger
-  readonly status: RunStatus
-  readonly started_at: string
-  readonly finished_at: string | null
-  readonly events: bigint | null
-  readonly rows_written: bigint | null
-  readonly corrections: bigint | null
-  readonly rate: string | null
-  readonly rate_table: string | null
-  readonly markup: string | null
-  readonly source: string | null
-  readonly code_version: string | null
-  readonly error: string | null
-}
-
-const num = (v: bigint | number | null) => (v === null ? null : Number(v))
-
-const toRun = (r: RawRun): BatchRun => ({
-  id: Number(r.id),
-  usageDate: r.usage_date,
-  clientOrgId: r.client_org_id,
-  trigger: r.trigger,
-  status: r.status,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  events: num(r.events),
-  rowsWritten: num(r.rows_written),
-  corrections: num(r.corrections),
-  rate: r.rate,
-  rateTable: r.rate_table,
-  markup: r.markup,
-  source: r.source,
-  codeVersion: r.code_version,
-  error: r.error
-})
 
 const toDayRow = (r: RawDayRow): DayRow => ({
   ...usageAggregate(r),
@@ -371,15 +308,15 @@ export const make = Effect.gen(function*() {
     )
 
   const listRuns: SummaryRepoShape["listRuns"] = (limit) =>
-    exact(sql<RawRun>`SELECT * FROM batch_runs ORDER BY id DESC LIMIT ${limit}`).pipe(
-      Effect.map((rows) => rows.map(toRun)),
+    exact(sql<BatchRunRecord>`SELECT * FROM batch_runs ORDER BY id DESC LIMIT ${limit}`).pipe(
+      Effect.map((rows) => rows.map(toBatchRun)),
       Effect.mapError(failed("read"))
     )
 
   const lastSuccess: SummaryRepoShape["lastSuccess"] = (clientOrgId) =>
-    exact(sql<RawRun>`SELECT * FROM batch_runs WHERE client_org_id = ${clientOrgId} AND status = 'succeeded'
+    exact(sql<BatchRunRecord>`SELECT * FROM batch_runs WHERE client_org_id = ${clientOrgId} AND status = 'succeeded'
       ORDER BY id DESC LIMIT 1`).pipe(
-      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRun)),
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toBatchRun)),
       Effect.mapError(failed("read"))
     )
 

@@ -4,6 +4,9 @@
  */
 import { Schema } from "effect"
 import { AdjustmentLine, DayHistory, MonthState } from "../accounting/Model.js"
+import { BatchRun } from "../batch/BatchRun.js"
+
+export { BatchRun }
 
 const Decimal = Schema.String.annotations({ description: "a decimal number as text, e.g. \"0.012345\"" })
 const Count = Schema.Int.annotations({ description: "a count" })
@@ -81,24 +84,6 @@ export class RateUsed extends Schema.Class<RateUsed>("RateUsed")({
   rateDate: Schema.String.annotations({ description: "the table's effective date" })
 }) {}
 export const rateColumns = ["usageDate", "rate", "rateTable", "rateDate"] as const
-
-/** A run of the daily batch, as `GET /api/v1/admin/batch/runs` shows it. */
-export class BatchRun extends Schema.Class<BatchRun>("BatchRun")({
-  id: Schema.Int,
-  usageDate: Schema.String,
-  trigger: Schema.String,
-  status: Schema.String.annotations({ description: "running | succeeded | failed" }),
-  startedAt: Schema.String,
-  finishedAt: Schema.NullOr(Schema.String),
-  events: Schema.NullOr(Schema.Int),
-  rowsWritten: Schema.NullOr(Schema.Int),
-  corrections: Schema.NullOr(Schema.Int),
-  rate: Schema.NullOr(Schema.String),
-  rateTable: Schema.NullOr(Schema.String),
-  markup: Schema.NullOr(Schema.String),
-  source: Schema.NullOr(Schema.String),
-  error: Schema.NullOr(Schema.String)
-}) {}
 
 /** A finished day with usage in the store that no batch run has billed yet. */
 export class UnbilledDay extends Schema.Class<UnbilledDay>("UnbilledDay")({

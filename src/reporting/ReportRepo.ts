@@ -3,20 +3,17 @@
  * month's figures built from them, and the batch runs. Read-only; every query is scoped to this
  * container's client organisation.
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { AppConfig } from "../Config.js"
 import { monthRange } from "../domain/WarsawDay.js"
 import { type TokenColumns, tokenCounts } from "../store/Rows.js"
-import { SummaryDb } from "../store/SummaryDb.js"
+import { SummaryDb, SummaryDbError } from "../store/SummaryDb.js"
+import { type BatchRunRecord, toBatchRun } from "../batch/BatchRun.js"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
 import { DayHistory, MonthState } from "../accounting/Model.js"
 import { adjustmentAsBilled, adjustmentLine, closingOf } from "../accounting/Statement.js"
-import { BatchRun, DailyRow, MonthSummary, type UnbilledDay } from "./Model.js"
+import { DailyRow, MonthSummary, type UnbilledDay } from "./Model.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
-
-export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
-  message: Schema.String
-}) {}
 
 export interface RowFilter {
   /** inclusive, YYYY-MM-DD */
@@ -41,23 +38,6 @@ interface DailyUsageRecord extends TokenColumns {
   readonly cost_pln: string
 }
 
-interface BatchRunRecord {
-  readonly id: number
-  readonly usage_date: string
-  readonly trigger: string
-  readonly status: string
-  readonly started_at: string
-  readonly finished_at: string | null
-  readonly events: number | null
-  readonly rows_written: number | null
-  readonly corrections: number | null
-  readonly rate: string | null
-  readonly rate_table: string | null
-  readonly markup: string | null
-  readonly source: string | null
-  readonly error: string | null
-}
-
 const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
   costNusd: BigInt(r.cost_nusd_text),
   row: new DailyRow({
@@ -74,24 +54,6 @@ const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
     costPln: r.cost_pln
   })
 })
-
-const toBatchRun = (r: BatchRunRecord) =>
-  new BatchRun({
-    id: r.id,
-    usageDate: r.usage_date,
-    trigger: r.trigger,
-    status: r.status,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    events: r.events,
-    rowsWritten: r.rows_written,
-    corrections: r.corrections,
-    rate: r.rate,
-    rateTable: r.rate_table,
-    markup: r.markup,
-    source: r.source,
-    error: r.error
-  })
 
 // `monthRange` lives in the calendar module; re-exported for the reporting and accounting modules.
 export { monthRange }

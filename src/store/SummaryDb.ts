@@ -3,11 +3,16 @@
  * Its own tag, so that it never mixes with the ledger's SQL client in one context.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { openRouterMigrations } from "../openrouter/migrations.js"
 import { sqliteLayer } from "./Sqlite.js"
 
 export class SummaryDb extends Context.Tag("mai-usage/SummaryDb")<SummaryDb, SqlClient.SqlClient>() {}
+
+/** The summary DB could not be read or written (each reader words its message). */
+export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
+  message: Schema.String
+}) {}
 
 const migrations = {
   "0001_summary": Effect.flatMap(SqlClient.SqlClient, (sql) =>
