@@ -7,7 +7,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { BigDecimal, Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { formatDecimal, formatUsd } from "../domain/Money.js"
-import { type TokenColumns, tokenCounts } from "../store/Rows.js"
+import { type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 import type { AdjustmentDelta, MarkupEntry } from "./Periods.js"
 
@@ -51,7 +51,7 @@ export interface Adjustment extends AdjustmentDelta {
   readonly createdAt: string
 }
 
-interface RawAdjustment extends TokenColumns {
+interface RawAdjustment extends TokenColumns, PricedColumns {
   readonly id: bigint
   readonly month: string
   readonly original_date: string
@@ -59,12 +59,6 @@ interface RawAdjustment extends TokenColumns {
   readonly model: string
   readonly requests: bigint
   readonly cost_nusd: bigint
-  readonly cost_usd: string
-  readonly markup: string
-  readonly rate: string
-  readonly rate_table: string
-  readonly rate_date: string
-  readonly cost_pln: string
   readonly reason: string
   readonly batch_run_id: bigint | null
   readonly created_at: string
@@ -79,12 +73,7 @@ export const toAdjustment = (r: RawAdjustment): Adjustment => ({
   requests: Number(r.requests),
   ...tokenCounts(r),
   costNusd: BigInt(r.cost_nusd),
-  costUsd: r.cost_usd,
-  markup: r.markup,
-  rate: r.rate,
-  rateTable: r.rate_table,
-  rateDate: r.rate_date,
-  costPln: r.cost_pln,
+  ...pricedFields(r),
   reason: r.reason,
   batchRunId: r.batch_run_id === null ? null : Number(r.batch_run_id),
   createdAt: r.created_at

@@ -1,28 +1,18 @@
 /**
  * The accounting schemas the reporting API shares with the statement: adjustments, the closing
- * record, the per-day correction history. Self-contained, so that the reporting model can use them.
+ * record, the per-day correction history. Built on `reporting/Fields.ts` alone, so that the reporting model
+ * can use them.
  */
 import { Schema } from "effect"
-
-const Decimal = Schema.String.annotations({ description: "a decimal number as text" })
+import { Decimal, Priced, pricedColumns, Usage, usageColumns } from "../reporting/Fields.js"
 
 /** A difference found for a day of a closed month, booked into this one. Signed: negative is a credit. */
 export class AdjustmentLine extends Schema.Class<AdjustmentLine>("AdjustmentLine")({
   originalDate: Schema.String.annotations({ description: "the usage day the difference belongs to" }),
-  user: Schema.String,
-  model: Schema.String,
-  requests: Schema.Int,
-  inputTokens: Schema.Int,
-  outputTokens: Schema.Int,
-  totalTokens: Schema.Int,
-  cachedTokens: Schema.Int,
-  reasoningTokens: Schema.Int,
-  costUsd: Decimal,
+  ...Usage,
+  ...Priced,
   markup: Decimal.annotations({ description: "the original day's markup" }),
   rate: Decimal.annotations({ description: "the original day's NBP rate" }),
-  rateTable: Schema.String,
-  rateDate: Schema.String,
-  costPln: Decimal,
   reason: Schema.String,
   createdAt: Schema.String
 }) {}
@@ -54,22 +44,4 @@ export class MonthState extends Schema.Class<MonthState>("MonthState")({
   closing: Schema.NullOr(Closing)
 }) {}
 
-export const adjustmentColumns = [
-  "originalDate",
-  "user",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "totalTokens",
-  "cachedTokens",
-  "reasoningTokens",
-  "costUsd",
-  "markup",
-  "rate",
-  "rateTable",
-  "rateDate",
-  "costPln",
-  "reason",
-  "createdAt"
-] as const
+export const adjustmentColumns = ["originalDate", ...usageColumns, ...pricedColumns, "reason", "createdAt"] as const

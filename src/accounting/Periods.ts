@@ -7,6 +7,7 @@ import { BigDecimal } from "effect"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { nextMonth } from "../domain/WarsawDay.js"
+import { noTokens } from "../reporting/Summary.js"
 
 // The month arithmetic lives in the calendar module; re-exported for the accounting modules.
 export { firstDay, isMonth, lastDay, monthOf, nextMonth } from "../domain/WarsawDay.js"
@@ -102,17 +103,7 @@ export const adjustmentsFor = (
       }
     }
   }
-  const zero = (user: string, model: string): UsageAggregate => ({
-    user,
-    model,
-    requests: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    totalTokens: 0,
-    cachedTokens: 0,
-    reasoningTokens: 0,
-    costNusd: 0n
-  })
+  const zero = (user: string, model: string): UsageAggregate => ({ user, model, ...noTokens, costNusd: 0n })
   const foundByKey = new Map(found.map((f) => [key(f), f]))
   const keys = [...new Set([...byKey.keys(), ...foundByKey.keys()])].sort()
   const out: Array<AdjustmentDelta> = []

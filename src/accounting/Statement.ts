@@ -7,7 +7,8 @@
  */
 import { Schema } from "effect"
 import { type CsvDialect, type CsvValue, toCsv } from "../reporting/Csv.js"
-import { DailyRow, RateUsed, Tokens, Totals } from "../reporting/Model.js"
+import { billedFields, Decimal, Usage } from "../reporting/Fields.js"
+import { DailyRow, dailyRowColumns, RateUsed, Totals } from "../reporting/Model.js"
 import { type BilledRow, summarise, totalsOf } from "../reporting/Summary.js"
 import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
 import { AdjustmentLine, Closing, DayHistory } from "./Model.js"
@@ -15,12 +16,8 @@ import { AdjustmentLine, Closing, DayHistory } from "./Model.js"
 export { AdjustmentLine, Closing, DayHistory }
 import { firstDay, lastDay } from "./Periods.js"
 
-const Decimal = Schema.String.annotations({ description: "a decimal number as text" })
-
 export class StatementLine extends Schema.Class<StatementLine>("StatementLine")({
-  user: Schema.String,
-  model: Schema.String,
-  ...Tokens,
+  ...Usage,
   costUsd: Decimal,
   markup: Schema.String.annotations({ description: "the markup(s) of the line's days, \"; \"-separated if several" }),
   costPln: Decimal.annotations({ description: "sum of the line's daily rows, each rounded to the grosz" })
@@ -53,45 +50,11 @@ export class Statement extends Schema.Class<Statement>("Statement")({
 /** An adjustment in the shape the month's sums take (its original day as the date). */
 export const adjustmentAsBilled = (a: Adjustment): BilledRow => ({
   costNusd: a.costNusd,
-  row: new DailyRow({
-    date: a.originalDate,
-    user: a.user,
-    model: a.model,
-    requests: a.requests,
-    inputTokens: a.inputTokens,
-    outputTokens: a.outputTokens,
-    totalTokens: a.totalTokens,
-    cachedTokens: a.cachedTokens,
-    reasoningTokens: a.reasoningTokens,
-    costUsd: a.costUsd,
-    markup: a.markup,
-    rate: a.rate,
-    rateTable: a.rateTable,
-    rateDate: a.rateDate,
-    costPln: a.costPln
-  })
+  row: new DailyRow({ date: a.originalDate, ...billedFields(a) })
 })
 
 export const adjustmentLine = (a: Adjustment): AdjustmentLine =>
-  new AdjustmentLine({
-    originalDate: a.originalDate,
-    user: a.user,
-    model: a.model,
-    requests: a.requests,
-    inputTokens: a.inputTokens,
-    outputTokens: a.outputTokens,
-    totalTokens: a.totalTokens,
-    cachedTokens: a.cachedTokens,
-    reasoningTokens: a.reasoningTokens,
-    costUsd: a.costUsd,
-    markup: a.markup,
-    rate: a.rate,
-    rateTable: a.rateTable,
-    rateDate: a.rateDate,
-    costPln: a.costPln,
-    reason: a.reason,
-    createdAt: a.createdAt
-  })
+  new AdjustmentLine({ originalDate: a.originalDate, ...billedFields(a), reason: a.reason, createdAt: a.createdAt })
 
 export const closingOf = (c: ClosingRecord): Closing =>
   new Closing({
@@ -114,6 +77,18 @@ export interface StatementInput {
   readonly generatedAt: string
 }
 
+/** The summed fields of totals, as a plain record. */
+const sums = (t: Totals) => ({
+  requests: t.requests,
+  inputTokens: t.inputTokens,
+  outputTokens: t.outputTokens,
+  totalTokens: t.totalTokens,
+  cachedTokens: t.cachedTokens,
+  reasoningTokens: t.reasoningTokens,
+  costUsd: t.costUsd,
+  costPln: t.costPln
+})
+
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 export const buildStatement = (input: StatementInput): Statement => {
@@ -129,15 +104,8 @@ export const buildStatement = (input: StatementInput): Statement => {
     return new StatementLine({
       user: rows[0].row.user,
       model: rows[0].row.model,
-      requests: t.requests,
-      inputTokens: t.inputTokens,
-      outputTokens: t.outputTokens,
-      totalTokens: t.totalTokens,
-      cachedTokens: t.cachedTokens,
-      reasoningTokens: t.reasoningTokens,
-      costUsd: t.costUsd,
-      markup: [...new Set(rows.map((r) => r.row.markup))].join("; "),
-      costPln: t.costPln
+      ...sums(t),
+      markup: [...new Set(rows.map((r) => r.row.markup))].join("; ")
     })
   })
   const adjusted = input.adjustments.map(adjustmentAsBilled)
@@ -170,38 +138,9 @@ export const buildStatement = (input: StatementInput): Statement => {
   })
 }
 
-export const statementColumns = [
-  "section",
-  "date",
-  "user",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "totalTokens",
-  "cachedTokens",
-  "reasoningTokens",
-  "costUsd",
-  "markup",
-  "rate",
-  "rateTable",
-  "rateDate",
-  "costPln",
-  "note"
-] as const
+export const statementColumns = ["section", ...dailyRowColumns, "note"] as const
 
 type CsvRecord = { [k in (typeof statementColumns)[number]]?: CsvValue }
-
-const sums = (t: Totals) => ({
-  requests: t.requests,
-  inputTokens: t.inputTokens,
-  outputTokens: t.outputTokens,
-  totalTokens: t.totalTokens,
-  cachedTokens: t.cachedTokens,
-  reasoningTokens: t.reasoningTokens,
-  costUsd: t.costUsd,
-  costPln: t.costPln
-})
 
 /** The status line of a statement, in every format. */
 export const statusText = (s: Statement) =>

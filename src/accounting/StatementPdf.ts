@@ -39,6 +39,8 @@ interface Column {
   readonly align?: "left" | "right"
 }
 
+const col = (label: string, width: number, align?: "right"): Column => ({ label, width, align })
+
 // pdfkit (and its font engine) is loaded on the first PDF request, not at start-up.
 const loadPdfKit = () => import("pdfkit").then((m) => m.default)
 
@@ -107,15 +109,8 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
 
     heading("Usage per user and model")
     table(
-      [
-        { label: "User", width: 190 },
-        { label: "Model", width: 170 },
-        { label: "Requests", width: 60, align: "right" },
-        { label: "Tokens", width: 80, align: "right" },
-        { label: "USD", width: 95, align: "right" },
-        { label: "Markup", width: 60, align: "right" },
-        { label: "PLN", width: 110, align: "right" }
-      ],
+      [col("User", 190), col("Model", 170), col("Requests", 60, "right"), col("Tokens", 80, "right"),
+        col("USD", 95, "right"), col("Markup", 60, "right"), col("PLN", 110, "right")],
       s.lines.map((l) => [l.user, l.model, String(l.requests), String(l.totalTokens), l.costUsd, l.markup, l.costPln]),
       ["Lines total", "", String(s.linesTotals.requests), String(s.linesTotals.totalTokens), s.linesTotals.costUsd, "",
         s.linesTotals.costPln]
@@ -127,28 +122,11 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
       doc.moveDown(0.8)
     } else {
       table(
-        [
-          { label: "Usage day", width: 62 },
-          { label: "User", width: 140 },
-          { label: "Model", width: 120 },
-          { label: "Requests", width: 50, align: "right" },
-          { label: "Tokens", width: 60, align: "right" },
-          { label: "USD", width: 80, align: "right" },
-          { label: "Markup", width: 45, align: "right" },
-          { label: "Rate (table)", width: 110 },
-          { label: "PLN", width: 100, align: "right" }
-        ],
-        s.adjustments.map((a) => [
-          a.originalDate,
-          a.user,
-          a.model,
-          String(a.requests),
-          String(a.totalTokens),
-          a.costUsd,
-          a.markup,
-          `${a.rate} (${a.rateTable})`,
-          a.costPln
-        ]),
+        [col("Usage day", 62), col("User", 140), col("Model", 120), col("Requests", 50, "right"),
+          col("Tokens", 60, "right"), col("USD", 80, "right"), col("Markup", 45, "right"), col("Rate (table)", 110),
+          col("PLN", 100, "right")],
+        s.adjustments.map((a) => [a.originalDate, a.user, a.model, String(a.requests), String(a.totalTokens), a.costUsd,
+          a.markup, `${a.rate} (${a.rateTable})`, a.costPln]),
         ["Adjustments total", "", "", String(s.adjustmentsTotals.requests), String(s.adjustmentsTotals.totalTokens),
           s.adjustmentsTotals.costUsd, "", "", s.adjustmentsTotals.costPln]
       )
@@ -156,23 +134,13 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
 
     heading("NBP tables used (table A, USD mid rate)")
     table(
-      [
-        { label: "Usage day", width: 100 },
-        { label: "Table number", width: 150 },
-        { label: "Table date", width: 100 },
-        { label: "Rate", width: 100, align: "right" }
-      ],
+      [col("Usage day", 100), col("Table number", 150), col("Table date", 100), col("Rate", 100, "right")],
       s.rates.map((r) => [r.usageDate, r.rateTable, r.rateDate, r.rate])
     )
 
     heading("Markup")
     table(
-      [
-        { label: "Markup", width: 100, align: "right" },
-        { label: "Days", width: 60, align: "right" },
-        { label: "From", width: 100 },
-        { label: "To", width: 100 }
-      ],
+      [col("Markup", 100, "right"), col("Days", 60, "right"), col("From", 100), col("To", 100)],
       s.markups.map((m) => [m.markup, String(m.days), m.firstDay, m.lastDay])
     )
 

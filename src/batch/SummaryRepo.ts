@@ -17,7 +17,7 @@ import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from
 import { formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { addDays } from "../domain/WarsawDay.js"
-import { type AggregateColumns, usageAggregate } from "../store/Rows.js"
+import { type AggregateColumns, type PricedColumns, pricedFields, usageAggregate } from "../store/Rows.js"
 import { SummaryDb, SummaryDbError } from "../store/SummaryDb.js"
 import { type BatchRun, type BatchRunRecord, toBatchRun, type Trigger } from "./BatchRun.js"
 
@@ -144,23 +144,11 @@ export class SummaryRepo extends Context.Tag("mai-usage/SummaryRepo")<SummaryRep
 const failed = (what: string) => (cause: unknown) =>
   new SummaryDbError({ message: `summary DB ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
 
-interface RawDayRow extends AggregateColumns {
-  readonly cost_usd: string
-  readonly markup: string
-  readonly rate: string
-  readonly rate_table: string
-  readonly rate_date: string
-  readonly cost_pln: string
-}
+interface RawDayRow extends AggregateColumns, PricedColumns {}
 
 const toDayRow = (r: RawDayRow): DayRow => ({
   ...usageAggregate(r),
-  costUsd: r.cost_usd,
-  markup: r.markup,
-  rate: r.rate,
-  rateTable: r.rate_table,
-  rateDate: r.rate_date,
-  costPln: r.cost_pln
+  ...pricedFields(r)
 })
 
 /** Every figure of a row, as one comparable text (what "changed" means for a correction). */

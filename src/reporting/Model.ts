@@ -5,59 +5,22 @@
 import { Schema } from "effect"
 import { AdjustmentLine, DayHistory, MonthState } from "../accounting/Model.js"
 import { BatchRun } from "../batch/BatchRun.js"
+import { Decimal, Priced, pricedColumns, Sums, sumColumns, Tokens, Usage, usageColumns } from "./Fields.js"
 
-export { BatchRun }
-
-const Decimal = Schema.String.annotations({ description: "a decimal number as text, e.g. \"0.012345\"" })
-const Count = Schema.Int.annotations({ description: "a count" })
-
-export const Tokens = {
-  requests: Count,
-  inputTokens: Count,
-  outputTokens: Count,
-  totalTokens: Count,
-  cachedTokens: Count,
-  reasoningTokens: Count
-}
+export { BatchRun, Tokens }
 
 /** One row of `daily_usage`: one (date, user, model) of one Warsaw day, as billed. */
 export class DailyRow extends Schema.Class<DailyRow>("DailyRow")({
   date: Schema.String.annotations({ description: "the Warsaw calendar day of the usage, YYYY-MM-DD" }),
-  user: Schema.String,
-  model: Schema.String,
-  ...Tokens,
-  costUsd: Decimal,
-  markup: Decimal,
-  rate: Decimal.annotations({ description: "NBP table A USD mid rate" }),
-  rateTable: Schema.String.annotations({ description: "NBP table number, e.g. 212/A/NBP/2025" }),
-  rateDate: Schema.String.annotations({ description: "the NBP table's effective date" }),
-  costPln: Decimal.annotations({ description: "round_half_up(costUsd × markup × rate, 2)" })
+  ...Usage,
+  ...Priced
 }) {}
 
-export const dailyRowColumns = [
-  "date",
-  "user",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "totalTokens",
-  "cachedTokens",
-  "reasoningTokens",
-  "costUsd",
-  "markup",
-  "rate",
-  "rateTable",
-  "rateDate",
-  "costPln"
-] as const
+export const dailyRowColumns = ["date", ...usageColumns, ...pricedColumns] as const
 
 export class DailyRows extends Schema.Class<DailyRows>("DailyRows")({
   rows: Schema.Array(DailyRow)
 }) {}
-
-const Sums = { ...Tokens, costUsd: Decimal, costPln: Decimal }
-const sumColumns = ["requests", "inputTokens", "outputTokens", "totalTokens", "cachedTokens", "reasoningTokens", "costUsd", "costPln"] as const
 
 export class Totals extends Schema.Class<Totals>("Totals")({ ...Sums }) {}
 
@@ -122,25 +85,11 @@ export class MonthSummary extends Schema.Class<MonthSummary>("MonthSummary")({
 }) {}
 
 export class TodayRow extends Schema.Class<TodayRow>("TodayRow")({
-  user: Schema.String,
-  model: Schema.String,
-  ...Tokens,
+  ...Usage,
   costUsd: Decimal,
   costPln: Schema.NullOr(Decimal).annotations({ description: "indicative; null when no NBP rate could be had" })
 }) {}
-export const todayColumns = [
-  "date",
-  "user",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "totalTokens",
-  "cachedTokens",
-  "reasoningTokens",
-  "costUsd",
-  "costPln"
-] as const
+export const todayColumns = ["date", ...usageColumns, "costUsd", "costPln"] as const
 
 export class IndicativeRate extends Schema.Class<IndicativeRate>("IndicativeRate")({
   rate: Decimal,

@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { AppConfig } from "../Config.js"
 import { monthRange } from "../domain/WarsawDay.js"
-import { type TokenColumns, tokenCounts } from "../store/Rows.js"
+import { type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb, SummaryDbError } from "../store/SummaryDb.js"
 import { type BatchRunRecord, toBatchRun } from "../batch/BatchRun.js"
 import { AccountingRepo } from "../accounting/AccountingRepo.js"
@@ -24,18 +24,12 @@ export interface RowFilter {
   readonly model?: string | undefined
 }
 
-interface DailyUsageRecord extends TokenColumns {
+interface DailyUsageRecord extends TokenColumns, PricedColumns {
   readonly usage_date: string
   readonly user: string
   readonly model: string
   readonly requests: number
   readonly cost_nusd_text: string
-  readonly cost_usd: string
-  readonly markup: string
-  readonly rate: string
-  readonly rate_table: string
-  readonly rate_date: string
-  readonly cost_pln: string
 }
 
 const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
@@ -46,12 +40,7 @@ const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
     model: r.model,
     requests: r.requests,
     ...tokenCounts(r),
-    costUsd: r.cost_usd,
-    markup: r.markup,
-    rate: r.rate,
-    rateTable: r.rate_table,
-    rateDate: r.rate_date,
-    costPln: r.cost_pln
+    ...pricedFields(r)
   })
 })
 

@@ -23,16 +23,10 @@ interface Sum {
   costPln: BigDecimal.BigDecimal
 }
 
-const emptySum = (): Sum => ({
-  requests: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  totalTokens: 0,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  costNusd: 0n,
-  costPln: BigDecimal.unsafeFromString("0")
-})
+/** Every count of a row at zero. */
+export const noTokens = { requests: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedTokens: 0, reasoningTokens: 0 }
+
+const emptySum = (): Sum => ({ ...noTokens, costNusd: 0n, costPln: BigDecimal.unsafeFromString("0") })
 
 const add = (s: Sum, { costNusd, row }: BilledRow) => {
   s.requests += row.requests

@@ -18,6 +18,25 @@ export interface AggregateColumns extends TokenColumns {
   readonly cost_nusd: Int
 }
 
+/** The priced columns of a daily_usage or adjustments row (decimal text). */
+export interface PricedColumns {
+  readonly cost_usd: string
+  readonly markup: string
+  readonly rate: string
+  readonly rate_table: string
+  readonly rate_date: string
+  readonly cost_pln: string
+}
+
+export const pricedFields = (r: PricedColumns) => ({
+  costUsd: r.cost_usd,
+  markup: r.markup,
+  rate: r.rate,
+  rateTable: r.rate_table,
+  rateDate: r.rate_date,
+  costPln: r.cost_pln
+})
+
 /** A count as a JS number, or a clear error when it is beyond what a number holds exactly (2^53). */
 export const exactCount = (value: Int, what: string): number => {
   const n = Number(value)
