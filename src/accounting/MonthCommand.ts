@@ -24,7 +24,7 @@ const reopenReason = Options.text("reason").pipe(Options.withDescription("why th
 
 /** Months over the summary DB only: no ledger, no server. */
 const MonthsCliLive = MonthsLive.layer.pipe(
-  Layer.provideMerge(SummaryRepo.layer),
+  Layer.provideMerge(SummaryRepo.SummaryRepo.Default),
   Layer.provideMerge(SummaryDbLive),
   Layer.provideMerge(Config.layer)
 )

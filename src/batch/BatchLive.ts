@@ -13,7 +13,7 @@ import * as SummaryRepo from "./SummaryRepo.js"
 
 /** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
 export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
-  DailyBatch.DailyBatch.Default(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.layer, MarkupHistory.layer)))
+  DailyBatch.DailyBatch.Default(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.SummaryRepo.Default, MarkupHistory.layer)))
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed

@@ -10,7 +10,7 @@
  * changed it), so re-running a day with the same data changes nothing.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import * as Os from "node:os"
 import { toAdjustment } from "../accounting/AccountingRepo.js"
 import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from "../accounting/Periods.js"
@@ -139,8 +139,6 @@ export interface SummaryRepoShape {
   readonly check: Effect.Effect<void, SummaryDbError>
 }
 
-export class SummaryRepo extends Context.Tag("mai-usage/SummaryRepo")<SummaryRepo, SummaryRepoShape>() {}
-
 const failed = (what: string) => (cause: unknown) =>
   new SummaryDbError({ message: `summary DB ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
 
@@ -183,7 +181,7 @@ const isAlive = (pid: number) => {
   }
 }
 
-export const make = Effect.gen(function*() {
+const make = Effect.gen(function*() {
   const sql = yield* SummaryDb
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
@@ -377,7 +375,7 @@ export const make = Effect.gen(function*() {
 
   const check = sql`SELECT count(*) AS n FROM batch_lock`.pipe(Effect.asVoid, Effect.mapError(failed("check")))
 
-  return SummaryRepo.of({
+  const repo: SummaryRepoShape = {
     startRun,
     commitDay,
     commitClosedDay,
@@ -390,7 +388,9 @@ export const make = Effect.gen(function*() {
     renewLock,
     unlock,
     check
-  })
+  }
+  return repo
 })
 
-export const layer: Layer.Layer<SummaryRepo, never, SummaryDb> = Layer.effect(SummaryRepo, make)
+/** Over `SummaryDb` (chosen at wiring). */
+export class SummaryRepo extends Effect.Service<SummaryRepo>()("mai-usage/SummaryRepo", { effect: make }) {}

@@ -18,7 +18,7 @@ import { Effect, Layer } from "effect"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import * as InfluxClient from "./InfluxClient.js"
 import { Ledger } from "./Ledger.js"
-import { exactCount } from "./Rows.js"
+import { exactCount, SUMMED, type SummedColumn, tokenCountsBy } from "./Rows.js"
 import * as Outbox from "./Outbox.js"
 import { decodeTag, encodeTag } from "./UsagePoint.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -30,11 +30,9 @@ export const identifier = (name: string) => `"${name.replace(/\\/g, "\\\\").repl
 export const stringLiteral = (value: string) =>
   `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n")}'`
 
-const SUMS = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"] as const
-
 export const aggregateQuery = (measurement: string, window: UsageWindow) =>
   `SELECT count("cost_nusd") AS "requests", ` +
-  SUMS.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, sum(${identifier(f)}::float) AS ${identifier(`${f}_float`)}`).join(", ") +
+  SUMMED.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, sum(${identifier(f)}::float) AS ${identifier(`${f}_float`)}`).join(", ") +
   ` FROM ${identifier(measurement)}` +
   ` WHERE "client_org_id" = ${stringLiteral(encodeTag(window.clientOrgId))}` +
   ` AND time >= ${toNs(window.start)} AND time < ${toNs(window.end)}` +
@@ -130,23 +128,19 @@ export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
     }
     for (const row of series.values) {
       const requests = at(row, "requests")
-      const sum = (column: typeof SUMS[number]) => {
+      const sum = (column: SummedColumn) => {
         const i = series.columns.indexOf(`${column}_float`)
         if (i < 0) throw new Error(`column ${column}_float missing`)
         return unwrapSum(at(row, column), float(row[i], `${column}_float`))
       }
       const user = decodeTag(series.tags?.user ?? "")
       const model = decodeTag(series.tags?.model ?? "")
-      const count = (column: typeof SUMS[number]) => exactCount(sum(column), `${column} of ${JSON.stringify(user.slice(0, 80))}`)
+      const count = (column: SummedColumn) => exactCount(sum(column), `${column} of ${JSON.stringify(user.slice(0, 80))}`)
       rows.push({
         user,
         model,
         requests: exactCount(requests, "requests"),
-        inputTokens: count("input_tokens"),
-        outputTokens: count("output_tokens"),
-        totalTokens: count("total_tokens"),
-        cachedTokens: count("cached_tokens"),
-        reasoningTokens: count("reasoning_tokens"),
+        ...tokenCountsBy(count),
         costNusd: sum("cost_nusd")
       })
     }

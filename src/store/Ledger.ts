@@ -7,7 +7,16 @@ import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
-import { joinSplitSums, type SplitAggregateColumns, splitSums, type TokenColumns, tokenCounts, usageAggregate } from "./Rows.js"
+import {
+  fieldOf,
+  joinSplitSums,
+  type SplitAggregateColumns,
+  splitSums,
+  SUMMED,
+  type TokenColumns,
+  tokenCounts,
+  usageAggregate
+} from "./Rows.js"
 import { sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
@@ -173,17 +182,14 @@ interface RawRejected {
   readonly received_at: bigint
 }
 
+/** The ledger_events columns an event is written to, in the order the insert binds them (then received_at). */
+const EVENT_COLUMNS = ["generation_id", "event_time_ns", "client_org_id", "user", "model", "api_key_name", "provider", ...SUMMED] as const
+const EVENT_FIELDS = EVENT_COLUMNS.map((c) => fieldOf(c) as keyof UsageEvent)
+
 const ledgerRow = (r: RawRow): LedgerRow => ({
   id: r.id,
-  generationId: r.generation_id,
-  eventTimeNs: r.event_time_ns,
-  clientOrgId: r.client_org_id,
-  user: r.user,
-  model: r.model,
-  apiKeyName: r.api_key_name,
-  provider: r.provider,
+  ...(Object.fromEntries(EVENT_COLUMNS.map((c) => [fieldOf(c), r[c]])) as unknown as UsageEvent),
   ...tokenCounts(r),
-  costNusd: r.cost_nusd,
   receivedAtMs: Number(r.received_at)
 })
 
@@ -191,13 +197,12 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
   const sql = yield* SqlClient.SqlClient
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
-  // The write path. Measured in the server under load (bench/webhook.ts, 32 connections), an insert
-  // through @effect/sql cost ~320 µs of CPU per delivery against ~65 µs for the same statement on a
-  // prepared better-sqlite3 statement: the webhook's throughput is bounded by this. So the ledger
-  // owns one writer connection of its own for every write (inserts, outbox marks, pruning), wrapped
-  // in Effect with typed errors; @effect/sql keeps migrations and reads. One writer connection in
-  // the process means no write contention here; a busy file (another process) is retried
-  // asynchronously instead of blocking the event loop.
+  // The write path bounds the webhook's throughput, and a prepared better-sqlite3 statement costs a
+  // fraction of an insert through @effect/sql (figures in docs/benchmarks.md). So the ledger owns one
+  // writer connection of its own for every write (inserts, outbox marks, pruning), wrapped in Effect
+  // with typed errors; @effect/sql keeps migrations and reads. One writer connection in the process
+  // means no write contention here; a busy file (another process) is retried asynchronously instead
+  // of blocking the event loop.
   const writer = yield* Effect.acquireRelease(
     Effect.try({
       try: () => {
@@ -213,9 +218,8 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
     (db) => Effect.sync(() => db.close())
   )
   const insert = writer.prepare(
-    `INSERT INTO ledger_events (generation_id, event_time_ns, client_org_id, user, model, api_key_name, provider,
-       input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_nusd, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (generation_id) DO NOTHING`
+    `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}, received_at)
+     VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")}, ?) ON CONFLICT (generation_id) DO NOTHING`
   )
   const quarantine = writer.prepare(
     `INSERT INTO rejected_spans (span_key, generation_id, trace_id, span_id, event_time_ns, client_org_id, user, model,
@@ -232,12 +236,7 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
     const isNew: Array<boolean> = []
     for (const d of deliveries) {
       for (const e of d.events) {
-        isNew.push(
-          insert.run(
-            e.generationId, e.eventTimeNs, e.clientOrgId, e.user, e.model, e.apiKeyName, e.provider,
-            e.inputTokens, e.outputTokens, e.totalTokens, e.cachedTokens, e.reasoningTokens, e.costNusd, now
-          ).changes > 0
-        )
+        isNew.push(insert.run(...EVENT_FIELDS.map((f) => e[f]), now).changes > 0)
       }
       for (const r of d.rejected) {
         quarantine.run(

@@ -3,13 +3,7 @@ import type { TokenCounts, UsageAggregate } from "../domain/UsageEvent.js"
 
 type Int = bigint | number
 
-export interface TokenColumns {
-  readonly input_tokens: Int
-  readonly output_tokens: Int
-  readonly total_tokens: Int
-  readonly cached_tokens: Int
-  readonly reasoning_tokens: Int
-}
+export type TokenColumns = { readonly [K in TokenColumn]: Int }
 
 export interface AggregateColumns extends TokenColumns {
   readonly user: string
@@ -44,13 +38,22 @@ export const exactCount = (value: Int, what: string): number => {
   return n
 }
 
-export const tokenCounts = (r: TokenColumns): TokenCounts => ({
-  inputTokens: exactCount(r.input_tokens, "input_tokens"),
-  outputTokens: exactCount(r.output_tokens, "output_tokens"),
-  totalTokens: exactCount(r.total_tokens, "total_tokens"),
-  cachedTokens: exactCount(r.cached_tokens, "cached_tokens"),
-  reasoningTokens: exactCount(r.reasoning_tokens, "reasoning_tokens")
-})
+/** The token columns of every usage table (ledger_events, daily_usage, adjustments, InfluxDB fields). */
+export const TOKEN_COLUMNS = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"] as const
+export type TokenColumn = typeof TOKEN_COLUMNS[number]
+
+/** The usage columns summed per (user, model): the token counts and the exact cost. */
+export const SUMMED = [...TOKEN_COLUMNS, "cost_nusd"] as const
+export type SummedColumn = typeof SUMMED[number]
+
+/** `api_key_name` → `apiKeyName`: a column's field in the domain types. */
+export const fieldOf = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+
+/** The token counts, each read by `count` from its column. */
+export const tokenCountsBy = (count: (column: TokenColumn) => number): TokenCounts =>
+  Object.fromEntries(TOKEN_COLUMNS.map((c) => [fieldOf(c), count(c)])) as unknown as TokenCounts
+
+export const tokenCounts = (r: TokenColumns): TokenCounts => tokenCountsBy((c) => exactCount(r[c], c))
 
 export const usageAggregate = (r: AggregateColumns): UsageAggregate => ({
   user: r.user,
@@ -60,7 +63,6 @@ export const usageAggregate = (r: AggregateColumns): UsageAggregate => ({
   costNusd: BigInt(r.cost_nusd)
 })
 
-const SUMMED = ["input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost_nusd"] as const
 const SPLIT = 1_000_000_000n
 
 /**
@@ -72,19 +74,9 @@ export const splitSums = SUMMED.map((c) => `sum(${c} / ${SPLIT}) AS ${c}_hi, sum
 
 export type SplitAggregateColumns =
   & { readonly user: string; readonly model: string; readonly requests: Int }
-  & { readonly [K in `${typeof SUMMED[number]}_${"hi" | "lo"}`]: Int }
+  & { readonly [K in `${SummedColumn}_${"hi" | "lo"}`]: Int }
 
 export const joinSplitSums = (r: SplitAggregateColumns): AggregateColumns => {
-  const sum = (c: typeof SUMMED[number]) => BigInt(r[`${c}_hi`]) * SPLIT + BigInt(r[`${c}_lo`])
-  return {
-    user: r.user,
-    model: r.model,
-    requests: r.requests,
-    input_tokens: sum("input_tokens"),
-    output_tokens: sum("output_tokens"),
-    total_tokens: sum("total_tokens"),
-    cached_tokens: sum("cached_tokens"),
-    reasoning_tokens: sum("reasoning_tokens"),
-    cost_nusd: sum("cost_nusd")
-  }
+  const sums = Object.fromEntries(SUMMED.map((c) => [c, BigInt(r[`${c}_hi`]) * SPLIT + BigInt(r[`${c}_lo`])]))
+  return { user: r.user, model: r.model, requests: r.requests, ...(sums as Record<SummedColumn, bigint>) }
 }

@@ -56,7 +56,7 @@ const seed = (dataDir: string, events: ReadonlyArray<UsageEvent>) =>
     Effect.flatMap(Layer.build(processBatch(vars(dataDir, nbp.url))), (ctx) => Context.get(ctx, Ledger).record(events))
   )
 
-const runsOldestFirst = (repo: SummaryRepo["Type"]) => Effect.map(repo.listRuns(1000), (runs) => [...runs].reverse())
+const runsOldestFirst = (repo: SummaryRepo) => Effect.map(repo.listRuns(1000), (runs) => [...runs].reverse())
 
 describe("the 13:00 Warsaw schedule", () => {
   for (const [name, startIso, expected] of [
