@@ -21,7 +21,7 @@ import * as Ledger from "./store/Ledger.js"
 import * as Outbox from "./store/Outbox.js"
 import * as NbpRate from "./rates/NbpRate.js"
 import * as SummaryDb from "./store/SummaryDb.js"
-import * as Months from "./accounting/Months.js"
+import { Months } from "./accounting/Months.js"
 import { BatchServerLive } from "./batch/BatchLive.js"
 import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 
@@ -94,7 +94,7 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
     Layer.provide(AdminAuth.AccessLive),
     Layer.provideMerge(LedgerReadiness),
     Layer.provideMerge(OpenRouterServerLive),
-    Layer.provideMerge(Months.layer),
+    Layer.provideMerge(Months.Default),
     Layer.provideMerge(BatchServerLive),
     Layer.provideMerge(OutboxFlusherLive),
     Layer.provideMerge(UsageStoreLive),

@@ -6,7 +6,7 @@
  * effective from the beginning of time, with the markup of the newest billed row if there is one (the
  * markup those rows were priced with), so that installing this changes no earlier day.
  */
-import { BigDecimal, Clock, Context, Effect, Layer } from "effect"
+import { BigDecimal, Clock, Effect } from "effect"
 import { AppConfig, ConfigInvalid } from "../Config.js"
 import { formatDecimal } from "../domain/Money.js"
 import { dayOf } from "../domain/WarsawDay.js"
@@ -22,12 +22,10 @@ export interface MarkupHistoryShape {
   readonly entries: Effect.Effect<ReadonlyArray<MarkupEntry>, AccountingDbError>
 }
 
-export class MarkupHistory extends Context.Tag("mai-usage/MarkupHistory")<MarkupHistory, MarkupHistoryShape>() {}
-
 const sameMarkup = (a: string, b: string) =>
   BigDecimal.equals(BigDecimal.unsafeFromString(a), BigDecimal.unsafeFromString(b))
 
-export const make = Effect.gen(function*() {
+const make = Effect.gen(function*() {
   const config = yield* AppConfig
   const repo = yield* AccountingRepo
   const configured = formatDecimal(config.markup)
@@ -61,8 +59,12 @@ export const make = Effect.gen(function*() {
   const markupFor: MarkupHistoryShape["markupFor"] = (day) =>
     Effect.map(repo.markupEntries, (all) => markupOn(all, day)?.multiplier ?? configured)
 
-  return MarkupHistory.of({ markupFor, entries: repo.markupEntries })
+  const history: MarkupHistoryShape = { markupFor, entries: repo.markupEntries }
+  return history
 })
 
 /** Records a changed markup at construction (start-up of the server or of a CLI run). */
-export const layer = Layer.effect(MarkupHistory, make).pipe(Layer.provideMerge(AccountingRepo.Default))
+export class MarkupHistory extends Effect.Service<MarkupHistory>()("mai-usage/MarkupHistory", {
+  effect: make,
+  dependencies: [AccountingRepo.Default]
+}) {}

@@ -12,7 +12,6 @@ import * as SummaryRepo from "../batch/SummaryRepo.js"
 import * as Config from "../Config.js"
 import { ExitCode } from "../ExitCode.js"
 import { type MonthError, Months } from "./Months.js"
-import * as MonthsLive from "./Months.js"
 import { isMonth } from "./Periods.js"
 
 const month = Args.text({ name: "YYYY-MM" }).pipe(Args.withDescription("the calendar month, e.g. 2025-11"))
@@ -23,7 +22,7 @@ const closeReason = Options.text("reason").pipe(
 const reopenReason = Options.text("reason").pipe(Options.withDescription("why the month is reopened (required; kept in the audit log)"))
 
 /** Months over the summary DB only: no ledger, no server. */
-const MonthsCliLive = MonthsLive.layer.pipe(
+const MonthsCliLive = Months.Default.pipe(
   Layer.provideMerge(SummaryRepo.SummaryRepo.Default),
   Layer.provideMerge(SummaryDbLive),
   Layer.provideMerge(Config.layer)

@@ -5,7 +5,7 @@
  * log. Both hold the batch lock, so no batch run interleaves with them (a run checks whether its
  * day's month is closed under the same lock).
  */
-import { Clock, Context, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
 import * as Crypto from "node:crypto"
 import * as Os from "node:os"
 import { SummaryRepo } from "../batch/SummaryRepo.js"
@@ -41,8 +41,6 @@ export interface MonthsShape {
   readonly audit: (month?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, MonthUnavailable>
 }
 
-export class Months extends Context.Tag("mai-usage/Months")<Months, MonthsShape>() {}
-
 /** `["2025-11-03", "2025-11-04", "2025-11-05", "2025-11-09"]` → `2025-11-03 to 2025-11-05, 2025-11-09` */
 export const describeDays = (days: ReadonlyArray<string>): string => {
   const parts: Array<string> = []
@@ -59,7 +57,7 @@ export const describeDays = (days: ReadonlyArray<string>): string => {
 const LOCK_WAIT = Duration.seconds(30)
 const LOCK_TTL = Duration.seconds(60)
 
-export const make = Effect.gen(function*() {
+const make = Effect.gen(function*() {
   const config = yield* AppConfig
   const repo = yield* AccountingRepo
   const summary = yield* SummaryRepo
@@ -175,15 +173,17 @@ export const make = Effect.gen(function*() {
       )
     })
 
-  return Months.of({
+  const months: MonthsShape = {
     close,
     reopen,
     closings: Effect.mapError(repo.closings, unavailable),
     audit: (month) => Effect.mapError(repo.audit(month), unavailable)
-  })
+  }
+  return months
 })
 
 /** Over SummaryRepo (the batch lock), SummaryDb and AppConfig. */
-export const layer = Layer.effect(Months, make).pipe(
-  Layer.provideMerge(Layer.merge(Statements.Default, AccountingRepo.Default))
-)
+export class Months extends Effect.Service<Months>()("mai-usage/Months", {
+  effect: make,
+  dependencies: [Statements.Default, AccountingRepo.Default]
+}) {}

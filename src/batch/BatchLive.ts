@@ -6,6 +6,7 @@ import { Effect, Layer, Option, SubscriptionRef } from "effect"
 import { AppConfig } from "../Config.js"
 import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
+import { AccountingRepo } from "../accounting/AccountingRepo.js"
 import * as MarkupHistory from "../accounting/MarkupHistory.js"
 import * as DailyBatch from "./DailyBatch.js"
 import * as Scheduler from "./Scheduler.js"
@@ -13,7 +14,9 @@ import * as SummaryRepo from "./SummaryRepo.js"
 
 /** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
 export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
-  DailyBatch.DailyBatch.Default(options).pipe(Layer.provideMerge(Layer.merge(SummaryRepo.SummaryRepo.Default, MarkupHistory.layer)))
+  DailyBatch.DailyBatch.Default(options).pipe(
+    Layer.provideMerge(Layer.mergeAll(SummaryRepo.SummaryRepo.Default, MarkupHistory.MarkupHistory.Default, AccountingRepo.Default))
+  )
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed

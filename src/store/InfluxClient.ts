@@ -13,7 +13,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { AppConfig, type InfluxSettings } from "../Config.js"
 
 export class InfluxError extends Schema.TaggedError<InfluxError>()("InfluxError", {
@@ -61,8 +61,6 @@ export interface InfluxClientShape {
   readonly ping: Effect.Effect<number, InfluxError>
 }
 
-export class InfluxClient extends Context.Tag("mai-usage/InfluxClient")<InfluxClient, InfluxClientShape>() {}
-
 export interface Timeouts {
   readonly write: Duration.DurationInput
   readonly query: Duration.DurationInput
@@ -86,7 +84,7 @@ const transportReason = (e: HttpClientError.HttpClientError) => {
   return [cause?.message ?? e.reason, inner].filter((x) => x !== undefined).map(String).join(": ")
 }
 
-export const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeouts) =>
+const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeouts) =>
   Effect.gen(function*() {
     const http = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerPropagation(false),
@@ -145,8 +143,12 @@ export const make = (settings: InfluxSettings, timeouts: Timeouts = defaultTimeo
     const ping = run("ping", HttpClientRequest.get(`${settings.url}/ping`), timeouts.ping).pipe(Effect.map((r) => r.status))
 
     const { token: _token, ...visible } = settings
-    return InfluxClient.of({ settings: visible, write, query, ping })
+    const client: InfluxClientShape = { settings: visible, write, query, ping }
+    return client
   })
+
+/** `InfluxClient.Default(settings, timeouts)`: over an HttpClient (see `layerFromSettings`). */
+export class InfluxClient extends Effect.Service<InfluxClient>()("mai-usage/InfluxClient", { effect: make }) {}
 
 // undici (~15 MB of RSS once loaded) loads only when an InfluxDB client is built, not with every
 // server start: embedded mode never needs it.
@@ -156,7 +158,7 @@ const undiciLayer = Layer.unwrapEffect(
 
 /** A client for explicit settings, with its own HTTP client (no requirements). */
 export const layerFromSettings = (settings: InfluxSettings, timeouts?: Timeouts) =>
-  Layer.effect(InfluxClient, make(settings, timeouts)).pipe(Layer.provide(undiciLayer))
+  InfluxClient.Default(settings, timeouts).pipe(Layer.provide(undiciLayer))
 
 /** The client for the configured InfluxDB; only built in InfluxDB mode (`INFLUXDB_URL` set). */
 export const layer: Layer.Layer<InfluxClient, never, AppConfig> = Layer.unwrapEffect(

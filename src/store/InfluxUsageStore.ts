@@ -189,4 +189,4 @@ export const make = Effect.gen(function*() {
 })
 
 /** The InfluxDB usage store with its outbox (shared with the flusher: layers are memoised). */
-export const layer = Layer.effect(UsageStore, make).pipe(Layer.provide([Outbox.layer, InfluxClient.layer]))
+export const layer = Layer.effect(UsageStore, make).pipe(Layer.provide([Outbox.Outbox.Default, InfluxClient.layer]))

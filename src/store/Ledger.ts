@@ -4,7 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import Sqlite from "better-sqlite3"
-import { Context, Effect, Layer, Schedule, Schema } from "effect"
+import { Effect, Layer, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import {
@@ -81,8 +81,6 @@ export interface LedgerShape {
  * commits are fsynced only at checkpoints, so a power loss (not a crash) can lose the latest.
  */
 export type LedgerSync = "full" | "normal"
-
-export class Ledger extends Context.Tag("mai-usage/Ledger")<Ledger, LedgerShape>() {}
 
 const migrations = {
   "0001_ledger_events": Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -193,7 +191,7 @@ const ledgerRow = (r: RawRow): LedgerRow => ({
   receivedAtMs: Number(r.received_at)
 })
 
-export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
+const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
@@ -441,7 +439,7 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
   // 2 is FULL, 1 NORMAL: read back, so what is reported is what SQLite does.
   const reportedSync: LedgerSync = Number(writer.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal"
 
-  return Ledger.of({
+  const ledger: LedgerShape = {
     record,
     rejectedSpans,
     aggregate,
@@ -455,10 +453,16 @@ export const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(
     pruneFlushedBefore,
     checkWritable,
     sync: reportedSync
-  })
+  }
+  return ledger
 })
 
-export const layer = (filename: string, sync: LedgerSync = "full") => Layer.scoped(Ledger, make(filename, sync)).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+/** The ledger in `filename`; `Ledger.Default(filename, sync)` over a SqlClient of that same file (see `layer`). */
+export class Ledger extends Effect.Service<Ledger>()("mai-usage/Ledger", { scoped: make }) {}
+
+/** The ledger with its SQLite file opened and migrated. */
+export const layer = (filename: string, sync: LedgerSync = "full") =>
+  Ledger.Default(filename, sync).pipe(Layer.provide(sqliteLayer(filename, migrations)))
 
 /** Embedded mode: the ledger is the usage store. */
 export const usageStoreLayer = Layer.effect(

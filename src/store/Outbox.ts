@@ -18,8 +18,7 @@
  * polls every second, prunes rows flushed more than 35 days ago every hour, reports metrics and
  * readiness, and on shutdown tries a last drain bounded to 10 s.
  */
-import { Cause, Clock, Context, Duration, Effect, Either, Layer, Schedule } from "effect"
-import type { AppConfig } from "../Config.js"
+import { Cause, Clock, Duration, Effect, Either, Layer, Schedule } from "effect"
 import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
 import * as InfluxClient from "./InfluxClient.js"
@@ -58,9 +57,7 @@ export interface OutboxShape {
   readonly status: Effect.Effect<OutboxStatus>
 }
 
-export class Outbox extends Context.Tag("mai-usage/Outbox")<Outbox, OutboxShape>() {}
-
-export const make = (batchSize = BATCH_SIZE) =>
+const make = (batchSize = BATCH_SIZE) =>
   Effect.gen(function*() {
     const ledger = yield* Ledger
     const client = yield* InfluxClient.InfluxClient
@@ -176,14 +173,15 @@ export const make = (batchSize = BATCH_SIZE) =>
       )
     )
 
-    return Outbox.of({ drain, status: Effect.sync(() => status) })
+    const outbox: OutboxShape = { drain, status: Effect.sync(() => status) }
+    return outbox
   })
 
-/** The outbox over the configured InfluxDB (InfluxDB mode only). */
-export const layer: Layer.Layer<Outbox, never, AppConfig | Ledger | Metrics> = Layer.effect(
-  Outbox,
-  make()
-).pipe(Layer.provide(InfluxClient.layer))
+/** The outbox over the configured InfluxDB (InfluxDB mode only); over AppConfig, Ledger and Metrics. */
+export class Outbox extends Effect.Service<Outbox>()("mai-usage/Outbox", {
+  effect: make(),
+  dependencies: [InfluxClient.layer]
+}) {}
 
 const errorText = (cause: Cause.Cause<unknown>) => {
   const e = Cause.squash(cause)
@@ -281,4 +279,4 @@ export const startFlusher = Effect.gen(function*() {
 })
 
 /** The background flusher `serve` runs in InfluxDB mode. */
-export const flusherLayer = Layer.scopedDiscard(startFlusher).pipe(Layer.provide([layer, InfluxClient.layer]))
+export const flusherLayer = Layer.scopedDiscard(startFlusher).pipe(Layer.provide([Outbox.Default, InfluxClient.layer]))

@@ -81,7 +81,7 @@ const retry = Command.make("retry", { ids }, (args) =>
     const released = yield* ledger.releaseQuarantine(args.ids.length === 0 ? undefined : args.ids.map(BigInt))
     if (released === 0) return yield* Console.log("no quarantined outbox rows to retry")
     const drained = yield* Effect.flatMap(Outbox.Outbox, (o) => o.drain).pipe(
-      Effect.provide(Outbox.layer),
+      Effect.provide(Outbox.Outbox.Default),
       Effect.catchAll((e) =>
         Effect.zipRight(
           Console.error(`outbox retry: ${plural(released, "row")} released, but the outbox could not drain: ${e.message}`),
