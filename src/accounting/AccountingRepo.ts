@@ -3,11 +3,11 @@
  * adjustments (meanings in `store/SummaryDb.ts`). Every query is scoped to this container's client
  * organisation, except markup_history, which belongs to the container.
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import { BigDecimal, Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { formatDecimal, formatUsd } from "../domain/Money.js"
 import { type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
+import { safeIntegers as exact } from "../store/Sqlite.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 import type { AdjustmentDelta, MarkupEntry } from "./Periods.js"
 
@@ -113,8 +113,7 @@ export class AccountingRepo extends Effect.Service<AccountingRepo>()("mai-usage/
   effect: Effect.gen(function*() {
     const sql = yield* SummaryDb
     const { clientOrgId } = yield* AppConfig
-    const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
-    const failed = (what: string) => (e: unknown) =>
+      const failed = (what: string) => (e: unknown) =>
       new AccountingDbError({ message: `summary DB: ${what} failed: ${String((e as { cause?: unknown }).cause ?? e)}` })
 
     const markupEntries = exact(sql<{ id: bigint; effective_from: string; multiplier: string; recorded_at: string }>`

@@ -17,7 +17,7 @@ import {
   tokenCounts,
   usageAggregate
 } from "./Rows.js"
-import { sqliteLayer } from "./Sqlite.js"
+import { safeIntegers as exact, sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
 export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
@@ -193,7 +193,6 @@ const ledgerRow = (r: RawRow): LedgerRow => ({
 
 const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
   // The write path bounds the webhook's throughput, and a prepared better-sqlite3 statement costs a
   // fraction of an insert through @effect/sql (figures in docs/benchmarks.md). So the ledger owns one

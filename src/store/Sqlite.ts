@@ -30,3 +30,6 @@ export const sqliteLayer = (
     ),
     Layer.provide(NodeContext.layer)
   )
+
+/** Runs a query with integers read as BigInt (exact beyond 2^53). */
+export const safeIntegers = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)

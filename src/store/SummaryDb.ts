@@ -14,6 +14,10 @@ export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("Summar
   message: Schema.String
 }) {}
 
+/** The batch's wording of a failed statement: `summary DB write failed: …`. */
+export const summaryDbFailed = (what: string) => (cause: unknown) =>
+  new SummaryDbError({ message: `summary DB ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
+
 const migrations = {
   "0001_summary": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.all([
