@@ -6,7 +6,7 @@
 import { BigDecimal, Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { formatDecimal, formatUsd } from "../domain/Money.js"
-import { type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
+import { camelRow, type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { safeIntegers as exact } from "../store/Sqlite.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 import type { AdjustmentDelta, MarkupEntry } from "./Periods.js"
@@ -151,6 +151,7 @@ export class AccountingRepo extends Effect.Service<AccountingRepo>()("mai-usage/
     const audit = (month?: string) =>
       exact(sql<{
         id: bigint
+        client_org_id: string
         month: string
         action: "close" | "reopen"
         at: string
@@ -161,19 +162,7 @@ export class AccountingRepo extends Effect.Service<AccountingRepo>()("mai-usage/
         statement_sha256: string | null
       }>`SELECT * FROM month_audit WHERE client_org_id = ${clientOrgId}
         ${month === undefined ? sql`` : sql`AND month = ${month}`} ORDER BY id`).pipe(
-        Effect.map((rows) =>
-          rows.map((r): AuditEntry => ({
-            id: Number(r.id),
-            month: r.month,
-            action: r.action,
-            at: r.at,
-            by: r.by,
-            reason: r.reason,
-            costUsd: r.cost_usd,
-            costPln: r.cost_pln,
-            statementSha256: r.statement_sha256
-          }))
-        ),
+        Effect.map((rows) => rows.map(({ client_org_id: _, id, ...r }): AuditEntry => ({ id: Number(id), ...camelRow(r) }))),
         Effect.mapError(failed("reading month_audit"))
       )
 

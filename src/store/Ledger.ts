@@ -1,28 +1,20 @@
 /**
  * The durable ledger: one row per generation id. Every accepted event is committed
  * here before the webhook answers 2xx; in InfluxDB mode the same table is the outbox.
+ * Its writer connection and group commit are in `LedgerWriter.ts`, its rows in `LedgerRows.ts`;
+ * reads go through @effect/sql.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import Sqlite from "better-sqlite3"
-import { Effect, Layer, Schedule, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
-import {
-  fieldOf,
-  joinSplitSums,
-  type SplitAggregateColumns,
-  splitSums,
-  SUMMED,
-  type TokenColumns,
-  tokenCounts,
-  usageAggregate
-} from "./Rows.js"
+import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
+import { type LedgerSync, LedgerUnavailable, openWriter, unavailable } from "./LedgerWriter.js"
+import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
 import { safeIntegers as exact, sqliteLayer } from "./Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
-export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
-  message: Schema.String
-}) {}
+export { LedgerUnavailable, type LedgerSync }
 
 export interface LedgerRow extends UsageEvent {
   readonly id: bigint
@@ -75,12 +67,6 @@ export interface LedgerShape {
   readonly sync: LedgerSync
 }
 
-/**
- * `full`: every commit is fsynced before a delivery is acknowledged, so it survives a power loss;
- * group commit shares that fsync among the deliveries of one event-loop turn. `normal`: WAL
- * commits are fsynced only at checkpoints, so a power loss (not a crash) can lose the latest.
- */
-export type LedgerSync = "full" | "normal"
 
 const migrations = {
   "0001_ledger_events": Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -139,211 +125,18 @@ const migrations = {
     ], { discard: true }))
 }
 
-const unavailable = (what: string) => (cause: unknown) =>
-  new LedgerUnavailable({ message: `ledger ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
-
-interface RawRow extends TokenColumns {
-  readonly id: bigint
-  readonly generation_id: string
-  readonly event_time_ns: bigint
-  readonly client_org_id: string
-  readonly user: string
-  readonly model: string
-  readonly api_key_name: string
-  readonly provider: string
-  readonly cost_nusd: bigint
-  readonly received_at: bigint
-  readonly quarantined_at?: bigint | null
-  readonly quarantine_reason?: string | null
-}
-
-interface RawRejected {
-  readonly id: bigint
-  readonly span_key: string
-  readonly generation_id: string
-  readonly trace_id: string
-  readonly span_id: string
-  readonly event_time_ns: bigint | null
-  readonly client_org_id: string
-  readonly user: string
-  readonly model: string
-  readonly api_key_name: string
-  readonly provider: string
-  readonly input_tokens: string | null
-  readonly output_tokens: string | null
-  readonly total_tokens: string | null
-  readonly cached_tokens: string | null
-  readonly reasoning_tokens: string | null
-  readonly cost: string | null
-  readonly reason: string
-  readonly detail: string
-  readonly received_at: bigint
-}
-
-/** The ledger_events columns an event is written to, in the order the insert binds them (then received_at). */
-const EVENT_COLUMNS = ["generation_id", "event_time_ns", "client_org_id", "user", "model", "api_key_name", "provider", ...SUMMED] as const
-const EVENT_FIELDS = EVENT_COLUMNS.map((c) => fieldOf(c) as keyof UsageEvent)
-
-const ledgerRow = (r: RawRow): LedgerRow => ({
-  id: r.id,
-  ...(Object.fromEntries(EVENT_COLUMNS.map((c) => [fieldOf(c), r[c]])) as unknown as UsageEvent),
-  ...tokenCounts(r),
-  receivedAtMs: Number(r.received_at)
-})
-
 const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-
-  // The write path bounds the webhook's throughput, and a prepared better-sqlite3 statement costs a
-  // fraction of an insert through @effect/sql (figures in docs/benchmarks.md). So the ledger owns one
-  // writer connection of its own for every write (inserts, outbox marks, pruning), wrapped in Effect
-  // with typed errors; @effect/sql keeps migrations and reads. One writer connection in the process
-  // means no write contention here; a busy file (another process) is retried asynchronously instead
-  // of blocking the event loop.
-  const writer = yield* Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        const db = new Sqlite(filename)
-        db.pragma("journal_mode = WAL")
-        db.pragma(sync === "full" ? "synchronous = FULL" : "synchronous = NORMAL")
-        db.pragma("busy_timeout = 0")
-        db.defaultSafeIntegers(true)
-        return db
-      },
-      catch: unavailable("open")
-    }),
-    (db) => Effect.sync(() => db.close())
-  )
-  const insert = writer.prepare(
-    `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}, received_at)
-     VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")}, ?) ON CONFLICT (generation_id) DO NOTHING`
-  )
-  const quarantine = writer.prepare(
-    `INSERT INTO rejected_spans (span_key, generation_id, trace_id, span_id, event_time_ns, client_org_id, user, model,
-       api_key_name, provider, input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost,
-       reason, detail, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (span_key) DO NOTHING`
-  )
-  interface Delivery {
-    readonly events: ReadonlyArray<UsageEvent>
-    readonly rejected: ReadonlyArray<RejectedSpan>
-  }
-  /** Returns, per event of every delivery in order, whether it was new. */
-  const insertAll = writer.transaction((deliveries: ReadonlyArray<Delivery>, now: number): Array<boolean> => {
-    const isNew: Array<boolean> = []
-    for (const d of deliveries) {
-      for (const e of d.events) {
-        isNew.push(insert.run(...EVENT_FIELDS.map((f) => e[f]), now).changes > 0)
-      }
-      for (const r of d.rejected) {
-        quarantine.run(
-          r.spanKey, r.generationId, r.traceId, r.spanId, r.eventTimeNs, r.clientOrgId, r.user, r.model,
-          r.apiKeyName, r.provider, r.inputTokens, r.outputTokens, r.totalTokens, r.cachedTokens, r.reasoningTokens,
-          r.cost, r.reason, r.detail, now
-        )
-      }
-    }
-    return isNew
-  })
-  // How long a delivery may wait for another process's write lock before it gets 503.
-  const BUSY_LIMIT_MS = 5_000
-  const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
-  const write = <A>(what: string, f: () => A) =>
-    Effect.try({ try: f, catch: unavailable(what) }).pipe(
-      Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo("5 seconds")) })
-    )
-
-  // Group commit: deliveries that arrive in one turn of the event loop share one transaction,
-  // committed on the next turn (setImmediate); each waits for its own result.
-  type Stored = { readonly accepted: number; readonly duplicates: number }
-  interface Pending extends Delivery {
-    readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
-  }
-  let pending: Array<Pending> = []
-  let closed = false
-  /** Since when another process has held the write lock against us (0: not busy). */
-  let busySince = 0
-  const resumeAll = (batch: ReadonlyArray<Pending>, isNew: ReadonlyArray<boolean>) => {
-    let i = 0
-    for (const p of batch) {
-      let accepted = 0
-      for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
-      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted }))
-    }
-  }
-  const commitPending = () => {
-    const batch = pending
-    pending = []
-    let isNew: Array<boolean>
-    try {
-      isNew = insertAll(batch, Date.now())
-    } catch (e) {
-      const failure = unavailable("write")(e)
-      const now = Date.now()
-      if (isBusy(failure) && (busySince === 0 || now - busySince < BUSY_LIMIT_MS)) {
-        // Another process holds the write lock: try again shortly, never block the event loop.
-        if (busySince === 0) busySince = now
-        pending = batch.concat(pending)
-        setTimeout(commitPending, 5)
-        return
-      }
-      busySince = 0
-      if (batch.length === 1 || isBusy(failure)) {
-        for (const p of batch) p.resume(Effect.fail(failure))
-        return
-      }
-      // The shared transaction failed (rolled back whole): commit each delivery on its own, so one
-      // delivery's failure is only its own and its neighbours are answered as if they had been alone.
-      for (const p of batch) {
-        try {
-          resumeAll([p], insertAll([p], Date.now()))
-        } catch (e) {
-          p.resume(Effect.fail(unavailable("write")(e)))
-        }
-      }
-      return
-    }
-    busySince = 0
-    resumeAll(batch, isNew)
-  }
-  yield* Effect.addFinalizer(() => Effect.sync(() => {
-    closed = true
-    if (pending.length > 0) commitPending()
-  }))
-
-  const record: LedgerShape["record"] = (events, rejected = []) =>
-    events.length === 0 && rejected.length === 0
-      ? Effect.succeed({ accepted: 0, duplicates: 0 })
-      : Effect.async<Stored, LedgerUnavailable>((resume) => {
-        if (closed) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
-        if (pending.length === 0) setImmediate(commitPending)
-        pending.push({ events, rejected, resume })
-      })
+  const { db: writer, write, record } = yield* openWriter(filename, sync)
 
   const rejectedSpans: LedgerShape["rejectedSpans"] = (limit) =>
     exact(sql<RawRejected>`SELECT * FROM rejected_spans ORDER BY id DESC LIMIT ${limit}`).pipe(
       Effect.map((rows) =>
-        rows.map((r): RejectedRow => ({
-          id: Number(r.id),
-          spanKey: r.span_key,
-          generationId: r.generation_id,
-          traceId: r.trace_id,
-          spanId: r.span_id,
-          eventTimeNs: r.event_time_ns,
-          clientOrgId: r.client_org_id,
-          user: r.user,
-          model: r.model,
-          apiKeyName: r.api_key_name,
-          provider: r.provider,
-          inputTokens: r.input_tokens,
-          outputTokens: r.output_tokens,
-          totalTokens: r.total_tokens,
-          cachedTokens: r.cached_tokens,
-          reasoningTokens: r.reasoning_tokens,
-          cost: r.cost,
+        rows.map(({ id, received_at, ...r }): RejectedRow => ({
+          id: Number(id),
+          ...camelRow(r),
           reason: r.reason as RejectedSpan["reason"],
-          detail: r.detail,
-          receivedAtMs: Number(r.received_at)
+          receivedAtMs: Number(received_at)
         }))
       ),
       Effect.mapError(unavailable("read"))

@@ -49,6 +49,14 @@ export type SummedColumn = typeof SUMMED[number]
 /** `api_key_name` → `apiKeyName`: a column's field in the domain types. */
 export const fieldOf = (column: string): string => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 
+type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S
+
+/** A row with its columns renamed to their fields (`statement_sha256` → `statementSha256`), values as read. */
+export type CamelRow<R> = { readonly [K in keyof R as K extends string ? CamelCase<K> : never]: R[K] }
+
+export const camelRow = <R extends object>(r: R): CamelRow<R> =>
+  Object.fromEntries(Object.entries(r).map(([c, v]) => [fieldOf(c), v])) as CamelRow<R>
+
 /** The token counts, each read by `count` from its column. */
 export const tokenCountsBy = (count: (column: TokenColumn) => number): TokenCounts =>
   Object.fromEntries(TOKEN_COLUMNS.map((c) => [fieldOf(c), count(c)])) as unknown as TokenCounts
