@@ -9,9 +9,9 @@
 import { BigDecimal, Clock, Effect } from "effect"
 import { AppConfig, ConfigInvalid } from "../Config.js"
 import { formatDecimal } from "../domain/Money.js"
-import { dayOf } from "../domain/WarsawDay.js"
+import { dayOf, lastDay } from "../domain/WarsawDay.js"
 import { type AccountingDbError, AccountingRepo } from "./AccountingRepo.js"
-import { lastDay, markupOn, type MarkupEntry } from "./Periods.js"
+import { markupOn, type MarkupEntry } from "./Periods.js"
 
 /** Effective for every day before the first recorded change. */
 export const BEGINNING = "0001-01-01"

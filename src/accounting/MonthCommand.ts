@@ -10,9 +10,9 @@ import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { SummaryDbLive } from "../App.js"
 import * as SummaryRepo from "../batch/SummaryRepo.js"
 import * as Config from "../Config.js"
+import { isMonth } from "../domain/WarsawDay.js"
 import { ExitCode } from "../ExitCode.js"
 import { type MonthError, Months } from "./Months.js"
-import { isMonth } from "./Periods.js"
 
 const month = Args.text({ name: "YYYY-MM" }).pipe(Args.withDescription("the calendar month, e.g. 2025-11"))
 const closeReason = Options.text("reason").pipe(

@@ -10,9 +10,8 @@ import * as Crypto from "node:crypto"
 import * as Os from "node:os"
 import { SummaryRepo } from "../batch/SummaryRepo.js"
 import { AppConfig } from "../Config.js"
-import { daysFrom, dayOf } from "../domain/WarsawDay.js"
+import { daysFrom, dayOf, firstDay, isMonth, lastDay } from "../domain/WarsawDay.js"
 import { AccountingRepo, type AuditEntry, type ClosedBy, type ClosingRecord } from "./AccountingRepo.js"
-import { firstDay, isMonth, lastDay } from "./Periods.js"
 import { sha256, Statements } from "./Statements.js"
 
 /** Refused as asked (bad month, preconditions not met, already closed…); nothing changed. */

@@ -9,9 +9,6 @@ import type { UsageAggregate } from "../domain/UsageEvent.js"
 import { nextMonth } from "../domain/WarsawDay.js"
 import { noTokens } from "../reporting/Summary.js"
 
-// The month arithmetic lives in the calendar module; re-exported for the accounting modules.
-export { firstDay, isMonth, lastDay, monthOf, nextMonth } from "../domain/WarsawDay.js"
-
 /** The first month after `month` that is not closed: where adjustments of `month`'s days go. */
 export const firstOpenMonthAfter = (month: string, closed: ReadonlySet<string>): string => {
   let m = nextMonth(month)

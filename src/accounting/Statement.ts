@@ -6,6 +6,7 @@
  * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
  */
 import { Schema } from "effect"
+import { firstDay, lastDay } from "../domain/WarsawDay.js"
 import { type CsvDialect, type CsvValue, toCsv } from "../reporting/Csv.js"
 import { billedFields, Decimal, Usage } from "../reporting/Fields.js"
 import { DailyRow, dailyRowColumns, RateUsed, Totals } from "../reporting/Model.js"
@@ -14,7 +15,6 @@ import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
 import { AdjustmentLine, Closing, DayHistory } from "./Model.js"
 
 export { AdjustmentLine, Closing, DayHistory }
-import { firstDay, lastDay } from "./Periods.js"
 
 export class StatementLine extends Schema.Class<StatementLine>("StatementLine")({
   ...Usage,

@@ -2,7 +2,8 @@
 import { Clock, Effect } from "effect"
 import * as Crypto from "node:crypto"
 import { AppConfig } from "../Config.js"
-import { monthRange, ReportRepo } from "../reporting/ReportRepo.js"
+import { monthRange } from "../domain/WarsawDay.js"
+import { ReportRepo } from "../reporting/ReportRepo.js"
 import { AccountingRepo, type ClosingRecord } from "./AccountingRepo.js"
 import { buildStatement, type Statement, statementCsv, type StatementDialect } from "./Statement.js"
 

@@ -4,7 +4,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { BigDecimal, Clock, DateTime, Duration, Effect, Layer } from "effect"
 import { CATCH_UP_DAYS } from "../batch/DailyBatch.js"
-import { addDays, dayOf, dayWindow, daysFrom } from "../domain/WarsawDay.js"
+import { addDays, dayOf, dayWindow, daysFrom, monthRange } from "../domain/WarsawDay.js"
 import { AppConfig } from "../Config.js"
 import { costPln, formatDecimal, formatUsd } from "../domain/Money.js"
 import { MarkupHistory } from "../accounting/MarkupHistory.js"
@@ -28,7 +28,7 @@ import {
   userColumns
 } from "./Model.js"
 import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
-import { monthRange, ReportRepo } from "./ReportRepo.js"
+import { ReportRepo } from "./ReportRepo.js"
 import { driftView } from "../openrouter/KeyDrift.js"
 import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
 

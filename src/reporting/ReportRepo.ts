@@ -44,9 +44,6 @@ const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
   })
 })
 
-// `monthRange` lives in the calendar module; re-exported for the reporting and accounting modules.
-export { monthRange }
-
 export class ReportRepo extends Effect.Service<ReportRepo>()("mai-usage/ReportRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SummaryDb

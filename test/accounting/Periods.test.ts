@@ -1,7 +1,8 @@
 /** The accounting rules as plain functions: markup in force, first open month, the adjustment rule. */
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { adjustmentsFor, firstOpenMonthAfter, lastDay, markupOn } from "../../src/accounting/Periods.js"
+import { adjustmentsFor, firstOpenMonthAfter, markupOn } from "../../src/accounting/Periods.js"
+import { lastDay } from "../../src/domain/WarsawDay.js"
 import { describeDays } from "../../src/accounting/Months.js"
 import { validate } from "../../src/Config.js"
 import { tempDir } from "../support/app.js"
