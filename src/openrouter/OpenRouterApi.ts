@@ -13,8 +13,9 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Context, Duration, Effect, Either, Layer, Redacted, Schedule, Schema } from "effect"
+import { Duration, Effect, Either, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
+import { textRequest } from "../http/TextRequest.js"
 
 export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("OpenRouterError", {
   reason: Schema.Literal("not-configured", "unreachable", "timeout", "unauthorized", "rejected", "server", "bad-response"),
@@ -24,42 +25,44 @@ export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("Open
 
 // ---- response shapes (OpenRouter's API reference; snake_case as on the wire) --------------------
 
+/** A field OpenRouter may leave out or send as null. */
+const maybe = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
+/** OpenRouter's answers wrap their payload in `{ "data": … }`. */
+const inData = <S extends Schema.Schema.Any>(schema: S) => Schema.Struct({ data: schema })
+
 /** One row of `GET /activity`: a (date, model, endpoint) of the key's completed UTC day. */
 export const ActivityItem = Schema.Struct({
   date: Schema.String,
   model: Schema.String,
-  model_permaslug: Schema.optional(Schema.NullOr(Schema.String)),
-  endpoint_id: Schema.optional(Schema.NullOr(Schema.String)),
-  provider_name: Schema.optional(Schema.NullOr(Schema.String)),
+  model_permaslug: maybe(Schema.String),
+  endpoint_id: maybe(Schema.String),
+  provider_name: maybe(Schema.String),
   /** USD of OpenRouter credits spent */
   usage: Schema.Number,
-  byok_usage_inference: Schema.optional(Schema.NullOr(Schema.Number)),
+  byok_usage_inference: maybe(Schema.Number),
   requests: Schema.Number,
-  prompt_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  completion_tokens: Schema.optional(Schema.NullOr(Schema.Number)),
-  reasoning_tokens: Schema.optional(Schema.NullOr(Schema.Number))
+  prompt_tokens: maybe(Schema.Number),
+  completion_tokens: maybe(Schema.Number),
+  reasoning_tokens: maybe(Schema.Number)
 })
 export type ActivityItem = typeof ActivityItem.Type
-const ActivityResponse = Schema.Struct({ data: Schema.Array(ActivityItem) })
 
 /** `GET /key`: the calling key. `usage` is cumulative USD, `usage_daily` the current UTC day's. */
 export const CurrentKey = Schema.Struct({
-  label: Schema.optional(Schema.NullOr(Schema.String)),
+  label: maybe(Schema.String),
   usage: Schema.Number,
   usage_daily: Schema.Number
 })
 export type CurrentKey = typeof CurrentKey.Type
-const CurrentKeyResponse = Schema.Struct({ data: CurrentKey })
 
 /** One key of `GET /keys` (management key). */
 export const ApiKeyInfo = Schema.Struct({
   hash: Schema.String,
-  name: Schema.optional(Schema.NullOr(Schema.String)),
-  label: Schema.optional(Schema.NullOr(Schema.String)),
-  disabled: Schema.optional(Schema.NullOr(Schema.Boolean))
+  name: maybe(Schema.String),
+  label: maybe(Schema.String),
+  disabled: maybe(Schema.Boolean)
 })
 export type ApiKeyInfo = typeof ApiKeyInfo.Type
-const KeysResponse = Schema.Struct({ data: Schema.Array(ApiKeyInfo) })
 
 /** A Broadcast (observability) destination; `config` depends on `type` (webhook: url, method, headers). */
 export const Destination = Schema.Struct({
@@ -69,21 +72,20 @@ export const Destination = Schema.Struct({
   enabled: Schema.Boolean,
   privacy_mode: Schema.Boolean,
   sampling_rate: Schema.Number,
-  api_key_hashes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  api_key_hashes: maybe(Schema.Array(Schema.String)),
   config: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 })
 export type Destination = typeof Destination.Type
-const DestinationResponse = Schema.Struct({ data: Destination })
-const DestinationsResponse = Schema.Struct({
+const DestinationsPage = Schema.Struct({
   data: Schema.Array(Destination),
-  total_count: Schema.optional(Schema.NullOr(Schema.Number))
+  total_count: maybe(Schema.Number)
 })
 
 /** The webhook type's config. */
 export const WebhookConfig = Schema.Struct({
   url: Schema.String,
   method: Schema.optional(Schema.NullOr(Schema.String)),
-  headers: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
+  headers: maybe(Schema.Record({ key: Schema.String, value: Schema.String }))
 })
 export type WebhookConfig = typeof WebhookConfig.Type
 export const webhookConfig = (d: Destination): WebhookConfig | undefined =>
@@ -116,8 +118,6 @@ export interface OpenRouterApiShape {
   readonly updateDestination: (id: string, body: DestinationBody) => Effect.Effect<Destination, OpenRouterError>
 }
 
-export class OpenRouterApi extends Context.Tag("mai-usage/OpenRouterApi")<OpenRouterApi, OpenRouterApiShape>() {}
-
 export interface OpenRouterApiOptions {
   readonly apiUrl: string
   readonly managementKey: Redacted.Redacted<string> | undefined
@@ -136,6 +136,7 @@ const decodeErrorBody = Schema.decodeUnknownEither(Schema.parseJson(ErrorBody))
 const PAGE = 100
 const MAX_PAGES = 20
 
+/** The client for given options (the service below takes them from the configuration). */
 export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApiShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
@@ -149,6 +150,7 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
     const fail = (reason: OpenRouterError["reason"], status: number | null, message: string) =>
       new OpenRouterError({ reason, status, message: scrub(message) })
 
+    /** One call, its whole JSON body decoded with `schema`. */
     const call = <A, I>(
       key: "management" | "api",
       method: "GET" | "POST" | "PATCH",
@@ -171,14 +173,11 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       )
       if (body !== undefined) request = HttpClientRequest.setBody(request, HttpBody.unsafeJson(body))
       const decode = Schema.decodeUnknownEither(Schema.parseJson(schema))
-      const attempt = client.execute(request).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => fail("timeout", null, `OpenRouter did not answer ${what} within ${Duration.format(timeout)}`)
-        }),
-        Effect.catchTag("RequestError", "ResponseError", (e) =>
-          Effect.fail(fail("unreachable", null, `OpenRouter unreachable (${what}): ${e.reason}`))),
+      const attempt = textRequest(client, request, {
+        timeout,
+        onTimeout: () => fail("timeout", null, `OpenRouter did not answer ${what} within ${Duration.format(timeout)}`),
+        onUnreachable: (e) => fail("unreachable", null, `OpenRouter unreachable (${what}): ${e.reason}`)
+      }).pipe(
         Effect.flatMap(({ status, text }) => {
           if (status >= 200 && status < 300) {
             return Either.match(decode(text), {
@@ -209,11 +208,19 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
         })
       )
     }
+    /** One call whose answer is `{ "data": <schema> }`: the data. */
+    const data = <A, I>(
+      key: "management" | "api",
+      method: "GET" | "POST" | "PATCH",
+      path: string,
+      schema: Schema.Schema<A, I>,
+      body?: unknown
+    ): Effect.Effect<A, OpenRouterError> => Effect.map(call(key, method, path, inData(schema), body), (r) => r.data)
 
     const listDestinations = Effect.gen(function*() {
       const all: Array<Destination> = []
       for (let page = 0; page < MAX_PAGES; page++) {
-        const r = yield* call("management", "GET", `/observability/destinations?offset=${all.length}&limit=${PAGE}`, DestinationsResponse)
+        const r = yield* call("management", "GET", `/observability/destinations?offset=${all.length}&limit=${PAGE}`, DestinationsPage)
         all.push(...r.data)
         const total = r.total_count ?? undefined
         if (r.data.length < PAGE || (total !== undefined && all.length >= total)) break
@@ -226,37 +233,24 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       hasManagementKey: options.managementKey !== undefined,
       hasApiKey: options.apiKey !== undefined,
       activity: (date, hash) =>
-        call(
+        data(
           "management",
           "GET",
           `/activity?date=${encodeURIComponent(date)}&api_key_hash=${encodeURIComponent(hash)}`,
-          ActivityResponse
-        ).pipe(Effect.map((r) => r.data)),
-      currentKey: call("api", "GET", "/key", CurrentKeyResponse).pipe(Effect.map((r) => r.data)),
-      listKeys: call("management", "GET", "/keys", KeysResponse).pipe(Effect.map((r) => r.data)),
-      listDestinations,
-      createDestination: (body) =>
-        call("management", "POST", "/observability/destinations", DestinationResponse, { ...body, type: "webhook" }).pipe(
-          Effect.map((r) => r.data)
+          Schema.Array(ActivityItem)
         ),
+      currentKey: data("api", "GET", "/key", CurrentKey),
+      listKeys: data("management", "GET", "/keys", Schema.Array(ApiKeyInfo)),
+      listDestinations,
+      createDestination: (body) => data("management", "POST", "/observability/destinations", Destination, { ...body, type: "webhook" }),
       updateDestination: (id, body) =>
-        call("management", "PATCH", `/observability/destinations/${encodeURIComponent(id)}`, DestinationResponse, body).pipe(
-          Effect.map((r) => r.data)
-        )
+        data("management", "PATCH", `/observability/destinations/${encodeURIComponent(id)}`, Destination, body)
     }
   })
 
-export const layerWith = (options: Partial<Pick<OpenRouterApiOptions, "timeout" | "retries" | "backoff">> = {}) =>
-  Layer.effect(
-    OpenRouterApi,
-    Effect.flatMap(AppConfig, (c) =>
-      make({
-        apiUrl: c.openRouter.apiUrl,
-        managementKey: c.openRouter.managementKey,
-        apiKey: c.openRouterApiKey,
-        ...options
-      }))
-  ).pipe(Layer.provide(FetchHttpClient.layer))
-
 /** From the configuration: OPENROUTER_API_URL, OPENROUTER_MANAGEMENT_KEY, OPENROUTER_API_KEY. */
-export const layer = layerWith()
+export class OpenRouterApi extends Effect.Service<OpenRouterApi>()("mai-usage/OpenRouterApi", {
+  effect: Effect.flatMap(AppConfig, (c) =>
+    make({ apiUrl: c.openRouter.apiUrl, managementKey: c.openRouter.managementKey, apiKey: c.openRouterApiKey })),
+  dependencies: [FetchHttpClient.layer]
+}) {}

@@ -10,16 +10,16 @@
  * /ready gets two informational checks (never failing readiness): `reconciliation` and
  * `openrouterDestination`; /metrics the missing requests and USD per (day, model).
  */
-import { Clock, Context, Duration, Effect, Layer, Ref, SubscriptionRef } from "effect"
+import { Clock, Duration, Effect, Layer, Ref, SubscriptionRef } from "effect"
 import { formatUsd } from "../domain/Money.js"
 import { completedWindow } from "../domain/Reconcile.js"
 import { Metrics } from "../http/Metrics.js"
 import { Readiness } from "../http/Readiness.js"
 import { type CheckState, make as makeDestinations } from "./Destinations.js"
 import { takeSnapshot } from "./KeyDrift.js"
-import * as OpenRouterApi from "./OpenRouterApi.js"
-import * as OpenRouterRepo from "./OpenRouterRepo.js"
-import * as Reconciler from "./Reconciler.js"
+import { OpenRouterApi } from "./OpenRouterApi.js"
+import { OpenRouterRepo } from "./OpenRouterRepo.js"
+import { Reconciler } from "./Reconciler.js"
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -29,14 +29,6 @@ export type SchedulePhase =
   | { readonly _tag: "Disabled" }
   | { readonly _tag: "Running"; readonly at: number }
   | { readonly _tag: "Sleeping"; readonly until: number; readonly retrying: ReadonlyArray<string> }
-
-export interface OpenRouterScheduleShape {
-  /** the reconciliation loop's phase (tests wait for the start-up round with it) */
-  readonly phase: SubscriptionRef.SubscriptionRef<SchedulePhase>
-  readonly destinationCheck: Ref.Ref<CheckState | null>
-}
-
-export class OpenRouterSchedule extends Context.Tag("mai-usage/OpenRouterSchedule")<OpenRouterSchedule, OpenRouterScheduleShape>() {}
 
 /** The most recent 01:00 UTC at or before `now`. */
 export const lastFiring = (now: number) => {
@@ -48,8 +40,8 @@ const errorText = (e: unknown) => (typeof e === "object" && e !== null && "messa
 
 const reconciliationLoop = (phase: SubscriptionRef.SubscriptionRef<SchedulePhase>) =>
   Effect.gen(function*() {
-    const reconciler = yield* Reconciler.Reconciler
-    const repo = yield* OpenRouterRepo.OpenRouterRepo
+    const reconciler = yield* Reconciler
+    const repo = yield* OpenRouterRepo
     const runDays = (days: ReadonlyArray<string>) =>
       Effect.gen(function*() {
         const unavailable: Array<string> = []
@@ -94,10 +86,13 @@ const hourly = <R>(name: string, task: Effect.Effect<unknown, unknown, R>) =>
     }
   })
 
-const ScheduleLive = Layer.scoped(
-  OpenRouterSchedule,
-  Effect.gen(function*() {
-    const api = yield* OpenRouterApi.OpenRouterApi
+/**
+ * The loops above, forked for the service's lifetime. `phase` is the reconciliation loop's (tests
+ * wait for the start-up round with it); `destinationCheck` the last Broadcast destination check.
+ */
+export class OpenRouterSchedule extends Effect.Service<OpenRouterSchedule>()("mai-usage/OpenRouterSchedule", {
+  scoped: Effect.gen(function*() {
+    const api = yield* OpenRouterApi
     const phase = yield* SubscriptionRef.make<SchedulePhase>({ _tag: "Disabled" })
     const destinationCheck = yield* Ref.make<CheckState | null>(null)
     if (api.hasManagementKey) {
@@ -121,15 +116,16 @@ const ScheduleLive = Layer.scoped(
     }
     if (api.hasApiKey) yield* Effect.forkScoped(hourly("key drift snapshot", takeSnapshot))
     return { phase, destinationCheck }
-  })
-)
+  }),
+  dependencies: [OpenRouterApi.Default, OpenRouterRepo.Default, Reconciler.Default]
+}) {}
 
 const Observability = Layer.effectDiscard(
   Effect.gen(function*() {
     const readiness = yield* Readiness
     const metrics = yield* Metrics
-    const repo = yield* OpenRouterRepo.OpenRouterRepo
-    const api = yield* OpenRouterApi.OpenRouterApi
+    const repo = yield* OpenRouterRepo
+    const api = yield* OpenRouterApi
     const schedule = yield* OpenRouterSchedule
     const missingRequests = metrics.gauge(
       "mai_reconciliation_missing_requests",
@@ -202,7 +198,5 @@ const Observability = Layer.effectDiscard(
 
 /** For `serve`: the API client, the repository, the reconciler, their schedule and checks. */
 export const OpenRouterServerLive = Observability.pipe(
-  Layer.provideMerge(ScheduleLive),
-  Layer.provideMerge(Reconciler.layer),
-  Layer.provideMerge(Layer.mergeAll(OpenRouterApi.layer, OpenRouterRepo.layer))
+  Layer.provideMerge(Layer.mergeAll(OpenRouterSchedule.Default, Reconciler.Default, OpenRouterApi.Default, OpenRouterRepo.Default))
 )

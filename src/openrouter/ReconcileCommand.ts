@@ -15,10 +15,9 @@ import { formatUsd } from "../domain/Money.js"
 import { completedWindow } from "../domain/Reconcile.js"
 import { parseDay } from "../domain/WarsawDay.js"
 import { ExitCode } from "../ExitCode.js"
-import * as OpenRouterApi from "./OpenRouterApi.js"
-import * as OpenRouterRepo from "./OpenRouterRepo.js"
-import type { DayResult } from "./Reconciler.js"
-import * as Reconciler from "./Reconciler.js"
+import { OpenRouterApi } from "./OpenRouterApi.js"
+import { OpenRouterRepo } from "./OpenRouterRepo.js"
+import { type DayResult, Reconciler } from "./Reconciler.js"
 
 const date = Options.text("date").pipe(
   Options.withPseudoName("YYYY-MM-DD"),
@@ -29,8 +28,7 @@ const from = Options.text("from").pipe(Options.withPseudoName("YYYY-MM-DD"), Opt
 const to = Options.text("to").pipe(Options.withPseudoName("YYYY-MM-DD"), Options.withDescription("last UTC day of a range, YYYY-MM-DD"), Options.optional)
 
 /** The reconciliation's layers for a one-off process: configuration from the environment, no server. */
-export const ReconcileCliLive = Reconciler.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(OpenRouterApi.layer, OpenRouterRepo.layer)),
+export const ReconcileCliLive = Layer.mergeAll(Reconciler.Default, OpenRouterApi.Default, OpenRouterRepo.Default).pipe(
   Layer.provideMerge(UsageStoreLive),
   Layer.provideMerge(SummaryDbLive),
   Layer.provideMerge(CoreLive)
@@ -99,7 +97,7 @@ export const reconcileCommand = Command.make("reconcile", { date, from, to }, (a
       return yield* bad("OPENROUTER_MANAGEMENT_KEY is not set: OpenRouter's activity API needs a management key")
     }
     const notOk = yield* Effect.gen(function*() {
-      const reconciler = yield* Reconciler.Reconciler
+      const reconciler = yield* Reconciler
       let n = 0
       for (const day of days.right) {
         const r = yield* reconciler.reconcile(day)
