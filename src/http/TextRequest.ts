@@ -3,7 +3,7 @@
  * clients of NBP, of the shared NBP service and of OpenRouter share. What a status means, and the
  * wording of each failure, stays with the caller; so do retries.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { Duration } from "effect"
@@ -32,3 +32,9 @@ export const textRequest = <E>(
     Effect.mapError(options.onUnreachable),
     Effect.timeoutFail({ duration: options.timeout, onTimeout: options.onTimeout })
   )
+
+/** The platform's client for calls to other services: no trace headers (no tracing is exported). */
+export const outboundClient: Effect.Effect<HttpClient.HttpClient, never, HttpClient.HttpClient> = Effect.map(
+  HttpClient.HttpClient,
+  HttpClient.withTracerPropagation(false)
+)

@@ -15,7 +15,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
-import { textRequest } from "../http/TextRequest.js"
+import { outboundClient, textRequest } from "../http/TextRequest.js"
 
 export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("OpenRouterError", {
   reason: Schema.Literal("not-configured", "unreachable", "timeout", "unauthorized", "rejected", "server", "bad-response"),
@@ -139,7 +139,7 @@ const MAX_PAGES = 20
 /** The client for given options (the service below takes them from the configuration). */
 export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApiShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const client = yield* outboundClient
     const base = options.apiUrl.replace(/\/+$/, "")
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(10))
     const retries = options.retries ?? 3

@@ -5,12 +5,12 @@
  * (`404 NotFound - Not Found - Brak danych`, `400 BadRequest - …`).
  * `mid` is read from the body's text, never through a JavaScript number.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable, type NbpTable } from "../domain/RateRule.js"
+import { outboundClient } from "../http/TextRequest.js"
+import { nbpGet } from "./NbpGet.js"
 import { NbpRateError } from "./NbpRateError.js"
-import { maskUrlsIn } from "../domain/Redact.js"
 
 export interface NbpApi {
   /** the newest published table (`{url}?format=json`) */
@@ -54,45 +54,18 @@ const errorText = (body: string): string => body.trim().replace(/\s+/g, " ").sli
 
 export const make = (options: NbpApiOptions): Effect.Effect<NbpApi, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const client = yield* outboundClient
     const base = withSlash(options.apiUrl)
     const timeout = options.timeout ?? Duration.seconds(10)
 
-    const fetchTables = (path: string): Effect.Effect<ReadonlyArray<NbpTable>, NbpRateError> => {
-      const url = `${base}${path}?format=json`
-      return client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.text, (body) => ({ status: response.status, body }))
-        ),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new NbpRateError({
-              reason: "unreachable",
-              message: maskUrlsIn(`NBP did not answer within ${Duration.format(timeout)}: GET ${url}`)
-            })
-        }),
-        Effect.catchTag("RequestError", "ResponseError", (error) =>
-          Effect.fail(new NbpRateError({ reason: "unreachable", message: maskUrlsIn(`NBP unreachable: ${error.message}`) }))),
-        Effect.flatMap(({ body, status }) => {
-          if (status === 200) {
-            return Either.match(parseRatesBody(body), {
-              onLeft: (message) => Effect.fail(new NbpRateError({ reason: "unreachable", message })),
-              onRight: Effect.succeed
-            })
-          }
-          if (status === 404) {
-            return Effect.fail(new NbpRateError({ reason: "not-found", message: `NBP: ${errorText(body)}` }))
-          }
-          if (status === 400) {
-            return Effect.fail(new NbpRateError({ reason: "bad-request", message: `NBP: ${errorText(body)}` }))
-          }
-          return Effect.fail(
-            new NbpRateError({ reason: "unreachable", message: `NBP answered ${status}: ${errorText(body)}` })
-          )
-        })
-      )
-    }
+    const fetchTables = (path: string): Effect.Effect<ReadonlyArray<NbpTable>, NbpRateError> =>
+      nbpGet(client, `${base}${path}?format=json`, {
+        who: "NBP",
+        timeout,
+        parse: parseRatesBody,
+        refused: (status, body) =>
+          status === 404 || status === 400 ? `NBP: ${errorText(body)}` : `NBP answered ${status}: ${errorText(body)}`
+      })
 
     const single = (tables: ReadonlyArray<NbpTable>) =>
       tables.length > 0

@@ -2,11 +2,12 @@
  * A `RateSource` backed by the shared NBP rate service (`nbp/`):
  * `GET {serviceUrl}/api/usd-pln-rate[?date=&rule=]`.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable } from "../domain/RateRule.js"
-import { NbpRateError } from "./NbpRateError.js"
+import { outboundClient } from "../http/TextRequest.js"
+import { nbpGet } from "./NbpGet.js"
+import type { NbpRateError } from "./NbpRateError.js"
 import type { RateSource, SourcedTable } from "./RateCache.js"
 
 const QuoteBody = Schema.Struct({
@@ -26,50 +27,28 @@ export interface NbpServiceClientOptions {
 
 export const make = (options: NbpServiceClientOptions): Effect.Effect<RateSource, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const client = yield* outboundClient
     const base = options.serviceUrl.replace(/\/+$/, "")
     const timeout = options.timeout ?? Duration.seconds(10)
 
-    const ask = (query: string): Effect.Effect<SourcedTable, NbpRateError> => {
-      const url = `${base}/api/usd-pln-rate${query}`
-      return client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, body }))),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new NbpRateError({
-              reason: "unreachable",
-              message: `NBP service did not answer within ${Duration.format(timeout)}: GET ${url}`
-            })
-        }),
-        Effect.catchTag("RequestError", "ResponseError", (error) =>
-          Effect.fail(
-            new NbpRateError({ reason: "unreachable", message: `NBP service unreachable: ${error.message}` })
-          )),
-        Effect.flatMap(({ body, status }) => {
-          if (status === 200) {
-            const parsed = Either.flatMap(
-              Either.mapLeft(decodeQuote(body), () => `unexpected NBP service response: ${body.slice(0, 120)}`),
-              (quote) =>
-                Either.map(
-                  makeTable(quote.table, quote.effectiveDate, quote.rate),
-                  (table): SourcedTable => ({ table, stale: quote.stale === true })
-                )
-            )
-            return Either.match(parsed, {
-              onLeft: (message) => Effect.fail(new NbpRateError({ reason: "unreachable", message })),
-              onRight: Effect.succeed
-            })
-          }
-          const detail = Either.match(decodeError(body), {
-            onLeft: () => body.slice(0, 200),
-            onRight: (e) => e.error
-          })
-          const reason = status === 404 ? "not-found" : status === 400 ? "bad-request" : "unreachable"
-          return Effect.fail(new NbpRateError({ reason, message: `NBP service (${status}): ${detail}` }))
-        })
-      )
-    }
+    const ask = (query: string): Effect.Effect<SourcedTable, NbpRateError> =>
+      nbpGet(client, `${base}/api/usd-pln-rate${query}`, {
+        who: "NBP service",
+        timeout,
+        parse: (body) =>
+          Either.flatMap(
+            Either.mapLeft(decodeQuote(body), () => `unexpected NBP service response: ${body.slice(0, 120)}`),
+            (quote) =>
+              Either.map(
+                makeTable(quote.table, quote.effectiveDate, quote.rate),
+                (table): SourcedTable => ({ table, stale: quote.stale === true })
+              )
+          ),
+        refused: (status, body) => {
+          const detail = Either.match(decodeError(body), { onLeft: () => body.slice(0, 200), onRight: (e) => e.error })
+          return `NBP service (${status}): ${detail}`
+        }
+      })
 
     return {
       latest: ask(""),
