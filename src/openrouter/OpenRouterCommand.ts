@@ -7,7 +7,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Either, Logger, LogLevel, Option } from "effect"
+import { Console, Effect, Either, type Layer, Logger, LogLevel, Option } from "effect"
 import * as Config from "../Config.js"
 import { AppConfig } from "../Config.js"
 import { ExitCode } from "../ExitCode.js"
@@ -16,12 +16,28 @@ import { ReconcileCliLive } from "./ReconcileCommand.js"
 
 const bad = (reason: string) => Effect.zipRight(Console.error(`openrouter: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 
-const needManagementKey = Effect.gen(function*() {
-  const config = yield* Effect.provide(AppConfig, Config.layer)
-  if (config.openRouter.managementKey === undefined) {
-    return yield* bad("OPENROUTER_MANAGEMENT_KEY is not set: Broadcast destinations are managed with a management key")
-  }
-})
+type Destinations = Effect.Effect.Success<typeof makeDestinations>
+
+/**
+ * `use` on this client's destinations, with the CLI's layers: exit 2 without a management key;
+ * when OpenRouter (or the summary DB) fails, one line and exit 1.
+ */
+const withDestinations = <A, E extends { readonly message: string }>(
+  command: string,
+  use: (destinations: Destinations) => Effect.Effect<A, E, Layer.Layer.Success<typeof ReconcileCliLive>>
+) =>
+  Effect.gen(function*() {
+    const config = yield* Effect.provide(AppConfig, Config.layer)
+    if (config.openRouter.managementKey === undefined) {
+      return yield* bad("OPENROUTER_MANAGEMENT_KEY is not set: Broadcast destinations are managed with a management key")
+    }
+    const outcome = yield* Effect.flatMap(makeDestinations, use).pipe(Effect.provide(ReconcileCliLive), Effect.either)
+    if (Either.isLeft(outcome)) {
+      yield* Console.error(`openrouter ${command}: ${outcome.left.message}`)
+      return yield* Effect.fail(new ExitCode({ code: 1 }))
+    }
+    return outcome.right
+  })
 
 const validUrl = (u: string): Either.Either<string, string> => {
   try {
@@ -57,16 +73,7 @@ const connect = Command.make("connect", { url: connectUrl }, (args) =>
   Effect.gen(function*() {
     const url = validUrl(args.url)
     if (Either.isLeft(url)) return yield* bad(url.left)
-    yield* needManagementKey
-    const outcome = yield* Effect.gen(function*() {
-      const destinations = yield* makeDestinations
-      return yield* destinations.connect(url.right)
-    }).pipe(Effect.provide(ReconcileCliLive), Effect.either)
-    if (Either.isLeft(outcome)) {
-      yield* Console.error(`openrouter connect: ${outcome.left.message}`)
-      return yield* Effect.fail(new ExitCode({ code: 1 }))
-    }
-    const { action, destination, others } = outcome.right
+    const { action, destination, others } = yield* withDestinations("connect", (d) => d.connect(url.right))
     yield* Console.log(
       `${action} destination "${destination.name}" (${destination.id}): POST ${url.right}, Authorization: Bearer <OPENROUTER_WEBHOOK_SECRET>, ` +
         `privacy mode on, sampling rate 1, only this client's key, enabled`
@@ -80,17 +87,9 @@ const check = Command.make("check", { url: checkUrl }, (args) =>
   Effect.gen(function*() {
     const url = Option.isSome(args.url) ? validUrl(args.url.value) : Either.right(undefined)
     if (Either.isLeft(url)) return yield* bad(url.left)
-    yield* needManagementKey
-    const outcome = yield* Effect.gen(function*() {
-      const destinations = yield* makeDestinations
-      return yield* destinations.check(url.right)
-    }).pipe(Effect.provide(ReconcileCliLive), Effect.either)
-    if (Either.isLeft(outcome)) {
-      yield* Console.error(`openrouter check: ${outcome.left.message}`)
-      return yield* Effect.fail(new ExitCode({ code: 1 }))
-    }
-    for (const line of reportLines(outcome.right)) yield* (outcome.right.ok ? Console.log(line) : Console.error(line))
-    if (!outcome.right.ok) return yield* Effect.fail(new ExitCode({ code: 1 }))
+    const report = yield* withDestinations("check", (d) => d.check(url.right))
+    for (const line of reportLines(report)) yield* (report.ok ? Console.log(line) : Console.error(line))
+    if (!report.ok) return yield* Effect.fail(new ExitCode({ code: 1 }))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(
       "List the Broadcast destinations pointing at this client and flag what loses billing data (disabled, sampling < 1, key filter, wrong secret)"
