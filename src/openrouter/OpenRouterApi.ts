@@ -25,8 +25,11 @@ export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("Open
 
 // ---- response shapes (OpenRouter's API reference; snake_case as on the wire) --------------------
 
-/** A field OpenRouter may leave out or send as null. */
-const maybe = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
+/** Fields OpenRouter may leave out or send as null. */
+const maybe = <F extends Record<string, Schema.Schema.All>>(fields: F) =>
+  Object.fromEntries(Object.entries(fields).map(([k, s]) => [k, Schema.optional(Schema.NullOr(s))])) as {
+    readonly [K in keyof F]: Schema.optional<Schema.NullOr<F[K]>>
+  }
 /** OpenRouter's answers wrap their payload in `{ "data": … }`. */
 const inData = <S extends Schema.Schema.Any>(schema: S) => Schema.Struct({ data: schema })
 
@@ -34,35 +37,23 @@ const inData = <S extends Schema.Schema.Any>(schema: S) => Schema.Struct({ data:
 export const ActivityItem = Schema.Struct({
   date: Schema.String,
   model: Schema.String,
-  model_permaslug: maybe(Schema.String),
-  endpoint_id: maybe(Schema.String),
-  provider_name: maybe(Schema.String),
   /** USD of OpenRouter credits spent */
   usage: Schema.Number,
-  byok_usage_inference: maybe(Schema.Number),
   requests: Schema.Number,
-  prompt_tokens: maybe(Schema.Number),
-  completion_tokens: maybe(Schema.Number),
-  reasoning_tokens: maybe(Schema.Number)
+  ...maybe({
+    model_permaslug: Schema.String, endpoint_id: Schema.String, provider_name: Schema.String, byok_usage_inference: Schema.Number,
+    prompt_tokens: Schema.Number, completion_tokens: Schema.Number, reasoning_tokens: Schema.Number
+  })
 })
-export type ActivityItem = typeof ActivityItem.Type
 
 /** `GET /key`: the calling key. `usage` is cumulative USD, `usage_daily` the current UTC day's. */
-export const CurrentKey = Schema.Struct({
-  label: maybe(Schema.String),
-  usage: Schema.Number,
-  usage_daily: Schema.Number
-})
-export type CurrentKey = typeof CurrentKey.Type
+export const CurrentKey = Schema.Struct({ usage: Schema.Number, usage_daily: Schema.Number, ...maybe({ label: Schema.String }) })
 
 /** One key of `GET /keys` (management key). */
 export const ApiKeyInfo = Schema.Struct({
   hash: Schema.String,
-  name: maybe(Schema.String),
-  label: maybe(Schema.String),
-  disabled: maybe(Schema.Boolean)
+  ...maybe({ name: Schema.String, label: Schema.String, disabled: Schema.Boolean })
 })
-export type ApiKeyInfo = typeof ApiKeyInfo.Type
 
 /** A Broadcast (observability) destination; `config` depends on `type` (webhook: url, method, headers). */
 export const Destination = Schema.Struct({
@@ -72,20 +63,20 @@ export const Destination = Schema.Struct({
   enabled: Schema.Boolean,
   privacy_mode: Schema.Boolean,
   sampling_rate: Schema.Number,
-  api_key_hashes: maybe(Schema.Array(Schema.String)),
-  config: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  config: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  ...maybe({ api_key_hashes: Schema.Array(Schema.String) })
 })
+const DestinationsPage = Schema.Struct({ data: Schema.Array(Destination), ...maybe({ total_count: Schema.Number }) })
+
+export type ActivityItem = typeof ActivityItem.Type
+export type CurrentKey = typeof CurrentKey.Type
+export type ApiKeyInfo = typeof ApiKeyInfo.Type
 export type Destination = typeof Destination.Type
-const DestinationsPage = Schema.Struct({
-  data: Schema.Array(Destination),
-  total_count: maybe(Schema.Number)
-})
 
 /** The webhook type's config. */
 export const WebhookConfig = Schema.Struct({
   url: Schema.String,
-  method: Schema.optional(Schema.NullOr(Schema.String)),
-  headers: maybe(Schema.Record({ key: Schema.String, value: Schema.String }))
+  ...maybe({ method: Schema.String, headers: Schema.Record({ key: Schema.String, value: Schema.String }) })
 })
 export type WebhookConfig = typeof WebhookConfig.Type
 export const webhookConfig = (d: Destination): WebhookConfig | undefined =>
@@ -133,6 +124,9 @@ export interface OpenRouterApiOptions {
 const ErrorBody = Schema.Struct({ error: Schema.Struct({ message: Schema.String }) })
 const decodeErrorBody = Schema.decodeUnknownEither(Schema.parseJson(ErrorBody))
 
+type Key = "management" | "api"
+type Method = "GET" | "POST" | "PATCH"
+
 const PAGE = 100
 const MAX_PAGES = 20
 
@@ -151,13 +145,7 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       new OpenRouterError({ reason, status, message: scrub(message) })
 
     /** One call, its whole JSON body decoded with `schema`. */
-    const call = <A, I>(
-      key: "management" | "api",
-      method: "GET" | "POST" | "PATCH",
-      path: string,
-      schema: Schema.Schema<A, I>,
-      body?: unknown
-    ): Effect.Effect<A, OpenRouterError> => {
+    const call = <A, I>(key: Key, method: Method, path: string, schema: Schema.Schema<A, I>, body?: unknown): Effect.Effect<A, OpenRouterError> => {
       const secret = key === "management" ? options.managementKey : options.apiKey
       const what = `${method} ${path.split("?")[0]}`
       if (secret === undefined) {
@@ -209,13 +197,8 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       )
     }
     /** One call whose answer is `{ "data": <schema> }`: the data. */
-    const data = <A, I>(
-      key: "management" | "api",
-      method: "GET" | "POST" | "PATCH",
-      path: string,
-      schema: Schema.Schema<A, I>,
-      body?: unknown
-    ): Effect.Effect<A, OpenRouterError> => Effect.map(call(key, method, path, inData(schema), body), (r) => r.data)
+    const data = <A, I>(key: Key, method: Method, path: string, schema: Schema.Schema<A, I>, body?: unknown) =>
+      Effect.map(call(key, method, path, inData(schema), body), (r) => r.data)
 
     const listDestinations = Effect.gen(function*() {
       const all: Array<Destination> = []

@@ -122,11 +122,13 @@ export class OpenRouterSchedule extends Effect.Service<OpenRouterSchedule>()("ma
 
 const Observability = Layer.effectDiscard(
   Effect.gen(function*() {
-    const readiness = yield* Readiness
-    const metrics = yield* Metrics
-    const repo = yield* OpenRouterRepo
-    const api = yield* OpenRouterApi
-    const schedule = yield* OpenRouterSchedule
+    const { api, metrics, readiness, repo, schedule } = yield* Effect.all({
+      readiness: Readiness,
+      metrics: Metrics,
+      repo: OpenRouterRepo,
+      api: OpenRouterApi,
+      schedule: OpenRouterSchedule
+    })
     const missingRequests = metrics.gauge(
       "mai_reconciliation_missing_requests",
       "Requests OpenRouter counted for the client's key that never reached the ledger, per UTC day and model (last successful check)"
