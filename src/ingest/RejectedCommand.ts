@@ -5,16 +5,11 @@
  * numbers as received. They were not billed; the rest of their delivery was.
  */
 import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
-import { Console, Effect, Logger, LogLevel } from "effect"
+import { Effect } from "effect"
 import { CoreLive } from "../App.js"
+import { plural } from "../cli/Output.js"
+import { listCommand } from "../cli/Table.js"
 import { Ledger, type RejectedRow } from "../store/Ledger.js"
-
-const limit = Options.integer("limit").pipe(
-  Options.withDescription("how many spans to list, newest first"),
-  Options.withDefault(100)
-)
-const json = Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of text"))
 
 const usage = (r: RejectedRow) =>
   [
@@ -34,20 +29,12 @@ export const describeRejected = (r: RejectedRow): string =>
 export const toJson = (r: RejectedRow) =>
   JSON.stringify({ ...r, eventTimeNs: r.eventTimeNs === null ? null : String(r.eventTimeNs) })
 
-const list = Command.make("list", { limit, json }, (args) =>
-  Effect.gen(function*() {
-    const ledger = yield* Ledger
-    const rows = yield* ledger.rejectedSpans(Math.max(1, args.limit))
-    if (args.json) {
-      for (const r of rows) yield* Console.log(toJson(r))
-      return
-    }
-    if (rows.length === 0) return yield* Console.log("no rejected spans")
-    for (const r of rows) yield* Console.log(describeRejected(r))
-    yield* Console.log(`${rows.length} rejected span${rows.length === 1 ? "" : "s"} listed`)
-  }).pipe(Effect.provide(CoreLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
-    Command.withDescription("List the quarantined spans (invalid usage, not billed), newest first, with their reasons")
-  )
+const list = listCommand(
+  { description: "List the quarantined spans (invalid usage, not billed), newest first, with their reasons", limit: "how many spans to list, newest first" },
+  (limit) => Effect.flatMap(Ledger, (ledger) => ledger.rejectedSpans(limit)),
+  { toJson, line: describeRejected, none: "no rejected spans", summary: (listed) => `${plural(listed, "rejected span")} listed` },
+  CoreLive
+)
 
 export const rejectedCommand = Command.make("rejected").pipe(
   Command.withDescription("Inspect webhook spans rejected as invalid usage"),

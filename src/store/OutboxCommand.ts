@@ -14,15 +14,11 @@ import * as Options from "@effect/cli/Options"
 import { Console, Effect, Logger, LogLevel } from "effect"
 import { CoreLive } from "../App.js"
 import { AppConfig } from "../Config.js"
+import { listCommand } from "../cli/Table.js"
 import { ExitCode } from "../ExitCode.js"
 import { Ledger, type OutboxQuarantinedRow } from "./Ledger.js"
 import * as Outbox from "./Outbox.js"
 
-const limit = Options.integer("limit").pipe(
-  Options.withDescription("how many rows to list, oldest first"),
-  Options.withDefault(100)
-)
-const json = Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of text"))
 const ids = Options.integer("id").pipe(
   Options.withDescription("retry only this ledger row (repeatable; default: every quarantined row)"),
   Options.repeated
@@ -51,24 +47,19 @@ const toJson = (r: OutboxQuarantinedRow) =>
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
-const list = Command.make("list", { limit, json }, (args) =>
-  Effect.gen(function*() {
-    const ledger = yield* Ledger
-    const rows = yield* ledger.outboxQuarantined(Math.max(1, args.limit))
-    if (args.json) {
-      for (const r of rows) yield* Console.log(toJson(r))
-      return
-    }
-    const total = yield* ledger.quarantinedCount()
-    if (total === 0) return yield* Console.log("no quarantined outbox rows")
-    for (const r of rows) yield* Console.log(describeQuarantined(r))
-    yield* Console.log(
-      `${plural(total, "quarantined row")}${rows.length < total ? ` (${rows.length} listed)` : ""}; ` +
-        "after fixing the cause: mai-usage outbox retry"
-    )
-  }).pipe(Effect.provide(CoreLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
-    Command.withDescription("List the ledger rows InfluxDB refused for good, oldest first, with InfluxDB's reason")
-  )
+const list = listCommand(
+  { description: "List the ledger rows InfluxDB refused for good, oldest first, with InfluxDB's reason", limit: "how many rows to list, oldest first" },
+  (limit) => Effect.flatMap(Ledger, (ledger) => ledger.outboxQuarantined(limit)),
+  {
+    toJson,
+    line: describeQuarantined,
+    total: Effect.flatMap(Ledger, (ledger) => ledger.quarantinedCount()),
+    none: "no quarantined outbox rows",
+    summary: (listed, total) =>
+      `${plural(total, "quarantined row")}${listed < total ? ` (${listed} listed)` : ""}; after fixing the cause: mai-usage outbox retry`
+  },
+  CoreLive
+)
 
 const retry = Command.make("retry", { ids }, (args) =>
   Effect.gen(function*() {
