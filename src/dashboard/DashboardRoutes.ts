@@ -39,11 +39,27 @@ const pageHeaders = {
 const htmlResponse = (body: string, status = 200) =>
   HttpServerResponse.text(body, { status, contentType: "text/html; charset=utf-8", headers: pageHeaders })
 
-const asset = (file: string, contentType: string) => {
+/** What the pages load from /assets/ (Pages.ts names them): the scripts by job, the style sheets. */
+const ASSETS = [
+  "locale.js",
+  "dom.js",
+  "api.js",
+  "tables.js",
+  "chart.js",
+  "dashboard.js",
+  "accounting.js",
+  "reconciliation.js",
+  "statement.js",
+  "docs.js",
+  "dashboard.css",
+  "accounting.css"
+] as const
+
+const asset = (file: string) => {
   // Read once at start: the assets ship with the code and never change while it runs.
   const body = Fs.readFileSync(assetPath(`dashboard/assets/${file}`), "utf8")
   return HttpServerResponse.text(body, {
-    contentType,
+    contentType: file.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8",
     headers: { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
   })
 }
@@ -58,14 +74,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     const access = yield* AdminAccess
     const sessions = yield* Sessions
     const throttle = makeLoginThrottle()
-    const js = asset("dashboard.js", "text/javascript; charset=utf-8")
-    const localeJs = asset("locale.js", "text/javascript; charset=utf-8")
-    const css = asset("dashboard.css", "text/css; charset=utf-8")
-    const docsJs = asset("docs.js", "text/javascript; charset=utf-8")
-    const accountingJs = asset("accounting.js", "text/javascript; charset=utf-8")
-    const accountingCss = asset("accounting.css", "text/css; charset=utf-8")
-    const statementJs = asset("statement.js", "text/javascript; charset=utf-8")
-    const reconciliationJs = asset("reconciliation.js", "text/javascript; charset=utf-8")
+    const assets = ASSETS.map((file) => [file, asset(file)] as const)
 
     /** The month of yesterday in the batch's time zone: the newest day that can be billed. */
     const defaultMonth = Effect.map(DateTime.now, (now) => {
@@ -179,16 +188,9 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     )
 
     yield* router.get("/docs", Effect.succeed(htmlResponse(docsPage())))
-    yield* router.get("/assets/dashboard.js", Effect.succeed(js))
-    yield* router.get("/assets/locale.js", Effect.succeed(localeJs))
-    yield* router.get("/assets/dashboard.css", Effect.succeed(css))
-    yield* router.get("/assets/docs.js", Effect.succeed(docsJs))
-    // Accounting: the panel on the dashboard and the printable statement (its data comes from the API).
+    // The printable statement of a month (its data comes from the API).
     yield* router.get("/statement", Effect.succeed(htmlResponse(statementPage())))
-    yield* router.get("/assets/accounting.js", Effect.succeed(accountingJs))
-    yield* router.get("/assets/accounting.css", Effect.succeed(accountingCss))
-    yield* router.get("/assets/statement.js", Effect.succeed(statementJs))
-    yield* router.get("/assets/reconciliation.js", Effect.succeed(reconciliationJs))
+    for (const [file, response] of assets) yield* router.get(`/assets/${file}`, Effect.succeed(response))
   })
 )
 

@@ -2,6 +2,8 @@
  * The dashboard's HTML shells. Data is never rendered here: the page's own script fetches the JSON
  * API with the session cookie, so the browser sees exactly what an API client sees.
  */
+import * as Fs from "node:fs"
+import { assetPath } from "../Assets.js"
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
@@ -10,7 +12,11 @@ export type Lang = "pl" | "en"
 /** The dashboard's language, once chosen with `?lang=`. */
 export const LANG_COOKIE = "mai_lang"
 
-const page = (title: string, body: string, script?: string, lang: Lang = "en") => `<!doctype html>
+/**
+ * `scripts`: files under /assets/, run in this order once the page is parsed (deferred); `head`:
+ * more of the head before them.
+ */
+const page = (title: string, body: string, scripts: ReadonlyArray<string> = [], lang: Lang = "en", head = "") => `<!doctype html>
 <html lang="${lang}">
 <head>
 <meta charset="utf-8">
@@ -18,10 +24,7 @@ const page = (title: string, body: string, script?: string, lang: Lang = "en") =
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/dashboard.css">
-${script === "/assets/dashboard.js" ? `<script src="/assets/locale.js" defer></script>\n` : ""}${
-  script === undefined ? "" : `<script src="${script}" defer></script>`
-}
-</head>
+${head}${scripts.map((file) => `<script src="/assets/${file}" defer></script>\n`).join("")}</head>
 ${body}
 </html>
 `
@@ -49,29 +52,21 @@ export const loginPage = (options: { readonly clientOrgId: string; readonly erro
 </body>`
   )
 
-/** The shell's labels; the script's own are in assets/locale.js and assets/dashboard.js. */
-const LABELS = {
-  pl: {
-    title: "Zużycie i koszty", api: "API", logout: "Wyloguj", chooseMonth: "Wybierz miesiąc", prev: "Poprzedni miesiąc",
-    next: "Następny miesiąc", month: "Miesiąc", totalFor: "Razem za", pln: "Koszt w PLN", usd: "Koszt w USD",
-    requests: "Zapytania", tokens: "Tokeny",
-    rule: "PLN = USD × marża × kurs NBP z tabeli A dla dnia użycia, zaokrąglone w każdym wierszu; sumy są sumami wierszy.",
-    chart: "Koszt dziennie (PLN)", users: "Według użytkowników", models: "Według modeli", days: "Według dni, z tabelą NBP",
-    csv: "Pobierz CSV", unbilled: "Dni z użyciem bez rozliczenia", batch: "Ostatnie uruchomienie rozliczenia",
-    today: "Dziś do tej pory", notBilled: "jeszcze nierozliczone", recon: "Porównanie z OpenRouter", loading: "Wczytywanie…",
-    switchTo: "English", switchLang: "en"
-  },
-  en: {
-    title: "Usage and costs", api: "API", logout: "Log out", chooseMonth: "Choose a month", prev: "Previous month",
-    next: "Next month", month: "Month", totalFor: "Total for", pln: "Cost in PLN", usd: "Cost in USD",
-    requests: "Requests", tokens: "Tokens",
-    rule: "PLN = USD × markup × the NBP table A rate of each usage day, rounded per row; totals are sums of the rows.",
-    chart: "Cost per day (PLN)", users: "Per user", models: "Per model", days: "Per day, with the NBP table used",
-    csv: "Download CSV", unbilled: "Days with usage not billed", batch: "Last batch run",
-    today: "Today so far", notBilled: "not yet billed", recon: "Check against OpenRouter", loading: "Loading…",
-    switchTo: "Polski", switchLang: "pl"
-  }
-} as const
+/**
+ * Every label of the dashboard, the shell's and its scripts', in both languages: labels.json. The
+ * shell is rendered with them; the page carries them (as data, not script) for assets/locale.js.
+ */
+const LABELS: Record<Lang, Record<string, string>> = JSON.parse(Fs.readFileSync(assetPath("dashboard/labels.json"), "utf8"))
+
+/** JSON inside a `<script type="application/json">`: no `<` can end the element early. */
+const jsonInHtml = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c")
+
+/** A card of the month's report: `<id>-h` is its heading, filled by the script. */
+const card = (id: string, title: string, content: string) => `<section aria-labelledby="${id}-h" class="card">
+      <h2 id="${id}-h">${title}</h2>
+      ${content}
+    </section>`
+const sortableTable = (name: string) => `<div class="scroll"><table id="${name}-table" class="sortable"></table></div>`
 
 export interface DashboardSettings {
   readonly lang: Lang
@@ -118,30 +113,15 @@ export const dashboardPage = (s: DashboardSettings) => {
       <p class="small">${L.rule}</p>
     </section>
 
-    <section aria-labelledby="chart-h" class="card">
-      <h2 id="chart-h">${L.chart}</h2>
-      <div id="chart"></div>
-    </section>
+    ${card("chart", L.chart, `<div id="chart"></div>`)}
 
-    <section aria-labelledby="users-h" class="card">
-      <h2 id="users-h">${L.users}</h2>
-      <div class="scroll"><table id="users-table" class="sortable"></table></div>
-    </section>
+    ${card("users", L.users, sortableTable("users"))}
 
-    <section aria-labelledby="models-h" class="card">
-      <h2 id="models-h">${L.models}</h2>
-      <div class="scroll"><table id="models-table" class="sortable"></table></div>
-    </section>
+    ${card("models", L.models, sortableTable("models"))}
 
-    <section aria-labelledby="days-h" class="card">
-      <h2 id="days-h">${L.days}</h2>
-      <div class="scroll"><table id="days-table" class="sortable"></table></div>
-    </section>
+    ${card("days", L.days, sortableTable("days"))}
 
-    <section aria-labelledby="downloads-h" class="card">
-      <h2 id="downloads-h">${L.csv}</h2>
-      <p class="downloads" id="downloads"></p>
-    </section>
+    ${card("downloads", L.csv, `<p class="downloads" id="downloads"></p>`)}
   </div>
 
   <section aria-labelledby="unbilled-h" class="card" id="unbilled" hidden>
@@ -166,11 +146,10 @@ export const dashboardPage = (s: DashboardSettings) => {
   </section>
 </main>
 <link rel="stylesheet" href="/assets/accounting.css">
-<script src="/assets/accounting.js" defer></script>
-<script src="/assets/reconciliation.js" defer></script>
 </body>`,
-    "/assets/dashboard.js",
-    s.lang
+    ["locale.js", "dom.js", "api.js", "tables.js", "chart.js", "dashboard.js", "accounting.js", "reconciliation.js"],
+    s.lang,
+    `<script type="application/json" id="mai-labels">${jsonInHtml(LABELS)}</script>\n`
   )
 }
 
@@ -182,7 +161,7 @@ export const statementPage = () =>
 <link rel="stylesheet" href="/assets/accounting.css">
 <main id="statement"><p>Loading the statement…</p></main>
 </body>`,
-    "/assets/statement.js"
+    ["dom.js", "tables.js", "statement.js"]
   )
 
 export const docsPage = () =>
@@ -192,5 +171,5 @@ export const docsPage = () =>
 <header class="top"><h1>mai-usage API</h1><nav><a href="/">Dashboard</a> <a href="/api/v1/openapi.json">openapi.json</a></nav></header>
 <main id="docs"><p>Loading the OpenAPI description…</p></main>
 </body>`,
-    "/assets/docs.js"
+    ["dom.js", "docs.js"]
   )

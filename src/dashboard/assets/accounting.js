@@ -1,7 +1,7 @@
 // mai-usage dashboard: the accounting panel. The month's open/closed state and closing record, the
 // "Close month" action (with a confirmation dialog), adjustments for earlier months, and per day
 // whether its figures were corrected and when. It draws from the summary the main script loads
-// (the "mai:summary" event), so both always show the same month.
+// (the "mai:summary" event), so both always show the same month. Loaded after dom.js and tables.js.
 "use strict"
 
 ;(() => {
@@ -9,18 +9,8 @@
   const NBSP = "\u00a0"
   const tz = document.body.dataset.timeZone
 
-  const node = (tag, attrs = {}, ...children) => {
-    const n = document.createElement(tag)
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null || v === false) continue
-      if (k === "class") n.className = v
-      else if (k === "text") n.textContent = v
-      else if (k.startsWith("on")) n.addEventListener(k.slice(2), v)
-      else n.setAttribute(k, v === true ? "" : v)
-    }
-    for (const c of children) if (c !== null && c !== undefined) n.append(c)
-    return n
-  }
+  const node = window.MaiDom.el
+  const { plainTable } = window.MaiTables
 
   // Polish-style PLN and plain USD, from the API's decimal strings (never through floats).
   const group = (digits, sep) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep)
@@ -136,15 +126,7 @@
 
   // ---- rendering -----------------------------------------------------------------------------------
 
-  const table = (id, head, rows, foot) => {
-    const t = node("table", { id })
-    t.append(node("thead", {}, node("tr", {}, ...head.map(([label, num]) => node("th", { scope: "col", class: num ? "num" : undefined, text: label })))))
-    const body = node("tbody")
-    for (const r of rows) body.append(node("tr", {}, ...r.map(([text, num]) => node("td", { class: num ? "num" : "name", text }))))
-    t.append(body)
-    if (foot) t.append(node("tfoot", {}, node("tr", {}, ...foot.map(([text, num]) => node("td", { class: num ? "num" : "name", text })))))
-    return node("div", { class: "scroll" }, t)
-  }
+  const table = (id, head, rows, foot) => node("div", { class: "scroll" }, plainTable(id, head, rows, foot))
 
   const render = (summary) => {
     const month = summary.month

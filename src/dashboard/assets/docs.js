@@ -1,17 +1,9 @@
 // Renders /api/v1/openapi.json as a readable page, without any third-party viewer (no CDN).
+// Loaded after dom.js.
 "use strict"
 
 const root = document.getElementById("docs")
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v
-    else if (k === "text") node.textContent = v
-    else node.setAttribute(k, v)
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c)
-  return node
-}
+const { el } = window.MaiDom
 
 const refName = (ref) => ref.split("/").pop()
 

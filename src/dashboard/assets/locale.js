@@ -2,8 +2,8 @@
 // Polish by default, English with ?lang=en (the server picks the language and sets <html lang>).
 // Money and rates are formatted from the API's decimal strings, never through floats.
 //
-// A classic script loaded before the others; panels (accounting, reconciliation) take what they need:
-//   const { t, addMessages, formatPln, formatUsd, formatUsdExact, formatCount, formatDay } = window.MaiLocale
+// A classic script loaded before the others; modules and panels take what they need:
+//   const { t, formatPln, formatUsd, formatUsdExact, formatCount, formatDay } = window.MaiLocale
 "use strict"
 
 window.MaiLocale = (() => {
@@ -14,12 +14,9 @@ const NBSP = "\u00a0"
 
 // ---- labels ------------------------------------------------------------------------------------
 
-const messages = { pl: {}, en: {} }
-
-/** Adds a panel's labels: `{ pl: { key: "…" }, en: { key: "…" } }`. Placeholders are `{name}`. */
-const addMessages = (more) => {
-  for (const l of ["pl", "en"]) Object.assign(messages[l], more[l] ?? {})
-}
+/** Every label of the dashboard in both languages: labels.json, embedded in the page by the server. */
+const embedded = document.getElementById("mai-labels")
+const messages = embedded === null ? { pl: {}, en: {} } : JSON.parse(embedded.textContent)
 
 /** The label `key` in the page's language, with `{name}` placeholders filled from `vars`. */
 const t = (key, vars = {}) => {
@@ -135,8 +132,11 @@ const formatDateTime = (iso, timeZone) => {
   return d.toLocaleString(intlLocale, { timeZone, dateStyle: "medium", timeStyle: "medium" })
 }
 
+/** An instant in the given zone, the zone named: "5 lis 2025, 13:00:01 (Europe/Warsaw)". */
+const formatZoned = (iso, timeZone) => (iso ? `${formatDateTime(iso, timeZone)} (${timeZone})` : "—")
+
 /** Text comparison in the page's language (Polish letters sort where Poles expect them). */
 const compareText = (a, b) => String(a).localeCompare(String(b), intlLocale)
 
-return Object.freeze({ lang, addMessages, t, plural, splitDecimal, roundDecimal, formatCount, formatDecimal, formatPln, formatUsdExact, formatUsd, decimalKey, formatDay, formatDayShort, monthName, formatDateTime, compareText })
+return Object.freeze({ lang, t, plural, splitDecimal, roundDecimal, formatCount, formatDecimal, formatPln, formatUsdExact, formatUsd, decimalKey, formatDay, formatDayShort, monthName, formatDateTime, formatZoned, compareText })
 })()

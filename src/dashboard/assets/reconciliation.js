@@ -1,11 +1,15 @@
 // mai-usage dashboard: the check against OpenRouter's own records (per UTC day: ok, missing n
 // requests and $x, unavailable; with the last check time) and the key drift beside "today so far".
-// Loaded after dashboard.js and reuses its helpers (el, getJson, showError, formatUsd, localTime).
+// Loaded after locale.js, dom.js and api.js.
 "use strict"
 ;(() => {
-  const plural = (n, one, many) => `${typeof formatCount === "function" ? formatCount(n) : n} ${n === 1 ? one : many}`
-  const usd = (t) => (typeof formatUsdExact === "function" ? formatUsdExact(t) : `$${t}`)
-  const when = (iso) => (typeof localTime === "function" ? localTime(iso) : iso ?? "—")
+  const { formatCount, formatUsdExact, formatZoned } = window.MaiLocale
+  const { el } = window.MaiDom
+  const { getJson, showError } = window.MaiApi
+  const timeZone = document.body.dataset.timeZone
+  const plural = (n, one, many) => `${formatCount(n)} ${n === 1 ? one : many}`
+  const usd = formatUsdExact
+  const when = (iso) => formatZoned(iso, timeZone)
 
   const resultText = (d) => {
     switch (d.status) {

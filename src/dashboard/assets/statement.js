@@ -1,28 +1,12 @@
 // mai-usage: the printable statement of a month (the same figures as its JSON, CSV and PDF).
+// Loaded after dom.js and tables.js.
 "use strict"
 
 ;(() => {
   const root = document.getElementById("statement")
   const month = new URLSearchParams(location.search).get("month") ?? ""
-  const node = (tag, attrs = {}, ...children) => {
-    const n = document.createElement(tag)
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null) continue
-      if (k === "class") n.className = v
-      else if (k === "text") n.textContent = v
-      else n.setAttribute(k, v)
-    }
-    for (const c of children) if (c !== null && c !== undefined) n.append(c)
-    return n
-  }
-  const table = (id, head, rows, foot) =>
-    node(
-      "table",
-      { id },
-      node("thead", {}, node("tr", {}, ...head.map(([l, num]) => node("th", { scope: "col", class: num ? "num" : undefined, text: l })))),
-      node("tbody", {}, ...rows.map((r) => node("tr", {}, ...r.map(([t, num]) => node("td", { class: num ? "num" : "name", text: t }))))),
-      foot ? node("tfoot", {}, node("tr", {}, ...foot.map(([t, num]) => node("td", { class: num ? "num" : "name", text: t })))) : null
-    )
+  const node = window.MaiDom.el
+  const table = window.MaiTables.plainTable
 
   const render = (s) => {
     document.title = `Statement ${s.month} — ${s.clientOrgId}`
