@@ -6,7 +6,8 @@ import * as Fs from "node:fs"
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest"
 import { tempDir } from "../support/app.js"
 import { API_KEY, API_KEY_HASH, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
-import { bareEnv, runCli } from "../support/process.js"
+import { standInCliEnv } from "../support/openRouterApp.js"
+import { runCli } from "../support/process.js"
 
 const SECRET = "dest-test-webhook-secret-0123456789"
 const URL_ = "https://usage.example.pl/api/v1/webhooks/openrouter"
@@ -16,17 +17,14 @@ const dirs: Array<string> = []
 const env = (overrides: Record<string, string> = {}) => {
   const dir = tempDir("mai-usage-dest-")
   dirs.push(dir)
-  return {
-    ...bareEnv(),
+  return standInCliEnv(or, {
     DATA_DIR: dir,
     CLIENT_ORG_ID: "acme",
     OPENROUTER_WEBHOOK_SECRET: SECRET,
     ADMIN_TOKEN: "dest-test-admin-token-0123456789",
-    OPENROUTER_API_URL: or.url,
-    OPENROUTER_MANAGEMENT_KEY: MANAGEMENT_KEY,
     OPENROUTER_API_KEY: API_KEY,
     ...overrides
-  }
+  })
 }
 
 beforeEach(async () => {

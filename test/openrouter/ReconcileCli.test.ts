@@ -4,23 +4,16 @@ import { afterAll, beforeAll, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, tempDir, WEBHOOK_SECRET } from "../support/app.js"
 import { API_KEY_HASH, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { generationDelivery } from "../support/otlp.js"
-import { bareEnv, runCli } from "../support/process.js"
+import { standInCliEnv } from "../support/openRouterApp.js"
+import { runCli } from "../support/process.js"
 
 let or: OpenRouterStandIn
 const dataDir = tempDir("mai-usage-reconcile-cli-")
 const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10)
 const okDay = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10)
 
-const env = (o: Record<string, string> = {}) => ({
-  ...bareEnv(),
-  DATA_DIR: dataDir,
-  OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-  ADMIN_TOKEN,
-  OPENROUTER_API_URL: or.url,
-  OPENROUTER_MANAGEMENT_KEY: MANAGEMENT_KEY,
-  OPENROUTER_API_KEY_HASH: API_KEY_HASH,
-  ...o
-})
+const env = (o: Record<string, string> = {}) =>
+  standInCliEnv(or, { DATA_DIR: dataDir, OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET, ADMIN_TOKEN, OPENROUTER_API_KEY_HASH: API_KEY_HASH, ...o })
 
 beforeAll(async () => {
   or = await startOpenRouterStandIn()

@@ -1,7 +1,17 @@
-/** Helpers for tests of the OpenRouter checks running inside the real app (see app.ts). */
+/** Helpers for tests of the OpenRouter checks running inside the real app (see app.ts) or the CLI. */
 import { Effect, SubscriptionRef } from "effect"
 import { OpenRouterSchedule } from "../../src/openrouter/OpenRouterLive.js"
 import type { TestApp } from "./app.js"
+import { MANAGEMENT_KEY, type OpenRouterStandIn } from "./openRouterStandIn.js"
+import { bareEnv } from "./process.js"
+
+/** A CLI child process's environment against the stand-in (its URL, the management key), then `vars`. */
+export const standInCliEnv = (or: OpenRouterStandIn, vars: Record<string, string>): Record<string, string> => ({
+  ...bareEnv(),
+  OPENROUTER_API_URL: or.url,
+  OPENROUTER_MANAGEMENT_KEY: MANAGEMENT_KEY,
+  ...vars
+})
 
 export const runIn = <A>(app: TestApp, e: Effect.Effect<A, any, any>) => app.runtime.runPromise(e as Effect.Effect<A, any, never>)
 
