@@ -44,7 +44,7 @@ describe("InfluxDB v2 write and InfluxQL query, against a recorder", () => {
     await recorder?.close()
   })
 
-  it("writes to /api/v2/write with org, bucket, ns precision, the token and §4 line protocol", async () => {
+  it("writes to /api/v2/write with org, bucket, ns precision, the token and the documented line protocol", async () => {
     const res = await postWebhook(app.url, fixture("delivery-privacy-mode.json"))
     expect(res.status).toBe(200)
     await eventually(() => writes().length > 0, 10_000, "a write")

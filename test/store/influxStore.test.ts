@@ -56,7 +56,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
     await influx?.remove()
   })
 
-  it("round trip: fixture deliveries become §4 points, and InfluxDB aggregates like the ledger", async () => {
+  it("round trip: fixture deliveries become the documented points, and InfluxDB aggregates like the ledger", async () => {
     for (const f of ["delivery-full.json", "delivery-privacy-mode.json", "delivery-cached.json"]) {
       expect(await post(fixture(f))).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 })
     }
