@@ -3,35 +3,26 @@
  * with `setTimeout(0)` — at least 1 ms during which no fiber runs. A busy server meets that
  * every few hundred requests and its tail latency shows it. This one yields with `setImmediate`
  * instead: I/O still gets its turn, without the timer's floor.
+ *
+ * Everything else is Effect's own: the same `SchedulerRunner` as its `MixedScheduler`, one per
+ * fiber (the fiber Effect passes to `scheduleTask`), so one fiber's long run of microtask rounds
+ * does not push the others to the macrotask queue.
  */
-import { Scheduler } from "effect"
+import { type Fiber, Scheduler } from "effect"
 
 export class NodeScheduler implements Scheduler.Scheduler {
-  private running = false
-  private tasks = new Scheduler.PriorityBuckets()
+  private readonly runnerOf: (fiber?: Fiber.RuntimeFiber<unknown, unknown>) => Scheduler.SchedulerRunner
 
-  constructor(private readonly maxMicrotaskRounds = 2048) {}
+  constructor(readonly maxMicrotaskRounds = 2048) {
+    this.runnerOf = Scheduler.SchedulerRunner.cached((depth, drain) => {
+      if (depth >= this.maxMicrotaskRounds) setImmediate(() => drain(0))
+      else queueMicrotask(() => drain(depth + 1))
+    })
+  }
 
   readonly shouldYield = Scheduler.defaultShouldYield
 
-  scheduleTask(task: Scheduler.Task, priority: number) {
-    this.tasks.scheduleTask(task, priority)
-    if (!this.running) {
-      this.running = true
-      this.next(0)
-    }
-  }
-
-  private next(depth: number) {
-    if (depth >= this.maxMicrotaskRounds) setImmediate(() => this.run(0))
-    else queueMicrotask(() => this.run(depth + 1))
-  }
-
-  private run(depth: number) {
-    const buckets = this.tasks.buckets
-    this.tasks.buckets = []
-    for (const [, tasks] of buckets) for (const task of tasks) task()
-    if (this.tasks.buckets.length === 0) this.running = false
-    else this.next(depth)
+  scheduleTask(task: Scheduler.Task, priority: number, fiber?: Fiber.RuntimeFiber<unknown, unknown>) {
+    this.runnerOf(fiber).scheduleTask(task, priority)
   }
 }
