@@ -74,7 +74,7 @@ const NoTracing = Layer.mergeAll(Layer.setTracerEnabled(false), Layer.setSchedul
 
 /** Configuration, the ledger, metrics and readiness: what every process of the app shares. */
 const coreWith = <E>(config: Layer.Layer<AppConfig, E>) =>
-  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.layer).pipe(
+  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.Readiness.Default).pipe(
     Layer.provideMerge(config),
     Layer.provideMerge(NoTracing)
   )

@@ -18,7 +18,7 @@ import { Effect, Layer, Schema } from "effect"
 import { AppConfig, type AppSettings } from "../Config.js"
 import { configuredMatcher } from "../Secrets.js"
 import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
-import { layer as sessionsLayer, Sessions } from "./Sessions.js"
+import { Sessions } from "./Sessions.js"
 
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
   failure: Schema.Union(Unauthorized, CrossOriginRefused),
@@ -135,4 +135,4 @@ export const layer = Layer.effect(
 )
 
 /** Access and the sessions it reads, as one layer for the composition root. */
-export const AccessLive = AdminAccess.Default.pipe(Layer.provideMerge(sessionsLayer))
+export const AccessLive = AdminAccess.Default.pipe(Layer.provideMerge(Sessions.Default))

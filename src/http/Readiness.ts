@@ -1,5 +1,5 @@
 /** /ready: each capability registers its own check (ledger, summary DB, InfluxDB, outbox, batch). */
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 
 export interface CheckResult {
   readonly ok: boolean
@@ -11,9 +11,7 @@ export interface ReadinessShape {
   readonly run: Effect.Effect<{ readonly ok: boolean; readonly checks: Record<string, CheckResult> }>
 }
 
-export class Readiness extends Context.Tag("mai-usage/Readiness")<Readiness, ReadinessShape>() {}
-
-export const make = (): ReadinessShape => {
+const make = (): ReadinessShape => {
   const checks = new Map<string, Effect.Effect<CheckResult>>()
   return {
     register: (name, check) => void checks.set(name, check),
@@ -33,6 +31,8 @@ export const make = (): ReadinessShape => {
   }
 }
 
+export class Readiness extends Effect.Service<Readiness>()("mai-usage/Readiness", { sync: make }) {}
+
 /** A check's status word (`ok`, `degraded`, …), when it gives one; never free text. */
 const STATUS_WORD = /^[a-z][a-z-]{0,23}$/
 
@@ -49,5 +49,3 @@ export const quiet = (r: { readonly ok: boolean; readonly checks: Record<string,
     ])
   )
 })
-
-export const layer = Layer.sync(Readiness, make)

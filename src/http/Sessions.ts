@@ -9,7 +9,7 @@
  * of it ever reaches the disk, and the one server process of a container is the only reader.
  * Time comes from Effect's `Clock`, so tests move it with `TestClock`.
  */
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import * as Crypto from "node:crypto"
 
 export const IDLE_TIMEOUT = Duration.hours(8)
@@ -32,8 +32,6 @@ export interface SessionsShape {
   readonly size: Effect.Effect<number>
 }
 
-export class Sessions extends Context.Tag("mai-usage/Sessions")<Sessions, SessionsShape>() {}
-
 const keyOf = (id: string) => Crypto.createHash("sha256").update(id).digest("base64url")
 
 const idleMs = Duration.toMillis(IDLE_TIMEOUT)
@@ -41,7 +39,7 @@ const absoluteMs = Duration.toMillis(ABSOLUTE_TIMEOUT)
 
 const expired = (e: Entry, now: number) => now - e.lastSeenAt >= idleMs || now - e.createdAt >= absoluteMs
 
-export const make = (options: { readonly maxSessions?: number } = {}): SessionsShape => {
+export const makeSessions = (options: { readonly maxSessions?: number } = {}): SessionsShape => {
   const max = options.maxSessions ?? MAX_SESSIONS
   const entries = new Map<string, Entry>()
 
@@ -77,4 +75,4 @@ export const make = (options: { readonly maxSessions?: number } = {}): SessionsS
   }
 }
 
-export const layer = Layer.sync(Sessions, () => make())
+export class Sessions extends Effect.Service<Sessions>()("mai-usage/Sessions", { sync: () => makeSessions() }) {}

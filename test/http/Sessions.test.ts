@@ -1,13 +1,13 @@
 /** Session expiry on the server, with Effect's TestClock: 8 hours idle, 7 days after login. */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { make } from "../../src/http/Sessions.js"
+import { makeSessions } from "../../src/http/Sessions.js"
 import { lockAfter, makeLoginThrottle } from "../../src/dashboard/LoginThrottle.js"
 
 describe("sessions", () => {
   it.effect("end after 8 hours without activity", () =>
     Effect.gen(function*() {
-      const sessions = make()
+      const sessions = makeSessions()
       const id = yield* sessions.start
       yield* TestClock.adjust("479 minutes")
       expect(yield* sessions.resume(id)).toBe(true) // activity: the idle clock starts again
@@ -20,7 +20,7 @@ describe("sessions", () => {
 
   it.effect("end 7 days after login however active", () =>
     Effect.gen(function*() {
-      const sessions = make()
+      const sessions = makeSessions()
       const id = yield* sessions.start
       for (let h = 0; h < 7 * 24 - 1; h += 4) {
         yield* TestClock.adjust("4 hours")
@@ -32,7 +32,7 @@ describe("sessions", () => {
 
   it.effect("end on logout; unknown and empty ids are refused; the count is bounded", () =>
     Effect.gen(function*() {
-      const sessions = make({ maxSessions: 3 })
+      const sessions = makeSessions({ maxSessions: 3 })
       const a = yield* sessions.start
       expect(yield* sessions.resume(a)).toBe(true)
       yield* sessions.end(a)
