@@ -1,49 +1,54 @@
 /**
- * The service's Prometheus counters. Plain numbers per instance (not the
- * global metric registry) so that several services in one test process do
- * not share counts, and so that counting costs nothing on the hot path.
+ * The service's Prometheus metrics, through the app's registry wrapper (`src/http/Metrics.ts`):
+ * a prom-client registry per instance, so that several services in one test process do not
+ * share counts, with prom-client's default process, GC and event-loop metrics.
  */
+import type { Effect } from "effect"
+import { makeMetrics } from "../src/http/Metrics.js"
+
 export class ServiceMetrics {
-  private readonly requests = new Map<string, number>()
-  private readonly upstream = new Map<string, number>()
+  private readonly metrics = makeMetrics()
+  private readonly requests = this.metrics.counter("nbp_http_requests_total", "HTTP requests answered, by route and status.", [
+    "route",
+    "status"
+  ])
+  private readonly upstream = this.metrics.counter("nbp_upstream_requests_total", "Requests to NBP's API, by call and outcome.", [
+    "call",
+    "outcome"
+  ])
+  private readonly failures = this.metrics.counter(
+    "nbp_fetch_failures_total",
+    "NBP API calls that failed (unreachable, not found, bad request)."
+  )
+  private readonly latestAvailable = this.metrics.gauge("nbp_latest_available", "1 when a latest table is held.")
+  private readonly latestStale = this.metrics.gauge(
+    "nbp_latest_stale",
+    "1 when the latest table is served stale after a failed refresh."
+  )
+  private readonly latestAge = this.metrics.gauge("nbp_latest_age_seconds", "Seconds since the latest table was fetched.")
+  private readonly cacheEntries = this.metrics.gauge("nbp_cache_entries", "Dated answers held in the cache.")
+
+  readonly contentType = this.metrics.contentType
 
   countRequest(route: string, status: number): void {
-    const key = `route="${route}",status="${status}"`
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
+    this.requests.inc({ route, status: String(status) })
   }
 
   countUpstream(call: string, outcome: string): void {
-    const key = `call="${call}",outcome="${outcome}"`
-    this.upstream.set(key, (this.upstream.get(key) ?? 0) + 1)
+    this.upstream.inc({ call, outcome })
+    if (outcome !== "ok") this.failures.inc()
   }
 
   render(gauges: {
     readonly latestStale: boolean | undefined
     readonly latestAgeSeconds: number | undefined
     readonly cachedEntries: number
-  }): string {
-    const lines: Array<string> = []
-    const counter = (name: string, help: string, values: Map<string, number>) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
-      for (const [labels, value] of values) lines.push(`${name}{${labels}} ${value}`)
-    }
-    const gauge = (name: string, help: string, value: number) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
-    }
-    counter("nbp_http_requests_total", "HTTP requests answered, by route and status.", this.requests)
-    counter("nbp_upstream_requests_total", "Requests to NBP's API, by call and outcome.", this.upstream)
-    const failures = [...this.upstream].filter(([k]) => !k.endsWith(`outcome="ok"`)).reduce((n, [, v]) => n + v, 0)
-    lines.push(
-      "# HELP nbp_fetch_failures_total NBP API calls that failed (unreachable, not found, bad request).",
-      "# TYPE nbp_fetch_failures_total counter",
-      `nbp_fetch_failures_total ${failures}`
-    )
-    gauge("nbp_latest_available", "1 when a latest table is held.", gauges.latestStale === undefined ? 0 : 1)
-    gauge("nbp_latest_stale", "1 when the latest table is served stale after a failed refresh.", gauges.latestStale ? 1 : 0)
-    if (gauges.latestAgeSeconds !== undefined) {
-      gauge("nbp_latest_age_seconds", "Seconds since the latest table was fetched.", gauges.latestAgeSeconds)
-    }
-    gauge("nbp_cache_entries", "Dated answers held in the cache.", gauges.cachedEntries)
-    return `${lines.join("\n")}\n`
+  }): Effect.Effect<string> {
+    this.latestAvailable.set(gauges.latestStale === undefined ? 0 : 1)
+    this.latestStale.set(gauges.latestStale ? 1 : 0)
+    this.latestAge.clear()
+    if (gauges.latestAgeSeconds !== undefined) this.latestAge.set(gauges.latestAgeSeconds)
+    this.cacheEntries.set(gauges.cachedEntries)
+    return this.metrics.render
   }
 }

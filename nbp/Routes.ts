@@ -178,12 +178,12 @@ export const makeRoutes = (options: RoutesOptions) => {
   const metricsReply = Effect.gen(function*() {
     const latest = yield* rates.peekLatest
     const now = yield* Clock.currentTimeMillis
-    const body = metrics.render({
+    const body = yield* metrics.render({
       latestStale: Option.getOrUndefined(Option.map(latest, (l) => l.stale)),
       latestAgeSeconds: Option.getOrUndefined(Option.map(latest, (l) => Math.max(0, (now - l.fetchedAt) / 1000))),
       cachedEntries: yield* rates.size
     })
-    return { status: 200, body, contentType: "text/plain; version=0.0.4; charset=utf-8" } satisfies Reply
+    return { status: 200, body, contentType: metrics.contentType } satisfies Reply
   })
 
   const routes: Record<string, { readonly method: string; readonly run: (r: Request) => Effect.Effect<Reply> }> = {

@@ -46,7 +46,8 @@ export const NbpRateLive = Layer.unwrapEffect(
     const c = yield* AppConfig
     const failures = (yield* Metrics.Metrics).counter(
       "mai_nbp_fetch_failures_total",
-      "Calls of this app to NBP (or to the NBP service) that failed, by reason: unreachable, not-found, bad-request"
+      "Calls of this app to NBP (or to the NBP service) that failed, by reason: unreachable, not-found, bad-request",
+      ["reason"]
     )
     return NbpRate.NbpRate.Default({
       serviceUrl: c.nbpServiceUrl,
@@ -74,7 +75,7 @@ const NoTracing = Layer.mergeAll(Layer.setTracerEnabled(false), Layer.setSchedul
 
 /** Configuration, the ledger, metrics and readiness: what every process of the app shares. */
 const coreWith = <E>(config: Layer.Layer<AppConfig, E>) =>
-  Layer.mergeAll(LedgerLive, Metrics.layer, Readiness.Readiness.Default).pipe(
+  Layer.mergeAll(LedgerLive, Metrics.Metrics.Default, Readiness.Readiness.Default).pipe(
     Layer.provideMerge(config),
     Layer.provideMerge(NoTracing)
   )

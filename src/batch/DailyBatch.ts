@@ -53,7 +53,7 @@ export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBat
         accounting: AccountingRepo
       })
       const { holding } = yield* makeBatchLock(options)
-      const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status")
+      const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status", ["status"])
       const lastSuccess = metrics.gauge(LAST_SUCCESS_METRIC, LAST_SUCCESS_HELP)
       const tz = config.dailyBatchTimeZone
       const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())

@@ -29,7 +29,7 @@ export const OpsRoutes = HttpApiBuilder.Router.use((router) =>
     yield* router.get(
       "/metrics",
       Effect.map(metrics.render, (text) =>
-        HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+        HttpServerResponse.text(text, { contentType: metrics.contentType }))
     )
   })
 ).pipe(Layer.provide(Layer.empty))

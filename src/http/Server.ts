@@ -55,11 +55,12 @@ export const make = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const runFork = Runtime.runFork(runtime)
 
-  const requests = metrics.counter("mai_webhook_requests_total", "Webhook requests by HTTP status")
+  const requests = metrics.counter("mai_webhook_requests_total", "Webhook requests by HTTP status", ["status"])
   const latency = metrics.histogram(
     "mai_http_request_duration_seconds",
     "HTTP request latency",
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ["route"]
   )
 
   const handleWebhook = (req: Http.IncomingMessage, res: Http.ServerResponse, started: number) => {

@@ -60,7 +60,10 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
     const metrics = yield* Metrics
     const auth = makeAuthenticator(config.webhookSecrets)
     const decodeOptions: DecodeOptions = { clientOrgId: config.clientOrgId, apiKeyNames: config.apiKeyNames }
-    const events = metrics.counter("mai_webhook_events_total", "Usage events in webhook deliveries, by outcome and reason")
+    const events = metrics.counter("mai_webhook_events_total", "Usage events in webhook deliveries, by outcome and reason", [
+      "outcome",
+      "reason"
+    ])
 
     const handle = (req: Http.IncomingMessage): Effect.Effect<WebhookReply, WebhookRejection> =>
       Effect.gen(function*() {

@@ -131,11 +131,13 @@ const Observability = Layer.effectDiscard(
     })
     const missingRequests = metrics.gauge(
       "mai_reconciliation_missing_requests",
-      "Requests OpenRouter counted for the client's key that never reached the ledger, per UTC day and model (last successful check)"
+      "Requests OpenRouter counted for the client's key that never reached the ledger, per UTC day and model (last successful check)",
+      ["date", "model"]
     )
     const missingUsd = metrics.gauge(
       "mai_reconciliation_missing_usd",
-      "USD OpenRouter counted for the client's key beyond what reached the ledger, per UTC day and model (last successful check)"
+      "USD OpenRouter counted for the client's key beyond what reached the ledger, per UTC day and model (last successful check)",
+      ["date", "model"]
     )
     const windowDays = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const w = completedWindow(now)
