@@ -106,33 +106,35 @@ message RpcStatus {
 
 // Field names become camelCase, the OTLP/JSON spelling, so both encodings share one decoder.
 const root = protobuf.parse(PROTO, { keepCase: false }).root
-const Request = root.lookupType("opentelemetry.proto.ExportTraceServiceRequest")
-const Response = root.lookupType("opentelemetry.proto.ExportTraceServiceResponse")
-const RpcStatus = root.lookupType("opentelemetry.proto.RpcStatus")
 
-/**
- * The request as the same plain object OTLP/JSON gives: 64-bit integers as decimal strings (exact),
- * enums as numbers, ids as bytes. Throws on a body that is not protobuf.
- */
-export const decodeRequest = (body: Uint8Array): Record<string, unknown> =>
-  Request.toObject(Request.decode(body), { longs: String, enums: Number }) as Record<string, unknown>
+/** One message's binary codec, to and from the plain object of its OTLP/JSON spelling. */
+const codec = <A>(name: string, options: protobuf.IConversionOptions = {}) => {
+  const type = root.lookupType(`opentelemetry.proto.${name}`)
+  return {
+    encode: (value: A): Uint8Array => type.encode(type.fromObject(value as Record<string, unknown>)).finish(),
+    decode: (body: Uint8Array): A => type.toObject(type.decode(body), options) as A
+  }
+}
+
+/** 64-bit integers as decimal strings (exact), enums as numbers, ids as bytes. */
+const Request = codec<Record<string, unknown>>("ExportTraceServiceRequest", { longs: String, enums: Number })
+const Response = codec<{ partialSuccess?: { rejectedSpans?: number; errorMessage?: string } }>(
+  "ExportTraceServiceResponse",
+  { longs: Number }
+)
+const RpcStatus = codec<{ code?: number; message?: string }>("RpcStatus")
+
+/** The request as the same plain object OTLP/JSON gives. Throws on a body that is not protobuf. */
+export const decodeRequest = Request.decode
 
 /** An `ExportTraceServiceResponse`; empty (full success) when nothing was rejected. */
 export const encodeResponse = (rejectedSpans: number, errorMessage: string): Uint8Array =>
-  Response.encode(
-    Response.fromObject(rejectedSpans > 0 ? { partialSuccess: { rejectedSpans, errorMessage } } : {})
-  ).finish()
+  Response.encode(rejectedSpans > 0 ? { partialSuccess: { rejectedSpans, errorMessage } } : {})
 
 /** A `google.rpc.Status`. */
-export const encodeStatus = (code: number, message: string): Uint8Array =>
-  RpcStatus.encode(RpcStatus.fromObject({ code, message })).finish()
+export const encodeStatus = (code: number, message: string): Uint8Array => RpcStatus.encode({ code, message })
 
 /** For tests and tools: the reverse of the encoders above. */
-export const decodeResponse = (body: Uint8Array) =>
-  Response.toObject(Response.decode(body), { longs: Number }) as {
-    partialSuccess?: { rejectedSpans?: number; errorMessage?: string }
-  }
-export const decodeStatus = (body: Uint8Array) =>
-  RpcStatus.toObject(RpcStatus.decode(body)) as { code?: number; message?: string }
-export const encodeRequest = (request: Record<string, unknown>): Uint8Array =>
-  Request.encode(Request.fromObject(request)).finish()
+export const decodeResponse = Response.decode
+export const decodeStatus = RpcStatus.decode
+export const encodeRequest = Request.encode
