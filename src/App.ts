@@ -68,9 +68,9 @@ const LedgerReadiness = Layer.effectDiscard(
   })
 )
 
-// No tracing exporter is configured, and span bookkeeping (every SQL statement opens one) costs
-// about half of a ledger write: spans are off.
-// …and fibers yield to I/O with setImmediate rather than Effect's default setTimeout(0).
+// No tracing exporter is configured, and span bookkeeping (every SQL statement opens one) is a large
+// part of a ledger write: spans are off. Fibers yield to I/O with setImmediate rather than Effect's
+// default setTimeout(0). What each did to the webhook: docs/benchmarks.md.
 const NoTracing = Layer.mergeAll(Layer.setTracerEnabled(false), Layer.setScheduler(new NodeScheduler()))
 
 /** Configuration, the ledger, metrics and readiness: what every process of the app shares. */

@@ -1,8 +1,7 @@
 /**
  * One `node:http` server. The webhook — the hot path — runs its Effect straight from the Node
- * handler through the layer's runtime (about twice the throughput of a router route, measured in
- * bench/webhook.ts); every other path goes to the Effect `HttpApp` built from `MaiApi` and the
- * plain routes.
+ * handler through the layer's runtime, for throughput (docs/benchmarks.md); every other path goes
+ * to the Effect `HttpApp` built from `MaiApi` and the plain routes.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
