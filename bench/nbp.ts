@@ -11,12 +11,15 @@
  *
  * Options (env): BENCH_CONNECTIONS (default 32), BENCH_SECONDS per run (default 5),
  * BENCH_ROUNDS (default 3), BENCH_ROUTER=1 adds the same routes and caches
- * served by an Effect HttpRouter server (the design alternative, for the record).
+ * served by an Effect HttpRouter server (the design alternative, for the record),
+ * BASELINE_DIST=<another build's dist/> adds that build's service as "before" (e.g. a
+ * build of main before a change, with its node_modules beside it).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as Net from "node:net"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { startNbpStandIn } from "../test/support/nbpStandIn.js"
 
@@ -194,6 +197,18 @@ const main = async () => {
       { name: "bare node:http", url: bareUrl, pid: bare.pid },
       { name: "NBP service (cached latest)", url: serviceUrl, pid: service.pid }
     ]
+    if (process.env.BASELINE_DIST !== undefined) {
+      const beforePort = await freePort()
+      const before = spawn(process.execPath, [path.join(path.resolve(process.env.BASELINE_DIST), "nbp.js")], {
+        env: { ...process.env, PORT: String(beforePort), HOST: "127.0.0.1", NBP_API_URL: nbp.url },
+        stdio: ["ignore", "ignore", "inherit"]
+      })
+      children.push(before)
+      const beforeUrl = `http://127.0.0.1:${beforePort}/api/usd-pln-rate`
+      await waitFor(`http://127.0.0.1:${beforePort}/health`, before)
+      await waitFor(beforeUrl, before)
+      contenders.push({ name: "NBP service before", url: beforeUrl, pid: before.pid })
+    }
     if (withRouter) {
       const routerPort = await freePort()
       const router = spawn(nodeWithTsx[0], [...nodeWithTsx.slice(1), "--input-type=module", "--eval", routerVariantSource], {
