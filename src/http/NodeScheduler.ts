@@ -4,17 +4,19 @@
  * every few hundred requests and its tail latency shows it. This one yields with `setImmediate`
  * instead: I/O still gets its turn, without the timer's floor.
  *
- * Everything else is Effect's own: the same `SchedulerRunner` as its `MixedScheduler`, one per
- * fiber (the fiber Effect passes to `scheduleTask`), so one fiber's long run of microtask rounds
- * does not push the others to the macrotask queue.
+ * The draining is Effect's own `SchedulerRunner`, one for every fiber of the process: all ready
+ * fibers run in one microtask, and the 2048 rounds count for the process as a whole, so I/O gets
+ * its turn however many fibers there are. Effect's `MixedScheduler` keeps a runner per fiber (the
+ * fiber `scheduleTask` is given) instead; on the webhook's fibers that costs CPU per fiber without
+ * a use here (docs/benchmarks.md), so the fiber is not looked at.
  */
-import { type Fiber, Scheduler } from "effect"
+import { Scheduler } from "effect"
 
 export class NodeScheduler implements Scheduler.Scheduler {
-  private readonly runnerOf: (fiber?: Fiber.RuntimeFiber<unknown, unknown>) => Scheduler.SchedulerRunner
+  private readonly runner: Scheduler.SchedulerRunner
 
   constructor(readonly maxMicrotaskRounds = 2048) {
-    this.runnerOf = Scheduler.SchedulerRunner.cached((depth, drain) => {
+    this.runner = new Scheduler.SchedulerRunner((depth, drain) => {
       if (depth >= this.maxMicrotaskRounds) setImmediate(() => drain(0))
       else queueMicrotask(() => drain(depth + 1))
     })
@@ -22,7 +24,7 @@ export class NodeScheduler implements Scheduler.Scheduler {
 
   readonly shouldYield = Scheduler.defaultShouldYield
 
-  scheduleTask(task: Scheduler.Task, priority: number, fiber?: Fiber.RuntimeFiber<unknown, unknown>) {
-    this.runnerOf(fiber).scheduleTask(task, priority)
+  scheduleTask(task: Scheduler.Task, priority: number) {
+    this.runner.scheduleTask(task, priority)
   }
 }
