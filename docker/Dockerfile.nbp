@@ -37,7 +37,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 
+# The memory settings of `npm start`: two malloc arenas (not eight per core), memory handed back
+# to the system sooner, and a small young generation (docs/benchmarks.md has the RSS figures).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
     PORT=8001
 
 WORKDIR /app
@@ -54,4 +58,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8001)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/nbp.js"]
+CMD ["node", "--max-semi-space-size=2", "dist/nbp.js"]

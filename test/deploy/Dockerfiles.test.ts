@@ -31,8 +31,8 @@ const instruction = (stage: Stage, keyword: string) =>
   stage.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `))
 
 describe.each([
-  ["docker/Dockerfile", 8080, /CMD \["node", "dist\/bin\.js", "serve"\]/],
-  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "dist\/nbp\.js"\]/]
+  ["docker/Dockerfile", 8080, /CMD \["node", "--max-semi-space-size=2", "dist\/bin\.js", "serve"\]/],
+  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--max-semi-space-size=2", "dist\/nbp\.js"\]/]
 ])("%s", (file, port, command) => {
   const all = stages(file)
   const final = all[all.length - 1]
@@ -79,6 +79,13 @@ describe.each([
     expect(instruction(final, "ENTRYPOINT")).toEqual([`ENTRYPOINT ["/usr/bin/tini", "--"]`])
     expect(instruction(final, "RUN").join(" ")).toMatch(/apt-get install .*\btini\b/)
     expect(final.lines.join("\n")).toMatch(command)
+  })
+
+  it("runs node with the memory settings of `npm start` (two malloc arenas, a small young generation)", () => {
+    const env = instruction(final, "ENV").join(" ")
+    expect(env).toMatch(/\bMALLOC_ARENA_MAX=2\b/)
+    expect(env).toMatch(/\bMALLOC_TRIM_THRESHOLD_=131072\b/)
+    expect(final.lines.join("\n")).toMatch(/CMD \["node", "--max-semi-space-size=2", /)
   })
 
   it("has a HEALTHCHECK that needs no curl", () => {
