@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Either, Option } from "effect"
 import { candidateRange, type ExchangeRateRule, makeTable, type NbpTable, selectTable } from "../../src/domain/RateRule.js"
 import { addDays, parseDay } from "../../src/domain/WarsawDay.js"
-import { fixtureTables } from "../support/nbpStandIn.js"
+import { expectedTable, fixtureTables } from "../support/nbpStandIn.js"
 
 const tables: ReadonlyArray<NbpTable> = fixtureTables().map((row) =>
   Either.getOrThrow(makeTable(row.no, row.effectiveDate, row.mid))
@@ -41,15 +41,6 @@ const polishHolidays = (year: number): ReadonlyArray<string> => {
 }
 
 const isWeekend = (day: string) => [0, 6].includes(new Date(`${day}T00:00:00Z`).getUTCDay())
-
-/** The expected table, by a plain scan of the CSV rows (independent of selectTable). */
-const expectedFor = (day: string, rule: ExchangeRateRule): string => {
-  let found = ""
-  for (const row of fixtureTables()) {
-    if (rule === "same-day" ? row.effectiveDate <= day : row.effectiveDate < day) found = row.no
-  }
-  return found
-}
 
 describe("parseDay (NBP's dates)", () => {
   it("accepts real calendar days", () => {
@@ -137,7 +128,7 @@ describe("selectTable on NBP's real tables", () => {
         if (holiday < tables[0].effectiveDate) continue
         const before = pick(holiday, "same-day")
         expect(before.effectiveDate < holiday).toBe(true)
-        expect(before.no).toBe(expectedFor(holiday, "same-day"))
+        expect(before.no).toBe(expectedTable(holiday, "same-day"))
         // the day after a holiday is converted at a table from before the holiday
         expect(pick(addDays(holiday, 1), "previous-business-day").no).toBe(before.no)
       }
@@ -156,7 +147,7 @@ describe("selectTable on NBP's real tables", () => {
   it("every day 2016-01-05 … 2026-01-02 matches a plain scan of the CSV, under both rules", () => {
     for (let day = "2016-01-05"; day <= "2026-01-02"; day = addDays(day, 1)) {
       for (const rule of ["previous-business-day", "same-day"] as const) {
-        expect(pick(day, rule).no).toBe(expectedFor(day, rule))
+        expect(pick(day, rule).no).toBe(expectedTable(day, rule))
         // the candidate range fetched from NBP always holds the answer
         const range = candidateRange(day, rule)
         const chosen = pick(day, rule).effectiveDate

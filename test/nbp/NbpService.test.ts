@@ -1,15 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted, TestClock } from "effect"
 import { nbpServiceConfig } from "../../nbp/Config.js"
-import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
 import { addDays } from "../../src/domain/WarsawDay.js"
-import { fixtureTables, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
-
-const standIn = (today?: string) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startNbpStandIn(today === undefined ? {} : { today })),
-    (nbp) => Effect.promise(() => nbp.close())
-  )
+import { expectedTable, type NbpStandIn, scopedNbpStandIn, startNbpService } from "../support/nbpStandIn.js"
 
 const start = startNbpService
 
@@ -43,18 +36,10 @@ const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean) =>
     return yield* Effect.dieMessage("condition not reached within 3 s")
   })
 
-const expectedFor = (day: string, rule: ExchangeRateRule): string => {
-  let found = ""
-  for (const row of fixtureTables()) {
-    if (rule === "same-day" ? row.effectiveDate <= day : row.effectiveDate < day) found = row.no
-  }
-  return found
-}
-
 describe("NBP service: endpoints and shapes", () => {
   it.live("latest, dated (default same-day) and range answers", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn("2025-12-01")
+      const nbp = yield* scopedNbpStandIn("2025-12-01")
       const { url } = yield* start(nbp)
 
       const latest = yield* call(`${url}/api/usd-pln-rate`)
@@ -96,7 +81,7 @@ describe("NBP service: endpoints and shapes", () => {
 
   it.live("the rule on real dates: holidays 2024–2025, Good Friday, New Year, May and November", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const { url } = yield* start(nbp)
       const days = [
         ...Array.from({ length: 20 }, (_, i) => addDays("2024-12-20", i)),
@@ -110,14 +95,14 @@ describe("NBP service: endpoints and shapes", () => {
       for (const day of days) {
         for (const rule of ["previous-business-day", "same-day"] as const) {
           const answer = yield* call(`${url}/api/usd-pln-rate?date=${day}&rule=${rule}`)
-          expect(`${day} ${rule} ${answer.status} ${answer.body.table}`).toBe(`${day} ${rule} 200 ${expectedFor(day, rule)}`)
+          expect(`${day} ${rule} ${answer.status} ${answer.body.table}`).toBe(`${day} ${rule} 200 ${expectedTable(day, rule)}`)
         }
       }
     }).pipe(Effect.scoped), { timeout: 30_000 })
 
   it.live("400 for a bad date, an impossible date, an unknown rule, a bad or too long range; 404 before 2002", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const { url } = yield* start(nbp)
       const cases: ReadonlyArray<[string, number]> = [
         ["/api/usd-pln-rate?date=yesterday", 400],
@@ -145,7 +130,7 @@ describe("NBP service: endpoints and shapes", () => {
 
   it.live("NBP down and nothing cached: 503 with no rate in the body; health degraded", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       nbp.setDown(true)
       const { url } = yield* start(nbp)
       for (const path of ["/api/usd-pln-rate", "/api/usd-pln-rate?date=2025-06-10", "/api/usd-pln-rate/range?start_date=2025-06-01&end_date=2025-06-30"]) {
@@ -167,7 +152,7 @@ describe("NBP service: endpoints and shapes", () => {
 
   it.live("single flight: 50 concurrent requests for one uncached date make one NBP call, then none", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const { url } = yield* start(nbp)
       yield* eventually(call(`${url}/health`), (h) => h.body.status === "healthy")
       const before = nbp.requests()
@@ -177,7 +162,7 @@ describe("NBP service: endpoints and shapes", () => {
         { concurrency: "unbounded" }
       )
       expect(new Set(answers.map((a) => `${a.status} ${a.body.table}`))).toEqual(
-        new Set([`200 ${expectedFor("2022-08-16", "previous-business-day")}`])
+        new Set([`200 ${expectedTable("2022-08-16", "previous-business-day")}`])
       )
       expect(nbp.requests() - before).toBe(1)
       // a past day is immutable: asked again, no NBP call
@@ -187,7 +172,7 @@ describe("NBP service: endpoints and shapes", () => {
 
   it.live("cache clear: 403 without NBP_ADMIN_TOKEN, 401 with a wrong token, 200 and a refetch with the right one", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const open = yield* start(nbp)
       expect((yield* call(`${open.url}/api/cache/clear`, { method: "POST" })).status).toBe(403)
 
@@ -230,7 +215,7 @@ describe("NBP service: endpoints and shapes", () => {
 
   it.live("metrics in Prometheus text", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const { url } = yield* start(nbp)
       yield* call(`${url}/api/usd-pln-rate?date=2025-06-10`)
       yield* call(`${url}/api/usd-pln-rate?date=2025-02-30`)
@@ -246,22 +231,34 @@ describe("NBP service: endpoints and shapes", () => {
 describe("NBP service: the latest table over time (TestClock)", () => {
   const latest = (url: string) => call(`${url}/api/usd-pln-rate`)
 
-  it.scoped("refreshed every FETCH_INTERVAL; a failed refresh serves the last table stale; recovery clears it", () =>
+  /** At 2025-12-01 12:30Z, the service over a stand-in whose today is 2025-12-01, once its start-up fetch answers. */
+  const startedOn1December = (timing: { readonly fetchInterval: Duration.Duration; readonly cacheTtl: Duration.Duration }) =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2025-12-01T12:30:00Z"))
-      const nbp = yield* standIn("2025-12-01")
-      const { url } = yield* start(nbp, { fetchInterval: Duration.hours(1), cacheTtl: Duration.hours(2) })
-
-      // the first fetch happens at start-up
+      const nbp = yield* scopedNbpStandIn("2025-12-01")
+      const { url } = yield* start(nbp, timing)
       yield* eventually(latest(url), (a) => a.status === 200)
+      return { nbp, url }
+    })
+
+  /** NBP publishes 2 December's table; `wait` later the service still answers 1 December's, with no new NBP call. */
+  const stillFirstTableAfter = (nbp: NbpStandIn, url: string, wait: Duration.Duration) =>
+    Effect.gen(function*() {
+      nbp.setToday("2025-12-02")
+      yield* TestClock.adjust(wait)
+      expect((yield* latest(url)).body.table).toBe("232/A/NBP/2025")
+      expect(nbp.requests()).toBe(1)
+    })
+
+  it.scoped("refreshed every FETCH_INTERVAL; a failed refresh serves the last table stale; recovery clears it", () =>
+    Effect.gen(function*() {
+      // the first fetch happens at start-up
+      const { nbp, url } = yield* startedOn1December({ fetchInterval: Duration.hours(1), cacheTtl: Duration.hours(2) })
       expect((yield* latest(url)).body).toMatchObject({ table: "232/A/NBP/2025", stale: false })
       expect(nbp.requests()).toBe(1)
 
       // nothing moves before FETCH_INTERVAL
-      nbp.setToday("2025-12-02")
-      yield* TestClock.adjust(Duration.minutes(59))
-      expect((yield* latest(url)).body.table).toBe("232/A/NBP/2025")
-      expect(nbp.requests()).toBe(1)
+      yield* stillFirstTableAfter(nbp, url, Duration.minutes(59))
 
       // at FETCH_INTERVAL the background refresh picks up the new table
       yield* TestClock.adjust(Duration.minutes(1))
@@ -293,16 +290,10 @@ describe("NBP service: the latest table over time (TestClock)", () => {
 
   it.scoped("the latest table expires after CACHE_TTL (when no refresh came first)", () =>
     Effect.gen(function*() {
-      yield* TestClock.setTime(Date.parse("2025-12-01T12:30:00Z"))
-      const nbp = yield* standIn("2025-12-01")
-      const { url } = yield* start(nbp, { fetchInterval: Duration.days(1), cacheTtl: Duration.hours(2) })
-      yield* eventually(latest(url), (a) => a.status === 200)
+      const { nbp, url } = yield* startedOn1December({ fetchInterval: Duration.days(1), cacheTtl: Duration.hours(2) })
       expect(nbp.requests()).toBe(1)
 
-      nbp.setToday("2025-12-02")
-      yield* TestClock.adjust(Duration.hours(2))
-      expect((yield* latest(url)).body.table).toBe("232/A/NBP/2025")
-      expect(nbp.requests()).toBe(1)
+      yield* stillFirstTableAfter(nbp, url, Duration.hours(2))
 
       yield* TestClock.adjust(Duration.seconds(1))
       expect((yield* latest(url)).body).toMatchObject({ table: "233/A/NBP/2025", stale: false })

@@ -1,30 +1,28 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Context, Duration, Effect, Layer, TestClock } from "effect"
 import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
-import { addDays } from "../../src/domain/WarsawDay.js"
+import { daysFrom } from "../../src/domain/WarsawDay.js"
 import { NbpRate, type NbpRateError, type NbpRateOptions } from "../../src/rates/NbpRate.js"
-import { fixtureTables, type NbpStandIn, startNbpService, startNbpStandIn } from "../support/nbpStandIn.js"
-
-const standIn = (today?: string) =>
-  Effect.acquireRelease(
-    Effect.promise(() => startNbpStandIn(today === undefined ? {} : { today })),
-    (nbp) => Effect.promise(() => nbp.close())
-  )
-
-/** The expected table number, by a plain scan of the CSV. */
-const expectedFor = (day: string, rule: ExchangeRateRule): string => {
-  let found = ""
-  for (const row of fixtureTables()) {
-    if (rule === "same-day" ? row.effectiveDate <= day : row.effectiveDate < day) found = row.no
-  }
-  return found
-}
+import {
+  expectedTable,
+  fixtureTables,
+  type NbpStandIn,
+  scopedNbpStandIn,
+  startNbpService
+} from "../support/nbpStandIn.js"
 
 /** Runs `use` with an NbpRate built on a fresh layer. */
 const withNbpRate = <A, E, R>(
   options: NbpRateOptions,
   use: (rates: NbpRate) => Effect.Effect<A, E, R>
 ) => Effect.flatMap(NbpRate, use).pipe(Effect.provide(NbpRate.Default(options)))
+
+/** Runs `use` with an NbpRate straight from NBP (no NBP_SERVICE_URL) over a fresh stand-in. */
+const straightFromNbp = <A, E>(use: (rates: NbpRate, nbp: NbpStandIn) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const nbp = yield* scopedNbpStandIn()
+    return yield* withNbpRate({ serviceUrl: undefined, apiUrl: nbp.url }, (rates) => use(rates, nbp))
+  }).pipe(Effect.scoped)
 
 const knownDays: ReadonlyArray<[string, ExchangeRateRule, string, string]> = [
   ["2025-12-02", "previous-business-day", "232/A/NBP/2025", "3.6383"],
@@ -39,92 +37,74 @@ const knownDays: ReadonlyArray<[string, ExchangeRateRule, string, string]> = [
   ["2025-11-18", "previous-business-day", "222/A/NBP/2025", "3.6400"]
 ]
 
-const sweep = (from: string, to: string) => {
-  const days: Array<string> = []
-  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day)
-  return days
-}
-
 describe("NbpRate straight from NBP (no NBP_SERVICE_URL)", () => {
   it.live("picks NBP's real tables by the rule, with the table number and NBP's decimal text", () =>
-    Effect.gen(function*() {
-      const nbp = yield* standIn()
-      yield* withNbpRate({ serviceUrl: undefined, apiUrl: nbp.url }, (rates) =>
-        Effect.gen(function*() {
-          for (const [day, rule, table, rate] of knownDays) {
-            const quote = yield* rates.forUsageDay(day, rule)
-            expect({ day, rule, table: quote.table, rateText: quote.rateText }).toEqual({ day, rule, table, rateText: rate })
-            expect(BigDecimal.equals(quote.rate, BigDecimal.unsafeFromString(rate))).toBe(true)
-            expect(quote).toMatchObject({ requestedDate: day, rule, stale: false })
+    straightFromNbp((rates) =>
+      Effect.gen(function*() {
+        for (const [day, rule, table, rate] of knownDays) {
+          const quote = yield* rates.forUsageDay(day, rule)
+          expect({ day, rule, table: quote.table, rateText: quote.rateText }).toEqual({ day, rule, table, rateText: rate })
+          expect(BigDecimal.equals(quote.rate, BigDecimal.unsafeFromString(rate))).toBe(true)
+          expect(quote).toMatchObject({ requestedDate: day, rule, stale: false })
+        }
+        // Christmas–New Year and Easter–May, every day, both rules, against a plain scan of the CSV
+        for (const day of [...daysFrom("2024-12-20", "2025-01-08"), ...daysFrom("2025-04-16", "2025-05-06")]) {
+          for (const rule of ["previous-business-day", "same-day"] as const) {
+            expect(`${day} ${rule} ${(yield* rates.forUsageDay(day, rule)).table}`).toBe(
+              `${day} ${rule} ${expectedTable(day, rule)}`
+            )
           }
-          // Christmas–New Year and Easter–May, every day, both rules, against a plain scan of the CSV
-          for (const day of [...sweep("2024-12-20", "2025-01-08"), ...sweep("2025-04-16", "2025-05-06")]) {
-            for (const rule of ["previous-business-day", "same-day"] as const) {
-              expect(`${day} ${rule} ${(yield* rates.forUsageDay(day, rule)).table}`).toBe(
-                `${day} ${rule} ${expectedFor(day, rule)}`
-              )
-            }
-          }
-        }))
-    }).pipe(Effect.scoped), { timeout: 30_000 })
+        }
+      })), { timeout: 30_000 })
 
   it.live("a past day is fetched once, then served from the cache even while NBP is down", () =>
-    Effect.gen(function*() {
-      const nbp = yield* standIn()
-      yield* withNbpRate({ serviceUrl: undefined, apiUrl: nbp.url }, (rates) =>
-        Effect.gen(function*() {
-          const first = yield* rates.forUsageDay("2025-06-10", "previous-business-day")
-          expect(nbp.requests()).toBe(1)
-          nbp.setDown(true)
-          const again = yield* rates.forUsageDay("2025-06-10", "previous-business-day")
-          expect(again).toEqual(first)
-          expect(nbp.requests()).toBe(1)
-          // a day never asked for: no invented rate, a typed failure
-          const error: NbpRateError = yield* Effect.flip(rates.forUsageDay("2025-06-11", "previous-business-day"))
-          expect(error.reason).toBe("unreachable")
-          const latest = yield* Effect.flip(rates.latest)
-          expect(latest.reason).toBe("unreachable")
-          // failures are not cached: NBP back, the same day succeeds
-          nbp.setDown(false)
-          expect((yield* rates.forUsageDay("2025-06-11", "previous-business-day")).table).toBe("111/A/NBP/2025")
-        }))
-    }).pipe(Effect.scoped), { timeout: 20_000 })
+    straightFromNbp((rates, nbp) =>
+      Effect.gen(function*() {
+        const first = yield* rates.forUsageDay("2025-06-10", "previous-business-day")
+        expect(nbp.requests()).toBe(1)
+        nbp.setDown(true)
+        const again = yield* rates.forUsageDay("2025-06-10", "previous-business-day")
+        expect(again).toEqual(first)
+        expect(nbp.requests()).toBe(1)
+        // a day never asked for: no invented rate, a typed failure
+        const error: NbpRateError = yield* Effect.flip(rates.forUsageDay("2025-06-11", "previous-business-day"))
+        expect(error.reason).toBe("unreachable")
+        const latest = yield* Effect.flip(rates.latest)
+        expect(latest.reason).toBe("unreachable")
+        // failures are not cached: NBP back, the same day succeeds
+        nbp.setDown(false)
+        expect((yield* rates.forUsageDay("2025-06-11", "previous-business-day")).table).toBe("111/A/NBP/2025")
+      })), { timeout: 20_000 })
 
   it.live("many concurrent requests for one uncached day make one call to NBP", () =>
-    Effect.gen(function*() {
-      const nbp = yield* standIn()
-      nbp.setDelay(150)
-      yield* withNbpRate({ serviceUrl: undefined, apiUrl: nbp.url }, (rates) =>
-        Effect.gen(function*() {
-          const quotes = yield* Effect.all(
-            Array.from({ length: 40 }, () => rates.forUsageDay("2023-03-15", "previous-business-day")),
-            { concurrency: "unbounded" }
-          )
-          expect(new Set(quotes.map((q) => q.table))).toEqual(new Set([expectedFor("2023-03-15", "previous-business-day")]))
-          expect(nbp.requests()).toBe(1)
-        }))
-    }).pipe(Effect.scoped), { timeout: 20_000 })
+    straightFromNbp((rates, nbp) =>
+      Effect.gen(function*() {
+        nbp.setDelay(150)
+        const quotes = yield* Effect.all(
+          Array.from({ length: 40 }, () => rates.forUsageDay("2023-03-15", "previous-business-day")),
+          { concurrency: "unbounded" }
+        )
+        expect(new Set(quotes.map((q) => q.table))).toEqual(new Set([expectedTable("2023-03-15", "previous-business-day")]))
+        expect(nbp.requests()).toBe(1)
+      })), { timeout: 20_000 })
 
   it.live("bad input is refused before NBP is asked; before 2002 there is no table", () =>
-    Effect.gen(function*() {
-      const nbp = yield* standIn()
-      yield* withNbpRate({ serviceUrl: undefined, apiUrl: nbp.url }, (rates) =>
-        Effect.gen(function*() {
-          expect((yield* Effect.flip(rates.forUsageDay("2025-02-30", "same-day"))).reason).toBe("bad-request")
-          expect((yield* Effect.flip(rates.forUsageDay("2025-2-3", "same-day"))).reason).toBe("bad-request")
-          expect((yield* Effect.flip(rates.forUsageDay("2025-02-03", "next-day" as ExchangeRateRule))).reason).toBe(
-            "bad-request"
-          )
-          expect((yield* Effect.flip(rates.forUsageDay("2001-06-01", "same-day"))).reason).toBe("not-found")
-          expect((yield* Effect.flip(rates.forUsageDay("2002-01-02", "previous-business-day"))).reason).toBe("not-found")
-          expect(nbp.requests()).toBe(0)
-        }))
-    }).pipe(Effect.scoped), { timeout: 20_000 })
+    straightFromNbp((rates, nbp) =>
+      Effect.gen(function*() {
+        expect((yield* Effect.flip(rates.forUsageDay("2025-02-30", "same-day"))).reason).toBe("bad-request")
+        expect((yield* Effect.flip(rates.forUsageDay("2025-2-3", "same-day"))).reason).toBe("bad-request")
+        expect((yield* Effect.flip(rates.forUsageDay("2025-02-03", "next-day" as ExchangeRateRule))).reason).toBe(
+          "bad-request"
+        )
+        expect((yield* Effect.flip(rates.forUsageDay("2001-06-01", "same-day"))).reason).toBe("not-found")
+        expect((yield* Effect.flip(rates.forUsageDay("2002-01-02", "previous-business-day"))).reason).toBe("not-found")
+        expect(nbp.requests()).toBe(0)
+      })), { timeout: 20_000 })
 
   it.scoped("latest: kept for its TTL, stale when a refresh fails, fresh again when NBP is back (TestClock)", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2025-12-01T12:30:00Z"))
-      const nbp = yield* standIn("2025-12-01")
+      const nbp = yield* scopedNbpStandIn("2025-12-01")
       const rates = yield* Layer.build(NbpRate.Default({ serviceUrl: undefined, apiUrl: nbp.url, latestTtl: Duration.minutes(15) }))
         .pipe(Effect.map(Context.get(NbpRate)))
 
@@ -158,7 +138,7 @@ const startService = (nbp: NbpStandIn) => startNbpService(nbp)
 describe("NbpRate through the NBP service (NBP_SERVICE_URL set)", () => {
   it.live("gives the same answers as NBP directly, and caches them", () =>
     Effect.gen(function*() {
-      const nbp = yield* standIn()
+      const nbp = yield* scopedNbpStandIn()
       const service = yield* startService(nbp)
       yield* withNbpRate({ serviceUrl: service.url, apiUrl: "http://127.0.0.1:9/unused/" }, (rates) =>
         Effect.gen(function*() {

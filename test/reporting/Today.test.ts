@@ -5,6 +5,7 @@
 import { BigDecimal } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { costPln, formatDecimal } from "../../src/domain/Money.js"
+import { warsawDay } from "../../src/domain/WarsawDay.js"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { csvObjects } from "../support/csv.js"
 import { generationDelivery } from "../support/otlp.js"
@@ -39,8 +40,6 @@ afterAll(async () => {
   await nbp?.close()
 })
 
-const warsawToday = () => new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Warsaw" }).format(new Date())
-
 describe("GET /api/v1/usage/today", () => {
   it("answers today's usage per user and model, in USD and an indicative PLN at the latest NBP table, not billed", async () => {
     const res = await fetch(withNbp.url + "/api/v1/usage/today", { headers: auth })
@@ -48,7 +47,7 @@ describe("GET /api/v1/usage/today", () => {
     const today = (await res.json()) as any
     const latest = fixtureTables()[fixtureTables().length - 1]
     expect(today).toMatchObject({
-      date: warsawToday(),
+      date: warsawDay(Date.now()),
       timeZone: "Europe/Warsaw",
       billed: false,
       markup: "1.3",

@@ -10,8 +10,10 @@
  *   nbp.setToday("2025-12-01")  // `?format=json` (latest) answers the newest table ≤ that day
  *   await nbp.close()
  */
-import { Duration } from "effect"
+import { Duration, Effect } from "effect"
 import { makeNbpServer, type NbpServerOptions } from "../../nbp/Server.js"
+import type { ExchangeRateRule } from "../../src/domain/RateRule.js"
+import { dayOf, daysBetween, isDay } from "../../src/domain/WarsawDay.js"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -39,6 +41,15 @@ export const fixtureTables = (): ReadonlyArray<FixtureTable> => {
   return fixtureCache
 }
 
+/** The table number the rule gives for `day`, by a plain scan of the CSV rows (independent of the app's selection). */
+export const expectedTable = (day: string, rule: ExchangeRateRule): string => {
+  let found = ""
+  for (const row of fixtureTables()) {
+    if (rule === "same-day" ? row.effectiveDate <= day : row.effectiveDate < day) found = row.no
+  }
+  return found
+}
+
 export const messages = {
   notFound: "404 NotFound - Not Found - Brak danych",
   limit367: "400 BadRequest - Przekroczony limit 367 dni / Limit of 367 days has been exceeded",
@@ -64,11 +75,6 @@ export interface NbpStandIn {
   readonly close: () => Promise<void>
 }
 
-const isoDay = /^\d{4}-\d{2}-\d{2}$/
-const isRealDay = (day: string) =>
-  isoDay.test(day) && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day
-const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000
-
 const ratesBody = (tables: ReadonlyArray<FixtureTable>) =>
   `{"table":"A","currency":"dolar amerykański","code":"USD","rates":[${
     tables.map((t) => `{"no":"${t.no}","effectiveDate":"${t.effectiveDate}","mid":${t.mid}}`).join(",")
@@ -80,7 +86,7 @@ export const startNbpStandIn = async (
 ): Promise<NbpStandIn> => {
   const host = options.host ?? "127.0.0.1"
   const tables = fixtureTables()
-  let today = options.today ?? new Date().toISOString().slice(0, 10)
+  let today = options.today ?? dayOf(Date.now(), "UTC")
   let down = false
   let delay = 0
   const log: Array<string> = []
@@ -105,13 +111,13 @@ export const startNbpStandIn = async (
       return json(published().slice(-n))
     }
     if (parts.length === 1) {
-      if (!isRealDay(parts[0])) return text(400, messages.badRequest)
+      if (!isDay(parts[0])) return text(400, messages.badRequest)
       return json(published().filter((t) => t.effectiveDate === parts[0]))
     }
     if (parts.length === 2) {
       const [start, end] = parts
-      if (!isRealDay(start) || !isRealDay(end) || start > end) return text(400, messages.invalidRange)
-      if (dayNumber(end) - dayNumber(start) + 1 > 367) return text(400, messages.limit367)
+      if (!isDay(start) || !isDay(end) || start > end) return text(400, messages.invalidRange)
+      if (daysBetween(start, end) + 1 > 367) return text(400, messages.limit367)
       return json(published().filter((t) => t.effectiveDate >= start && t.effectiveDate <= end))
     }
     return text(400, messages.badRequest)
@@ -157,7 +163,7 @@ export const startNbpStandIn = async (
       delay = millis
     },
     setToday: (day) => {
-      if (!isRealDay(day)) throw new Error(`setToday: not a day: ${day}`)
+      if (!isDay(day)) throw new Error(`setToday: not a day: ${day}`)
       today = day
     },
     close: () =>
@@ -167,6 +173,13 @@ export const startNbpStandIn = async (
       })
   }
 }
+
+/** A stand-in for the scope of an Effect test, closed when the scope ends. */
+export const scopedNbpStandIn = (today?: string) =>
+  Effect.acquireRelease(
+    Effect.promise(() => startNbpStandIn(today === undefined ? {} : { today })),
+    (nbp) => Effect.promise(() => nbp.close())
+  )
 
 /** The NBP rate service (nbp/) on a free loopback port in front of a stand-in, hourly refresh, 2 h TTL. */
 export const startNbpService = (nbp: NbpStandIn, options: Partial<NbpServerOptions> = {}) =>
