@@ -7,7 +7,7 @@ import * as Fs from "node:fs"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
-import { launchChromium, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
+import { launchChromium, loggedInPage, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
 import { expectedPln, nanoUsd } from "../support/money.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 import { deliveryOf } from "../support/otlp.js"
@@ -32,14 +32,7 @@ const run = async (q: string) => {
   expect(res.status).toBe(200)
 }
 
-const login = async () => {
-  const page = await session.context.newPage()
-  await page.goto(app.url + "/")
-  await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
-  await page.getByRole("button", { name: "Log in" }).click()
-  await page.waitForLoadState("load")
-  return page
-}
+const login = () => loggedInPage(session, app.url)
 const openMonth = async (page: Page, month: string) => {
   await page.goto(`${app.url}/?month=${month}`)
   await page.locator("#month-status").waitFor()

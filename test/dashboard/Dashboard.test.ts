@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { dailyRowColumns } from "../../src/reporting/Model.js"
 import { ADMIN_TOKEN, login as loginByForm, postWebhook, startApp, type TestApp } from "../support/app.js"
-import { launchChromium, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
+import { launchChromium, loggedInPage, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
 import { csvObjects } from "../support/csv.js"
 import { generationDelivery } from "../support/otlp.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
@@ -38,14 +38,7 @@ const text = (page: Page, selector: string) => page.locator(selector).innerText(
 const columnTexts = (page: Page, table: string, column: number) =>
   page.locator(`${table} tbody tr td:nth-child(${column})`).allInnerTexts()
 
-const login = async (ctx: OfflineContext, token = ADMIN_TOKEN) => {
-  const page = await ctx.context.newPage()
-  await page.goto(app.url + "/")
-  await page.getByLabel("Admin token").fill(token)
-  await page.getByRole("button", { name: "Log in" }).click()
-  await page.waitForLoadState("load")
-  return page
-}
+const login = (ctx: OfflineContext) => loggedInPage(ctx, app.url)
 
 const openMonth = async (page: Page, month: string) => {
   await page.goto(`${app.url}/?month=${month}`)
@@ -262,11 +255,7 @@ describe("states", () => {
     const fresh = await startApp()
     try {
       const ctx = await offlineContext(browser, fresh.url)
-      const page = await ctx.context.newPage()
-      await page.goto(fresh.url + "/")
-      await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
-      await page.getByRole("button", { name: "Log in" }).click()
-      await page.waitForLoadState("load")
+      const page = await loggedInPage(ctx, fresh.url)
       await page.goto(fresh.url + "/?lang=en")
       await page.locator("#empty-state").waitFor()
       expect(await text(page, "#empty-state")).toMatch(/No usage has been billed yet: no daily batch has run/)

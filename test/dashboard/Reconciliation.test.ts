@@ -7,8 +7,8 @@ import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import { takeSnapshot } from "../../src/openrouter/KeyDrift.js"
 import { Reconciler } from "../../src/openrouter/Reconciler.js"
-import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
-import { launchChromium, offlineContext, screenshotDir } from "../support/chromium.js"
+import { postWebhook, startApp, type TestApp } from "../support/app.js"
+import { launchChromium, loggedInPage, offlineContext, screenshotDir } from "../support/chromium.js"
 import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { waitForStartupRound } from "../support/openRouterApp.js"
 import { generationDelivery } from "../support/otlp.js"
@@ -63,11 +63,7 @@ afterAll(async () => {
 
 it("shows the missing day with its requests and USD, the unavailable day, the last check and the drift", async () => {
   const ctx = await offlineContext(browser, app.url)
-  const page = await ctx.context.newPage()
-  await page.goto(app.url + "/")
-  await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
-  await page.getByRole("button", { name: "Log in" }).click()
-  await page.waitForLoadState("load")
+  const page = await loggedInPage(ctx, app.url)
   await page.goto(app.url + "/?lang=en") // the panel's own labels are English
   await page.locator("#reconciliation-table").waitFor()
 

@@ -3,7 +3,8 @@
  * fallback: without /usr/bin/chromium the dashboard tests fail loudly (CI installs the package).
  */
 import * as Fs from "node:fs"
-import { type Browser, type BrowserContext, chromium, type Request } from "playwright-core"
+import { type Browser, type BrowserContext, chromium, type Page, type Request } from "playwright-core"
+import { ADMIN_TOKEN } from "./app.js"
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 
@@ -68,6 +69,16 @@ export const offlineContext = async (
     return route.abort("internetdisconnected")
   })
   return { context, requests, blocked }
+}
+
+/** A new page of `ctx` logged in through the dashboard's login form of the app at `appUrl`, once the page has loaded. */
+export const loggedInPage = async (ctx: OfflineContext, appUrl: string, token = ADMIN_TOKEN): Promise<Page> => {
+  const page = await ctx.context.newPage()
+  await page.goto(appUrl + "/")
+  await page.getByLabel("Admin token").fill(token)
+  await page.getByRole("button", { name: "Log in" }).click()
+  await page.waitForLoadState("load")
+  return page
 }
 
 export const screenshotDir = () => {
