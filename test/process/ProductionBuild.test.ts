@@ -3,12 +3,12 @@
  * production dependencies (what `npm ci --omit=dev` installs, hard-linked), with no TypeScript
  * loader anywhere in the process or reachable from it.
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture, tempDir } from "../support/app.js"
-import { bareEnv, freePort, repoRoot, waitForHealth, type Running } from "../support/process.js"
+import { bareEnv, freePort, repoRoot, type Running, spawnNode, waitForHealth } from "../support/process.js"
 
 const loaders = /(^|[\\/])(tsx|typescript|esbuild|@esbuild|ts-node|@swc)([\\/]|$)/
 
@@ -60,20 +60,10 @@ const start = async (nodeArgs: ReadonlyArray<string>, extraEnv: Record<string, s
     ...extraEnv
   }
   // `npm start`'s command (`node --max-semi-space-size=2 dist/bin.js serve`), run from the copy
-  const running = spawnNode(checkout, [...nodeArgs, "--max-semi-space-size=2", "dist/bin.js", "serve"], env)
+  const running = spawnNode([...nodeArgs, "--max-semi-space-size=2", "dist/bin.js", "serve"], env, checkout)
   const url = `http://127.0.0.1:${port}`
   await waitForHealth(url, running)
   return { running, url }
-}
-
-const spawnNode = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string>): Running => {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
-  let out = ""
-  let err = ""
-  child.stdout!.on("data", (d) => (out += d))
-  child.stderr!.on("data", (d) => (err += d))
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  return { child, stdout: () => out, stderr: () => err, exited }
 }
 
 const deliver = (url: string) =>

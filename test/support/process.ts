@@ -29,8 +29,9 @@ export interface Running {
   readonly exited: Promise<number | null>
 }
 
-export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running => {
-  const child = spawn(process.execPath, [binPath, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+/** `node <args>` in `cwd`, its output collected. */
+export const spawnNode = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running => {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   let err = ""
   child.stdout!.on("data", (d) => (out += d))
@@ -38,6 +39,9 @@ export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   return { child, stdout: () => out, stderr: () => err, exited }
 }
+
+export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running =>
+  spawnNode([binPath, ...args], env, cwd)
 
 export const runCli = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot) => {
   const r = spawnCli(args, env, cwd)
