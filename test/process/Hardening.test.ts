@@ -86,4 +86,29 @@ describe("held connections", () => {
     expect(ms).toBeGreaterThan(8_000)
     expect(ms).toBeLessThan(15_000)
   }, 30_000)
+
+  it("a webhook body dripped a byte a second is cut off by the request timeout (30 s): 408, nothing stored", async () => {
+    const socket = Net.connect(port, "127.0.0.1")
+    await new Promise<void>((r) => socket.once("connect", () => r()))
+    const started = Date.now()
+    let answer = ""
+    socket.on("data", (d) => (answer += d))
+    socket.on("error", () => {})
+    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)))
+    // Complete, authenticated headers; then the body never arrives in time.
+    socket.write(
+      `POST /api/v1/webhooks/openrouter HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${WEBHOOK_SECRET}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"resourceSpans":[`
+    )
+    const drip = setInterval(() => socket.writable && socket.write(" "), 1000)
+    const ms = await closed
+    clearInterval(drip)
+    expect(await healthMs()).toBeLessThan(1000)
+    // requestTimeout 30 s, checked every second; the headers timeout (10 s) does not apply once they are in.
+    expect(ms).toBeGreaterThan(28_000)
+    expect(ms).toBeLessThan(36_000)
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /)
+    const metrics = await (await fetch(url + "/metrics")).text()
+    expect(metrics).not.toMatch(/^mai_webhook_events_total\{[^}]*outcome="accepted"[^}]*\} [1-9]/m)
+  }, 45_000)
 })
