@@ -10,9 +10,9 @@ import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { coreFromMap, serveLayer } from "../../src/App.js"
 import { Listening } from "../../src/http/Server.js"
-import { baseVars, postWebhook, tempDir } from "../support/app.js"
+import { baseVars, tempDir } from "../support/app.js"
 import { API_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
-import { generationDelivery } from "../support/otlp.js"
+import { deliverGeneration } from "../support/openRouterApp.js"
 
 const HOUR = 3_600_000
 /** The TestClock's "now" once the test sets it: a Monday morning, UTC. */
@@ -54,18 +54,8 @@ const waitFor = async (n: number) => {
 /** Moves the app's TestClock on by `ms`. */
 const adjustClock = (ms: number) => runtime.runPromise(TestClock.adjust(ms))
 
-const deliver = async (id: string, atMs: number, cost: number) => {
-  const res = await postWebhook(url, generationDelivery({
-    id,
-    time: new Date(atMs),
-    user: "anna.kowalska@example.pl",
-    model: "openai/gpt-4o",
-    inputTokens: 100,
-    outputTokens: 50,
-    cost
-  }))
-  expect(res.status).toBe(200)
-}
+const deliver = (id: string, atMs: number, cost: number) =>
+  deliverGeneration(url, { id, time: new Date(atMs), model: "openai/gpt-4o", cost })
 
 beforeAll(async () => {
   or = await startOpenRouterStandIn()

@@ -8,11 +8,10 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Reconciler } from "../../src/openrouter/Reconciler.js"
 import { Ledger } from "../../src/store/Ledger.js"
-import { postWebhook, startApp, type TestApp } from "../support/app.js"
+import { startApp, type TestApp } from "../support/app.js"
 import { eventually, hasInfluxd, type Influxd, rowsOf, startInfluxd, warnIfNoInfluxd } from "../support/influx.js"
 import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
-import { runIn, waitForStartupRound } from "../support/openRouterApp.js"
-import { generationDelivery } from "../support/otlp.js"
+import { deliverGeneration, runIn, waitForStartupRound } from "../support/openRouterApp.js"
 import { addDays, dayOf } from "../../src/domain/WarsawDay.js"
 import { toLineProtocol } from "../../src/store/UsagePoint.js"
 import { usageEvent } from "../support/usageEvent.js"
@@ -29,18 +28,13 @@ let or: OpenRouterStandIn
 let influx: Influxd
 let app: TestApp
 
-const deliver = async (m: number, k: number) => {
-  const res = await postWebhook(app.url, generationDelivery({
+const deliver = (m: number, k: number) =>
+  deliverGeneration(app.url, {
     id: `gen-recinflux-${m}-${k}`,
     time: new Date(Date.parse(`${DAY}T09:00:00Z`) + (m * 10 + k) * 60_000),
-    user: "jan.nowak@example.pl",
     model: MODELS[m],
-    inputTokens: 200,
-    outputTokens: 80,
     cost: cost(m, k)
-  }))
-  expect(res.status).toBe(200)
-}
+  })
 
 /** Waits until the outbox has drained every event into InfluxDB. */
 const flushed = () => eventually(async () => (await runIn(app, Effect.flatMap(Ledger, (l) => l.backlog()))) === 0, 30_000, "flush")

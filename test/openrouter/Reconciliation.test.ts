@@ -8,10 +8,9 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { OpenRouterRepo } from "../../src/openrouter/OpenRouterRepo.js"
 import { Reconciler } from "../../src/openrouter/Reconciler.js"
-import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { ADMIN_TOKEN, startApp, type TestApp } from "../support/app.js"
 import { API_KEY, API_KEY_HASH, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
-import { waitForStartupRound } from "../support/openRouterApp.js"
-import { generationDelivery } from "../support/otlp.js"
+import { deliverGeneration, waitForStartupRound } from "../support/openRouterApp.js"
 
 let or: OpenRouterStandIn
 let app: TestApp
@@ -28,18 +27,13 @@ const REQUESTS = 3
 
 const id = (day: string, m: number, k: number) => `gen-rec-${day}-${m}-${k}`
 
-const deliver = async (day: string, m: number, k: number) => {
-  const res = await postWebhook(app.url, generationDelivery({
+const deliver = (day: string, m: number, k: number) =>
+  deliverGeneration(app.url, {
     id: id(day, m, k),
     time: new Date(Date.parse(`${day}T12:00:00Z`) + (m * 10 + k) * 60_000),
-    user: "anna.kowalska@example.pl",
     model: MODELS[m],
-    inputTokens: 100,
-    outputTokens: 50,
     cost: cost(m, k)
-  }))
-  expect(res.status).toBe(200)
-}
+  })
 
 /** What OpenRouter knows for the day: every request of every model. */
 const knowDay = (day: string) =>

@@ -1,7 +1,9 @@
 /** Helpers for tests of the OpenRouter checks running inside the real app (see app.ts) or the CLI. */
 import { Effect, SubscriptionRef } from "effect"
 import { OpenRouterSchedule } from "../../src/openrouter/OpenRouterLive.js"
-import type { TestApp } from "./app.js"
+import { expect } from "vitest"
+import { postWebhook, type TestApp } from "./app.js"
+import { type Generation, generationDelivery } from "./otlp.js"
 import { MANAGEMENT_KEY, type OpenRouterStandIn } from "./openRouterStandIn.js"
 import { bareEnv } from "./process.js"
 
@@ -22,4 +24,13 @@ export const waitForStartupRound = async (app: TestApp, timeoutMs = 30_000) => {
     if (Date.now() > deadline) throw new Error("the start-up reconciliation round did not finish")
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/** One generation delivered over the real webhook (a fixed user and token counts unless given); 200 expected. */
+export const deliverGeneration = async (
+  url: string,
+  g: Pick<Generation, "id" | "time" | "model" | "cost"> & Partial<Generation>
+) => {
+  const res = await postWebhook(url, generationDelivery({ user: "anna.kowalska@example.pl", inputTokens: 100, outputTokens: 50, ...g }))
+  expect(res.status).toBe(200)
 }
