@@ -14,7 +14,7 @@ import { AdminAccess, fromOwnOrigin, isHttps } from "../http/AdminAuth.js"
 import { Sessions } from "../http/Sessions.js"
 import { LOGIN_BODY_LIMIT } from "../http/BodyLimits.js"
 import { makeLoginThrottle } from "./LoginThrottle.js"
-import { dashboardPage, docsPage, LANG_COOKIE, type Lang, loginPage, statementPage } from "./Pages.js"
+import { dashboardPage, docsPage, label, LANG_COOKIE, type Lang, loginPage, secondsText, statementPage } from "./Pages.js"
 
 const CSP = [
   "default-src 'none'",
@@ -68,6 +68,15 @@ const LoginForm = Schema.Struct({ token: Schema.optionalWith(Schema.String, { de
 
 const pad = (n: number) => String(n).padStart(2, "0")
 
+/** `?lang=` of the request when it names a language. */
+const askedLang = (request: HttpServerRequest.HttpServerRequest): Lang | undefined => {
+  const asked = new URL(request.url, "http://x").searchParams.get("lang")
+  return asked === "en" || asked === "pl" ? asked : undefined
+}
+/** Polish unless asked otherwise: `?lang=en` (remembered in a cookie by the dashboard) or that cookie. */
+const pageLang = (request: HttpServerRequest.HttpServerRequest): Lang =>
+  askedLang(request) ?? (request.cookies[LANG_COOKIE] === "en" ? "en" : "pl")
+
 export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
@@ -97,22 +106,20 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       secure: isHttps(request)
     })
     const noStore = { "cache-control": "no-store" }
-    const loginAgain = (error: string, status: number, headers: Record<string, string> = {}) =>
-      htmlResponse(loginPage({ clientOrgId: config.clientOrgId, error }), status).pipe(
+    const loginAgain = (lang: Lang, error: string, status: number, headers: Record<string, string> = {}) =>
+      htmlResponse(loginPage({ clientOrgId: config.clientOrgId, error, lang }), status).pipe(
         HttpServerResponse.setHeaders(headers)
       )
     /** A form posted from another origin (another port of this host, another site). */
-    const crossOrigin = () =>
-      loginAgain("Refused: this form was not sent from this dashboard's own page. Nothing was changed.", 403)
+    const crossOrigin = (lang: Lang) => loginAgain(lang, label(lang, "login.crossOrigin"), 403)
 
     yield* router.get(
       "/",
       Effect.gen(function*() {
-        if (!(yield* loggedIn)) return htmlResponse(loginPage({ clientOrgId: config.clientOrgId }))
-        // Polish unless asked otherwise: `?lang=en` (remembered in a cookie) or that cookie.
         const request = yield* HttpServerRequest.HttpServerRequest
-        const asked = new URL(request.url, "http://x").searchParams.get("lang")
-        const lang: Lang = asked === "en" || asked === "pl" ? asked : request.cookies[LANG_COOKIE] === "en" ? "en" : "pl"
+        const lang = pageLang(request)
+        if (!(yield* loggedIn)) return htmlResponse(loginPage({ clientOrgId: config.clientOrgId, lang }))
+        const asked = askedLang(request)
         const page = htmlResponse(dashboardPage({
           lang,
           clientOrgId: config.clientOrgId,
@@ -127,9 +134,10 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       })
     )
 
-    const tooMany = (seconds: number) =>
+    const tooMany = (lang: Lang, seconds: number) =>
       loginAgain(
-        `Too many failed logins from your address. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+        lang,
+        label(lang, "login.tooMany", { seconds: secondsText(lang, seconds) }),
         429,
         { "retry-after": String(seconds), connection: "close" }
       )
@@ -138,34 +146,35 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       "/login",
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
+        // The English login form posts to `/login?lang=en`.
+        const lang = pageLang(request)
         // No session is needed to log in, but a login forced from another origin is refused too.
         if ((request.headers["origin"] !== undefined || request.headers["referer"] !== undefined) && !fromOwnOrigin(request)) {
-          return crossOrigin()
+          return crossOrigin(lang)
         }
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         // A locked address is answered before its body is read.
         const wait = throttle.locked(address, yield* Clock.currentTimeMillis)
-        if (wait !== undefined) return tooMany(wait)
+        if (wait !== undefined) return tooMany(lang, wait)
         const form = yield* HttpServerRequest.schemaBodyUrlParams(LoginForm).pipe(
           HttpServerRequest.withMaxBodySize(Option.some(LOGIN_BODY_LIMIT)),
           Effect.either
         )
         if (Either.isLeft(form)) {
-          return loginAgain("The login form could not be read. Nothing was saved; try again.", 400, { connection: "close" })
+          return loginAgain(lang, label(lang, "login.unreadable"), 400, { connection: "close" })
         }
         const token = form.right.token.trim()
         const outcome = throttle.attempt(address, yield* Clock.currentTimeMillis, () => access.isAdminToken(token))
         switch (outcome._tag) {
           case "Locked":
-            return tooMany(outcome.retryAfterSeconds)
+            return tooMany(lang, outcome.retryAfterSeconds)
           case "Refused":
-            return loginAgain(
-              token === "" ? "Enter the admin token." : "That admin token is not valid. Nothing was saved; try again.",
-              401
-            )
+            return loginAgain(lang, label(lang, token === "" ? "login.empty" : "login.invalid"), 401)
           case "Accepted": {
             const id = yield* sessions.start
-            return HttpServerResponse.redirect("/", { status: 303, headers: noStore }).pipe(
+            // After the English form, the English dashboard (which remembers the choice).
+            const asked = askedLang(request)
+            return HttpServerResponse.redirect(asked === undefined ? "/" : `/?lang=${asked}`, { status: 303, headers: noStore }).pipe(
               HttpServerResponse.unsafeSetCookie(access.cookieName, id, cookieOptions(request))
             )
           }
@@ -177,7 +186,7 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
       "/logout",
       Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        if (!fromOwnOrigin(request)) return crossOrigin()
+        if (!fromOwnOrigin(request)) return crossOrigin(pageLang(request))
         const id = request.cookies[access.cookieName]
         // Ended on the server: the old cookie is refused even if a copy of it survives somewhere.
         if (id !== undefined) yield* sessions.end(id)

@@ -29,34 +29,53 @@ ${body}
 </html>
 `
 
-export const loginPage = (options: { readonly clientOrgId: string; readonly error?: string }) =>
-  page(
-    `Log in — mai-usage (${options.clientOrgId})`,
-    `<body class="login">
-<main>
-  <h1>mai-usage <span class="org">${escapeHtml(options.clientOrgId)}</span></h1>
-  <p>Usage and costs of ${escapeHtml(options.clientOrgId)}. Log in with the admin token (<code>ADMIN_TOKEN</code>).</p>
-  ${
-      options.error === undefined
-        ? ""
-        : `<p class="alert error" role="alert" id="login-error">${escapeHtml(options.error)}</p>`
-    }
-  <form method="post" action="/login">
-    <label for="token">Admin token</label>
-    <input id="token" name="token" type="password" autocomplete="current-password" required autofocus
-      ${options.error === undefined ? "" : `aria-describedby="login-error" aria-invalid="true"`}>
-    <button type="submit">Log in</button>
-  </form>
-  <p class="small"><a href="/docs">API documentation</a></p>
-</main>
-</body>`
-  )
-
 /**
  * Every label of the dashboard, the shell's and its scripts', in both languages: labels.json. The
  * shell is rendered with them; the page carries them (as data, not script) for assets/locale.js.
  */
 const LABELS: Record<Lang, Record<string, string>> = JSON.parse(Fs.readFileSync(assetPath("dashboard/labels.json"), "utf8"))
+
+/** The label `key` of labels.json in `lang`, with `{name}` placeholders filled from `vars` (not escaped). */
+export const label = (lang: Lang, key: string, vars: Record<string, string> = {}) =>
+  (LABELS[lang][key] ?? LABELS.en[key] ?? key).replace(/\{(\w+)\}/g, (all, k: string) => vars[k] ?? all)
+
+const secondRules = { pl: new Intl.PluralRules("pl-PL"), en: new Intl.PluralRules("en-GB") }
+/** "30 sekund" / "30 seconds": a count of seconds in `lang`. */
+export const secondsText = (lang: Lang, n: number) => `${n} ${label(lang, `login.seconds.${secondRules[lang].select(n)}`)}`
+
+/**
+ * The login form, Polish unless `lang` is "en"; the English form posts to `/login?lang=en`, so
+ * its answers (errors, and the dashboard after a login) stay English.
+ */
+export const loginPage = (options: { readonly clientOrgId: string; readonly error?: string; readonly lang?: Lang }) => {
+  const lang = options.lang ?? "pl"
+  const L = LABELS[lang]
+  const org = escapeHtml(options.clientOrgId)
+  return page(
+    label(lang, "login.title", { org: options.clientOrgId }),
+    `<body class="login">
+<main>
+  <p class="small"><a href="/?lang=${L.switchLang}" id="lang-switch" lang="${L.switchLang}" hreflang="${L.switchLang}">${L.switchTo}</a></p>
+  <h1>mai-usage <span class="org">${org}</span></h1>
+  <p>${label(lang, "login.intro", { org })} (<code>ADMIN_TOKEN</code>).</p>
+  ${
+      options.error === undefined
+        ? ""
+        : `<p class="alert error" role="alert" id="login-error">${escapeHtml(options.error)}</p>`
+    }
+  <form method="post" action="/login${lang === "en" ? "?lang=en" : ""}">
+    <label for="token">${L["login.token"]}</label>
+    <input id="token" name="token" type="password" autocomplete="current-password" required autofocus
+      ${options.error === undefined ? "" : `aria-describedby="login-error" aria-invalid="true"`}>
+    <button type="submit">${L["login.submit"]}</button>
+  </form>
+  <p class="small"><a href="/docs">${L["login.docs"]}</a></p>
+</main>
+</body>`,
+    [],
+    lang
+  )
+}
 
 /** JSON inside a `<script type="application/json">`: no `<` can end the element early. */
 const jsonInHtml = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c")

@@ -33,9 +33,22 @@ const run = async (q: string) => {
 }
 
 const login = () => loggedInPage(session, app.url)
-const openMonth = async (page: Page, month: string) => {
-  await page.goto(`${app.url}/?month=${month}`)
+/** The dashboard at `month`: English (the assertions' labels) unless `lang` says otherwise. */
+const openMonth = async (page: Page, month: string, lang: "en" | "pl" = "en") => {
+  await page.goto(`${app.url}/?month=${month}&lang=${lang}`)
   await page.locator("#month-status").waitFor()
+}
+/**
+ * English words of the accounting panels that must not appear on the Polish page (an adjustment's
+ * reason is the server's data, written in English: "… found different figures for …").
+ */
+const ENGLISH = ["Accounting period", "Open", "Closed", "Close month", "Printable statement", "Statement PDF",
+  "Statement CSV", "Total when closed", "Adjustments", "Corrections", "corrected at", "Usage day", "Reason",
+  "Requests", "Rate", "Total", "Cancel", "Figures", "freezes", "optional", "earlier months"]
+const expectPolish = async (page: Page, selector: string) => {
+  const text = await page.locator(selector).innerText()
+  for (const word of ENGLISH) expect(text, `${selector} in Polish`).not.toMatch(new RegExp(`\\b${word}\\b`))
+  return text
 }
 
 beforeAll(async () => {
@@ -91,19 +104,45 @@ describe("closing a month on the dashboard", () => {
     expect(await page.locator("#adjustments").isHidden()).toBe(true)
     expect(await page.locator("#corrections-table").innerText()).toContain("2025-11-03")
     expect(await page.locator("#corrections-table").innerText()).toContain("corrected at")
+    // The same closed month in Polish (the default): its panels carry no English label.
+    await openMonth(page, "2025-11", "pl")
+    expect(await page.locator("#month-status").innerText()).toBe("Zamknięty")
+    expect(await expectPolish(page, "#accounting")).toContain("Okres rozliczeniowy 2025-11")
+    expect(await page.locator("#closing-record").innerText()).toContain("Suma w chwili zamknięcia")
+    expect(await expectPolish(page, "#corrections")).toContain("Poprawki według dni")
+    expect(await page.locator("#corrections-table").innerText()).toContain("poprawione ")
+    expect(await page.getByRole("link", { name: "Zestawienie do druku" }).count()).toBe(1)
 
-    await openMonth(page, "2025-12")
+    // December in Polish (the default), where PLN is written the Polish way.
+    await openMonth(page, "2025-12", "pl")
     await page.locator("#adjustments-table").waitFor()
     const rows = await page.locator("#adjustments-table tbody tr").allInnerTexts()
     expect(rows).toHaveLength(1)
     expect(rows[0]).toContain("2025-11-03")
     expect(rows[0]).toContain(LUKASZ)
     expect(rows[0]).toContain(diffPl)
-    expect(await page.locator("#adjustments h2").innerText()).toBe("Adjustments for earlier months")
-    expect(await page.locator("#empty-state").innerText()).toContain("has adjustments for earlier months")
     // December's total includes the adjustment (it has no usage of its own).
     expect(await page.locator("#total-pln").innerText()).toBe(diffPl)
+    expect(await page.locator("#adjustments h2").innerText()).toBe("Korekty za wcześniejsze miesiące")
+    expect(await expectPolish(page, "#adjustments")).toContain("Powód")
+    expect(await page.locator("#empty-state").innerText()).toContain("ma korekty za wcześniejsze miesiące")
+    expect(await expectPolish(page, "#accounting")).toContain("Otwarty")
     await page.screenshot({ path: `${shots}accounting-adjustments.png`, fullPage: true })
+    // Its confirmation dialog, in Polish too; cancelled.
+    await page.getByRole("button", { name: "Zamknij miesiąc" }).click()
+    await expect.poll(() => page.locator("#close-dialog").evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(true)
+    const dialog = await expectPolish(page, "#close-dialog")
+    expect(dialog).toContain("Zamknąć 2025-12?")
+    expect(dialog).toContain(`razem ${diffPl}`)
+    expect(await page.getByRole("button", { name: "Zamknij 2025-12" }).count()).toBe(1)
+    await page.getByLabel("Powód").fill("x")
+    await page.getByRole("button", { name: "Anuluj" }).click()
+
+    // December in English.
+    await openMonth(page, "2025-12")
+    await page.locator("#adjustments-table").waitFor()
+    expect(await page.locator("#adjustments h2").innerText()).toBe("Adjustments for earlier months")
+    expect(await page.locator("#empty-state").innerText()).toContain("has adjustments for earlier months")
 
     // The printable statement of December shows the same figures.
     await page.getByRole("link", { name: "Printable statement" }).click()

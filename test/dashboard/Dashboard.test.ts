@@ -79,10 +79,10 @@ describe("login", () => {
   it("refuses a wrong token with a clear message and sets no cookie", async () => {
     const ctx = await offlineContext(browser, app.url)
     const page = await ctx.context.newPage()
-    await page.goto(app.url + "/")
+    await page.goto(app.url + "/?lang=en") // the login page is Polish by default
     await page.getByLabel("Admin token").fill("not-the-token")
     const [response] = await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith("/login")),
+      page.waitForResponse((r) => new URL(r.url()).pathname === "/login"), // the English form posts to /login?lang=en
       page.getByRole("button", { name: "Log in" }).click()
     ])
     expect(response.status()).toBe(401)
@@ -290,6 +290,8 @@ describe("states", () => {
     expect((await fetch(app.url + "/api/v1/usage/summary?month=2025-10", withOld)).status).toBe(200)
 
     await page.getByRole("button", { name: "Wyloguj" }).click()
+    await page.locator("#token").waitFor()
+    await page.goto(app.url + "/?lang=en") // the login page is Polish by default
     await page.getByLabel("Admin token").waitFor()
     expect(await ctx.context.cookies()).toEqual([])
     const res = await page.request.get(app.url + "/api/v1/usage/summary?month=2025-10")
@@ -298,7 +300,7 @@ describe("states", () => {
     const replay = await fetch(app.url + "/api/v1/usage/summary?month=2025-10", withOld)
     expect(replay.status).toBe(401)
     expect(await replay.json()).toEqual({ error: "the dashboard session has ended; log in again" })
-    expect(await (await fetch(app.url + "/", withOld)).text()).toMatch(/Admin token/)
+    expect(await (await fetch(app.url + "/?lang=en", withOld)).text()).toMatch(/Admin token/)
     await ctx.context.close()
   })
 })

@@ -87,3 +87,33 @@ it("shows the missing day with its requests and USD, the unavailable day, the la
   expect(ctx.blocked).toEqual([])
   await ctx.context.close()
 })
+
+it("is Polish by default: its labels, plurals, status lines and the drift, with no English label left", async () => {
+  const ctx = await offlineContext(browser, app.url)
+  const page = await loggedInPage(ctx, app.url)
+  await page.goto(app.url + "/?lang=pl")
+  await page.locator("#reconciliation-table").waitFor()
+  await page.locator("#today-drift:not(:empty)").waitFor()
+
+  const missing = await page.locator(`#reconciliation-table tr[data-date="${MISSING_DAY}"]`).innerText()
+  expect(missing).toContain("brak: 1 zapytanie, 0,0375\u00a0USD")
+  expect(missing).toContain("openai/gpt-4o: brak: 1 zapytanie")
+  expect(missing).toContain("rejestr 1")
+  expect(await page.locator(`#reconciliation-table tr[data-date="${DOWN_DAY}"]`).innerText()).toMatch(/^\S+\s+niedostępne: /m)
+  expect(await page.locator("#reconciliation-summary").innerText()).toContain("1 dzień różni się od danych OpenRouter")
+  expect(await page.locator("#reconciliation-last-check").innerText()).toMatch(/^Ostatnie sprawdzenie: \d/)
+  const head = await page.locator("#reconciliation-table thead").innerText()
+  expect(head).toMatch(/Dzień \(UTC\)\s+Wynik\s+Sprawdzono/)
+  const drift = await page.locator("#today-drift").innerText()
+  expect(drift).toContain("0,80\u00a0USD")
+  expect(drift).toContain("rejestr: 0,75\u00a0USD")
+  expect(drift).toContain("różnica 0,05\u00a0USD")
+
+  // The day that could not be checked carries the server's (English) reason; everything else is Polish.
+  const panel = (await page.locator("#reconciliation").innerText()).replace(/OpenRouter answered [^\n]*/g, "")
+  for (const word of ["missing", "request", "differs", "Last check", "Day", "Result", "Checked", "unavailable", "ledger", "records"]) {
+    expect(panel).not.toContain(word)
+  }
+  for (const word of ["the ledger", "drift", "as of", "count for the key"]) expect(drift).not.toContain(word)
+  await ctx.context.close()
+})

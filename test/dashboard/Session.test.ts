@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net"
 import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, startApp, type TestApp } from "../support/app.js"
-import { launchChromium, type OfflineContext, offlineContext } from "../support/chromium.js"
+import { launchChromium, loggedInPage, type OfflineContext, offlineContext } from "../support/chromium.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 
 let browser: Browser
@@ -40,10 +40,7 @@ const autoPost = (action: string, head = "") =>
 
 const loggedIn = async (): Promise<OfflineContext> => {
   const ctx = await offlineContext(browser, app.url, { alsoAllow: [attacker.url] })
-  const page = await ctx.context.newPage()
-  await page.goto(app.url + "/")
-  await page.getByLabel("Admin token").fill(ADMIN_TOKEN)
-  await page.getByRole("button", { name: "Log in" }).click()
+  const page = await loggedInPage(ctx, app.url)
   await page.locator("#month").waitFor()
   await page.close()
   return ctx

@@ -71,12 +71,15 @@ export const offlineContext = async (
   return { context, requests, blocked }
 }
 
-/** A new page of `ctx` logged in through the dashboard's login form of the app at `appUrl`, once the page has loaded. */
+/**
+ * A new page of `ctx` logged in through the dashboard's login form of the app at `appUrl`, once the
+ * page has loaded. The form is found by its ids, whatever its language (Polish by default).
+ */
 export const loggedInPage = async (ctx: OfflineContext, appUrl: string, token = ADMIN_TOKEN): Promise<Page> => {
   const page = await ctx.context.newPage()
   await page.goto(appUrl + "/")
-  await page.getByLabel("Admin token").fill(token)
-  await page.getByRole("button", { name: "Log in" }).click()
+  await page.locator("#token").fill(token)
+  await page.locator(`form[action^="/login"] button[type="submit"]`).click()
   await page.waitForLoadState("load")
   return page
 }

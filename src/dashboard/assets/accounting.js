@@ -1,39 +1,24 @@
 // mai-usage dashboard: the accounting panel. The month's open/closed state and closing record, the
 // "Close month" action (with a confirmation dialog), adjustments for earlier months, and per day
 // whether its figures were corrected and when. It draws from the summary the main script loads
-// (the "mai:summary" event), so both always show the same month. Loaded after dom.js and tables.js.
+// (the "mai:summary" event), so both always show the same month. Loaded after locale.js, dom.js and
+// tables.js; every label is in labels.json (Polish by default, English with ?lang=en).
 "use strict"
 
 ;(() => {
   const acc$ = (id) => document.getElementById(id)
-  const NBSP = "\u00a0"
   const tz = document.body.dataset.timeZone
 
   const node = window.MaiDom.el
   const { plainTable } = window.MaiTables
+  const { lang, t, formatCount, formatDecimal, formatPlnExact, formatUsdExact, formatZoned } = window.MaiLocale
 
-  // Polish-style PLN and plain USD, from the API's decimal strings (never through floats).
-  const group = (digits, sep) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, sep)
-  const split = (text) => {
-    const negative = text.startsWith("-")
-    const [int, frac = ""] = (negative ? text.slice(1) : text).split(".")
-    return { negative, int: int || "0", frac }
-  }
-  const pln = (t) => {
-    const { negative, int, frac } = split(t)
-    return `${negative ? "-" : ""}${group(int, NBSP)},${frac.padEnd(2, "0")}${NBSP}zł`
-  }
-  const usd = (t) => {
-    const { negative, int, frac } = split(t)
-    return `${negative ? "-" : ""}$${group(int, ",")}.${frac.padEnd(2, "0")}`
-  }
-  const when = (iso) => {
-    if (!iso) return "—"
-    const d = new Date(iso)
-    return Number.isNaN(d.getTime())
-      ? iso
-      : `${d.toLocaleString("en-GB", { timeZone: tz, dateStyle: "medium", timeStyle: "medium" })} (${tz})`
-  }
+  // Money exactly as the API gives it (every decimal, at least two), in the page's notation.
+  const pln = formatPlnExact
+  const usd = formatUsdExact
+  const when = (iso) => formatZoned(iso, tz)
+  const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
+  const requestsText = (n) => `${formatCount(n)} ${t(`acc.requests.${pluralRules.select(Number(n))}`)}`
   const lastDayOf = (month) => {
     const [y, m] = month.split("-").map(Number)
     return `${month}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`
@@ -64,7 +49,7 @@
     try {
       res = await fetch(path, { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } })
     } catch {
-      return { ok: false, message: "The API cannot be reached (network error); nothing was changed." }
+      return { ok: false, message: t("acc.unreachable") }
     }
     let body = null
     try {
@@ -72,8 +57,8 @@
     } catch {
       body = null
     }
-    if (res.status === 401) return { ok: false, message: "Your session has ended; log in again. Nothing was changed." }
-    if (!res.ok) return { ok: false, message: (body && body.message) || `HTTP ${res.status}; nothing was changed.` }
+    if (res.status === 401) return { ok: false, message: t("acc.sessionEnded") }
+    if (!res.ok) return { ok: false, message: (body && body.message) || t("acc.httpError", { status: res.status }) }
     return { ok: true, body }
   }
 
@@ -87,8 +72,8 @@
     const month = summary.month
     const reason = node("input", { id: "close-reason", name: "reason", type: "text", autocomplete: "off" })
     const error = node("p", { class: "alert error", role: "alert", id: "close-error", hidden: true })
-    const confirm = node("button", { type: "submit", id: "close-confirm", text: `Close ${month}` })
-    const cancel = node("button", { type: "button", class: "secondary", id: "close-cancel", text: "Cancel", onclick: () => dialog.close() })
+    const confirm = node("button", { type: "submit", id: "close-confirm", text: t("acc.closeConfirm", { month }) })
+    const cancel = node("button", { type: "button", class: "secondary", id: "close-cancel", text: t("acc.cancel"), onclick: () => dialog.close() })
     const form = node(
       "form",
       {
@@ -108,13 +93,11 @@
           reloadMonth(month)
         }
       },
-      node("h2", { id: "close-dialog-h", text: `Close ${month}?` }),
+      node("h2", { id: "close-dialog-h", text: t("acc.closeQuestion", { month }) }),
       node("p", {
-        text: `Closing freezes ${month}: its figures (total ${pln(summary.totals.costPln)}, ${usd(summary.totals.costUsd)}) ` +
-          "will never change again. Late events or re-runs for its days become adjustments of the next open month. " +
-          "Only the latest closed month can be reopened (from the CLI or the API, with a reason)."
+        text: t("acc.closeExplain", { month, pln: pln(summary.totals.costPln), usd: usd(summary.totals.costUsd) })
       }),
-      node("label", { for: "close-reason", text: "Reason (optional, kept in the audit log)" }),
+      node("label", { for: "close-reason", text: t("acc.reason") }),
       reason,
       error,
       node("p", { class: "dialog-buttons" }, confirm, cancel)
@@ -132,38 +115,38 @@
     const month = summary.month
     const state = summary.state
     const closing = state.closing
-    const parts = [node("h2", { id: "accounting-h", text: `Accounting period ${month}` })]
+    const parts = [node("h2", { id: "accounting-h", text: t("acc.heading", { month }) })]
     const status = node("p", { id: "month-state" })
     if (closing === null) {
-      status.append(node("span", { class: "badge", id: "month-status", text: "Open" }), " Figures may still change with late events or re-runs.")
+      status.append(node("span", { class: "badge", id: "month-status", text: t("acc.open") }), t("acc.openNote"))
     } else {
       status.append(
-        node("span", { class: "badge closed", id: "month-status", text: "Closed" }),
-        ` at ${when(closing.closedAt)} by ${closing.closedBy}${closing.reason ? ` (${closing.reason})` : ""}. Its figures no longer change; later differences go to the next open month as adjustments.`
+        node("span", { class: "badge closed", id: "month-status", text: t("acc.closed") }),
+        t("acc.closedNote", { at: when(closing.closedAt), by: closing.closedBy, reason: closing.reason ? ` (${closing.reason})` : "" })
       )
     }
     parts.push(status)
     if (closing !== null) {
       const dl = node("dl", { class: "run", id: "closing-record" })
       const item = (label, value) => dl.append(node("dt", { text: label }), node("dd", { text: value }))
-      item("Total when closed", `${pln(closing.costPln)} · ${usd(closing.costUsd)} · ${closing.requests} requests`)
-      item("Statement CSV SHA-256", closing.statementSha256)
+      item(t("acc.totalClosed"), `${pln(closing.costPln)} · ${usd(closing.costUsd)} · ${requestsText(closing.requests)}`)
+      item(t("acc.statementSha"), closing.statementSha256)
       parts.push(dl)
     }
     const actions = node("p", { class: "downloads" })
     actions.append(
-      node("a", { class: "button", id: "statement-link", href: `/statement?month=${encodeURIComponent(month)}`, text: "Printable statement" }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf`, text: "Statement PDF" }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=csv`, download: "", text: "Statement CSV" })
+      node("a", { class: "button", id: "statement-link", href: `/statement?month=${encodeURIComponent(month)}`, text: t("acc.printable") }),
+      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf`, text: t("acc.statementPdf") }),
+      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=csv`, download: "", text: t("acc.statementCsv") })
     )
     if (closing === null) {
       const over = lastDayOf(month) < todayInZone()
       actions.append(node("button", {
         type: "button",
         id: "close-month",
-        text: "Close month",
+        text: t("acc.closeMonth"),
         disabled: !over,
-        title: over ? undefined : "Only a month whose days are all over can be closed",
+        title: over ? undefined : t("acc.notOver"),
         onclick: () => askToClose(summary)
       }))
     }
@@ -173,26 +156,26 @@
     // A month without usage of its own may still have adjustments: the main script's empty state says so.
     const empty = acc$("empty-state")
     if (empty !== null && summary.adjustments.length > 0) {
-      empty.textContent = `No usage of ${month}'s own days is billed; the month has adjustments for earlier months (below), included in its total.`
+      empty.textContent = t("acc.emptyWithAdjustments", { month })
     }
 
     if (summary.adjustments.length === 0) {
       adjustmentsCard.hidden = true
     } else {
       adjustmentsCard.hidden = false
-      const t = summary.adjustmentsTotals
+      const sum = summary.adjustmentsTotals
       adjustmentsCard.replaceChildren(
-        node("h2", { id: "adjustments-h", text: "Adjustments for earlier months" }),
-        node("p", { class: "small", text: `Differences found after their month was closed, priced at the original day's NBP rate and markup. The month's total (${pln(summary.totals.costPln)}) includes them.` }),
-        table("adjustments-table", [["Usage day"], ["User"], ["Model"], ["Requests", true], ["USD", true], ["Rate", true], ["PLN", true], ["Reason"]],
-          summary.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [String(a.requests), true], [usd(a.costUsd), true],
-            [`${a.rate} (${a.rateTable}) ×${a.markup}`, true], [pln(a.costPln), true], [a.reason]]),
-          [["Total"], [""], [""], [String(t.requests), true], [usd(t.costUsd), true], ["", true], [pln(t.costPln), true], [""]]),
+        node("h2", { id: "adjustments-h", text: t("acc.adjustments") }),
+        node("p", { class: "small", text: t("acc.adjustmentsNote", { pln: pln(summary.totals.costPln) }) }),
+        table("adjustments-table", [[t("usageDay")], [t("colUser")], [t("colModel")], [t("colRequests"), true], ["USD", true], [t("colRate"), true], ["PLN", true], [t("acc.colReason")]],
+          summary.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [formatCount(a.requests), true], [usd(a.costUsd), true],
+            [`${formatDecimal(a.rate)} (${a.rateTable}) ×${formatDecimal(a.markup)}`, true], [pln(a.costPln), true], [a.reason]]),
+          [[t("total")], [""], [""], [formatCount(sum.requests), true], [usd(sum.costUsd), true], ["", true], [pln(sum.costPln), true], [""]]),
         node("p", { class: "downloads" }, node("a", {
           class: "button",
           download: "",
           href: `/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`,
-          text: "Adjustments (CSV)"
+          text: t("acc.adjustmentsCsv")
         }))
       )
     }
@@ -205,14 +188,13 @@
     } else {
       correctionsCard.hidden = false
       correctionsCard.replaceChildren(
-        node("h2", { id: "corrections-h", text: "Corrections per day" }),
-        table("corrections-table", [["Day"], ["Figures"]], notable.map((d) => {
+        node("h2", { id: "corrections-h", text: t("acc.corrections") }),
+        table("corrections-table", [[t("colDay")], [t("acc.colFigures")]], notable.map((d) => {
           const notes = []
-          if (d.corrected) notes.push(`corrected at ${when(d.correctedAt)}`)
+          if (d.corrected) notes.push(t("acc.correctedAt", { at: when(d.correctedAt) }))
           if (d.lastRunStatus === "failed") {
-            notes.push(billed.has(d.date) || d.corrected
-              ? `the last run failed (${d.lastRunError ?? "error"}); the earlier figures stand`
-              : `the last run failed (${d.lastRunError ?? "error"})`)
+            const error = d.lastRunError ?? t("acc.unknownError")
+            notes.push(t(billed.has(d.date) || d.corrected ? "acc.lastRunFailedStand" : "acc.lastRunFailed", { error }))
           }
           return [[d.date], [notes.join("; ")]]
         }))

@@ -3,7 +3,7 @@
 // Money and rates are formatted from the API's decimal strings, never through floats.
 //
 // A classic script loaded before the others; modules and panels take what they need:
-//   const { t, formatPln, formatUsd, formatUsdExact, formatCount, formatDay } = window.MaiLocale
+//   const { t, formatPln, formatPlnExact, formatUsd, formatUsdExact, formatCount, formatDay } = window.MaiLocale
 "use strict"
 
 window.MaiLocale = (() => {
@@ -75,6 +75,14 @@ const formatPln = (text) => {
   return lang === "en" ? `PLN${NBSP}${n}` : `${n}${NBSP}zł`
 }
 
+/** PLN exactly as given (every decimal, at least two; no rounding): "1 583,74 zł" / "PLN 1,583.74". */
+const formatPlnExact = (text) => {
+  if (text === null || text === undefined) return "—"
+  const d = splitDecimal(text)
+  const n = joinNumber({ ...d, frac: d.frac.padEnd(2, "0") })
+  return lang === "en" ? `PLN${NBSP}${n}` : `${n}${NBSP}zł`
+}
+
 const usdText = (n) => (lang === "en" ? (n.startsWith("-") ? `-$${n.slice(1)}` : `$${n}`) : `${n}${NBSP}USD`)
 
 /** USD exactly as stored (all its decimals, at least two): for titles, tooltips and CSV. */
@@ -138,5 +146,5 @@ const formatZoned = (iso, timeZone) => (iso ? `${formatDateTime(iso, timeZone)} 
 /** Text comparison in the page's language (Polish letters sort where Poles expect them). */
 const compareText = (a, b) => String(a).localeCompare(String(b), intlLocale)
 
-return Object.freeze({ lang, t, plural, splitDecimal, roundDecimal, formatCount, formatDecimal, formatPln, formatUsdExact, formatUsd, decimalKey, formatDay, formatDayShort, monthName, formatDateTime, formatZoned, compareText })
+return Object.freeze({ lang, t, plural, splitDecimal, roundDecimal, formatCount, formatDecimal, formatPln, formatPlnExact, formatUsdExact, formatUsd, decimalKey, formatDay, formatDayShort, monthName, formatDateTime, formatZoned, compareText })
 })()

@@ -1,28 +1,30 @@
 // mai-usage dashboard: the check against OpenRouter's own records (per UTC day: ok, missing n
 // requests and $x, unavailable; with the last check time) and the key drift beside "today so far".
-// Loaded after locale.js, dom.js and api.js.
+// Loaded after locale.js, dom.js and api.js; every label is in labels.json (Polish by default).
 "use strict"
 ;(() => {
-  const { formatCount, formatUsdExact, formatZoned } = window.MaiLocale
+  const { lang, t, formatCount, formatUsdExact, formatZoned } = window.MaiLocale
   const { el } = window.MaiDom
   const { getJson, showError } = window.MaiApi
   const timeZone = document.body.dataset.timeZone
-  const plural = (n, one, many) => `${formatCount(n)} ${n === 1 ? one : many}`
+  const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
+  /** "1 request", "2 zapytania": `key` names the forms in labels.json (`<key>.one`, `.few`, …). */
+  const plural = (n, key) => `${formatCount(n)} ${t(`${key}.${pluralRules.select(Number(n))}`)}`
   const usd = formatUsdExact
   const when = (iso) => formatZoned(iso, timeZone)
 
   const resultText = (d) => {
     switch (d.status) {
       case "ok":
-        return "ok"
+        return t("rec.ok")
       case "missing":
-        return `missing ${plural(d.missingRequests, "request", "requests")}, ${usd(d.missingUsd)}`
+        return t("rec.missing", { requests: plural(d.missingRequests, "rec.requests"), usd: usd(d.missingUsd) })
       case "extra":
-        return "extra: the ledger has more than OpenRouter counts"
+        return t("rec.extra")
       case "unavailable":
-        return `unavailable${d.error ? `: ${d.error}` : ""}`
+        return `${t("rec.unavailable")}${d.error ? `: ${d.error}` : ""}`
       default:
-        return "not checked yet"
+        return t("rec.unchecked")
     }
   }
 
@@ -31,9 +33,13 @@
     if (differing.length === 0) return null
     return el("ul", { class: "small" }, ...differing.map((m) =>
       el("li", {
-        text: m.status === "missing"
-          ? `${m.model}: missing ${plural(m.missingRequests, "request", "requests")}, ${usd(m.missingUsd)} (OpenRouter ${m.openRouterRequests}, ledger ${m.ledgerRequests})`
-          : `${m.model}: extra (OpenRouter ${m.openRouterRequests}, ledger ${m.ledgerRequests})`
+        text: t(m.status === "missing" ? "rec.modelMissing" : "rec.modelExtra", {
+          model: m.model,
+          requests: m.status === "missing" ? plural(m.missingRequests, "rec.requests") : "",
+          usd: m.status === "missing" ? usd(m.missingUsd) : "",
+          openRouter: formatCount(m.openRouterRequests),
+          ledger: formatCount(m.ledgerRequests)
+        })
       })
     ))
   }
@@ -46,13 +52,13 @@
       if (!r.configured && r.lastCheckAt === null) {
         target.replaceChildren(el("p", {
           class: "alert empty",
-          text: "Not set up: with OPENROUTER_MANAGEMENT_KEY set, every completed UTC day is compared with OpenRouter's activity for the client's key."
+          text: t("rec.notSetUp")
         }))
         return
       }
       const bad = r.days.filter((d) => d.status === "missing" || d.status === "extra")
       const table = el("table", { id: "reconciliation-table" },
-        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Day (UTC)" }), el("th", { scope: "col", text: "Result" }), el("th", { scope: "col", text: "Checked" }))),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("rec.colDay") }), el("th", { scope: "col", text: t("rec.colResult") }), el("th", { scope: "col", text: t("rec.colChecked") }))),
         el("tbody", {}, ...r.days.filter((d) => d.status !== "unchecked").map((d) =>
           el("tr", { class: `recon-${d.status}`, "data-date": d.date, "data-status": d.status },
             el("td", { text: d.date }),
@@ -66,10 +72,10 @@
           id: "reconciliation-summary",
           class: bad.length > 0 ? "alert error" : "small",
           text: bad.length > 0
-            ? `${plural(bad.length, "day differs", "days differ")} from OpenRouter's records: see docs/openrouter.md, "A day is missing".`
-            : "Every checked day matches OpenRouter's records."
+            ? t("rec.differ", { days: plural(bad.length, "rec.days") })
+            : t("rec.allOk")
         }),
-        el("p", { class: "small", id: "reconciliation-last-check", text: `Last check: ${when(r.lastCheckAt)}` }),
+        el("p", { class: "small", id: "reconciliation-last-check", text: t("rec.lastCheck", { at: when(r.lastCheckAt) }) }),
         el("div", { class: "scroll" }, table)
       )
     } catch (error) {
@@ -87,8 +93,13 @@
         target.textContent = ""
         return
       }
-      target.textContent = `OpenRouter's count for the key, UTC day ${k.utcDay} (as of ${when(k.takenAt)}): ${usd(k.openRouterUsd)}; ` +
-        `the ledger: ${usd(k.ledgerUsd)}; drift ${k.driftUsd.startsWith("-") ? "-" + usd(k.driftUsd.slice(1)) : usd(k.driftUsd)}.`
+      target.textContent = t("rec.drift", {
+        day: k.utcDay,
+        at: when(k.takenAt),
+        openRouter: usd(k.openRouterUsd),
+        ledger: usd(k.ledgerUsd),
+        drift: k.driftUsd.startsWith("-") ? "-" + usd(k.driftUsd.slice(1)) : usd(k.driftUsd)
+      })
     } catch {
       target.textContent = ""
     }
