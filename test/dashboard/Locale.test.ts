@@ -25,13 +25,19 @@ const ENGLISH = ["Admin token", "Log in", "Usage and costs", "API documentation"
 const POLISH = ["Token administratora", "Zaloguj", "Zużycie", "Dokumentacja", "nieprawidłowy", "Nic nie zapisano", "Podaj"]
 const bodyText = (page: Page) => page.locator("body").innerText()
 
+/** The login page of a fresh browser context, in `lang` ("pl" by default: no `?lang=`), with its title. */
+const openLogin = async (lang: "pl" | "en", title: string) => {
+  const ctx = await offlineContext(browser, app.url)
+  const page = await ctx.context.newPage()
+  await page.goto(app.url + (lang === "pl" ? "/" : "/?lang=en"))
+  expect(await page.locator("html").getAttribute("lang")).toBe(lang)
+  expect(await page.title()).toBe(title)
+  return { ctx, page }
+}
+
 describe("the login page", () => {
   it("is Polish by default, its error line too, and sets no cookie", async () => {
-    const ctx = await offlineContext(browser, app.url)
-    const page = await ctx.context.newPage()
-    await page.goto(app.url + "/")
-    expect(await page.locator("html").getAttribute("lang")).toBe("pl")
-    expect(await page.title()).toBe("Logowanie — mai-usage (default)")
+    const { ctx, page } = await openLogin("pl", "Logowanie — mai-usage (default)")
     await page.getByLabel("Token administratora").fill("not-the-token")
     const [response] = await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === "/login"),
@@ -47,11 +53,7 @@ describe("the login page", () => {
   })
 
   it("is English with ?lang=en (its error line and the dashboard after the login too), and switches back", async () => {
-    const ctx = await offlineContext(browser, app.url)
-    const page = await ctx.context.newPage()
-    await page.goto(app.url + "/?lang=en")
-    expect(await page.locator("html").getAttribute("lang")).toBe("en")
-    expect(await page.title()).toBe("Log in — mai-usage (default)")
+    const { ctx, page } = await openLogin("en", "Log in — mai-usage (default)")
     await page.getByLabel("Admin token").fill("")
     await page.locator("#token").evaluate((i) => i.removeAttribute("required"))
     await page.getByRole("button", { name: "Log in" }).click()
@@ -73,11 +75,11 @@ describe("the login page", () => {
     expect(await page.getByRole("button", { name: "Log out" }).count()).toBe(1)
 
     // The switch on the login page leads to the Polish one.
-    const other = await (await ctx.context.browser()!.newContext()).newPage()
-    await other.goto(app.url + "/?lang=en")
-    await other.getByRole("link", { name: "Polski" }).click()
-    await other.getByLabel("Token administratora").waitFor()
-    await other.context().close()
+    const other = await openLogin("en", "Log in — mai-usage (default)")
+    await other.page.getByRole("link", { name: "Polski" }).click()
+    await other.page.getByLabel("Token administratora").waitFor()
+    expect(other.ctx.blocked).toEqual([])
+    await other.ctx.context.close()
     await ctx.context.close()
   })
 })
