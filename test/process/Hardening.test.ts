@@ -1,7 +1,7 @@
 /**
  * The review's memory and connection attacks against the real server process: a huge login body
- * on one held connection, and a slow-loris connection. The server's own RSS (from /proc) stays
- * bounded and /health keeps answering quickly.
+ * on one held connection, a slow-loris connection and a body that never finishes. The server's own
+ * RSS (from /proc) stays bounded and /health keeps answering quickly.
  */
 import * as Fs from "node:fs"
 import * as Net from "node:net"
@@ -23,6 +23,25 @@ const healthMs = async () => {
   const res = await fetch(url + "/health")
   expect(res.status).toBe(200)
   return performance.now() - t
+}
+
+/**
+ * Opens a connection, writes `head`, then one more byte a second until the server closes it:
+ * how long the server held it, and whatever it answered.
+ */
+const dripUntilClosed = async (head: string, byte: string) => {
+  const socket = Net.connect(port, "127.0.0.1")
+  await new Promise<void>((r) => socket.once("connect", () => r()))
+  const started = Date.now()
+  let answer = ""
+  socket.on("data", (d) => (answer += d))
+  socket.on("error", () => {})
+  const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)))
+  socket.write(head)
+  const drip = setInterval(() => socket.writable && socket.write(byte), 1000)
+  const ms = await closed
+  clearInterval(drip)
+  return { ms, answer }
 }
 
 beforeAll(async () => {
@@ -72,15 +91,7 @@ describe("held connections", () => {
   }, 40_000)
 
   it("a slow-loris connection (headers one byte a second) is closed after the headers timeout", async () => {
-    const socket = Net.connect(port, "127.0.0.1")
-    await new Promise<void>((r) => socket.once("connect", () => r()))
-    const started = Date.now()
-    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)))
-    socket.on("error", () => {})
-    socket.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `)
-    const drip = setInterval(() => socket.writable && socket.write("a"), 1000)
-    const ms = await closed
-    clearInterval(drip)
+    const { ms } = await dripUntilClosed(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `, "a")
     expect(await healthMs()).toBeLessThan(1000)
     // headersTimeout 10 s, checked every second (Node's default would keep it for 60 s+).
     expect(ms).toBeGreaterThan(8_000)
@@ -88,21 +99,12 @@ describe("held connections", () => {
   }, 30_000)
 
   it("a webhook body dripped a byte a second is cut off by the request timeout (30 s): 408, nothing stored", async () => {
-    const socket = Net.connect(port, "127.0.0.1")
-    await new Promise<void>((r) => socket.once("connect", () => r()))
-    const started = Date.now()
-    let answer = ""
-    socket.on("data", (d) => (answer += d))
-    socket.on("error", () => {})
-    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - started)))
     // Complete, authenticated headers; then the body never arrives in time.
-    socket.write(
+    const { ms, answer } = await dripUntilClosed(
       `POST /api/v1/webhooks/openrouter HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${WEBHOOK_SECRET}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"resourceSpans":[`
+        `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"resourceSpans":[`,
+      " "
     )
-    const drip = setInterval(() => socket.writable && socket.write(" "), 1000)
-    const ms = await closed
-    clearInterval(drip)
     expect(await healthMs()).toBeLessThan(1000)
     // requestTimeout 30 s, checked every second; the headers timeout (10 s) does not apply once they are in.
     expect(ms).toBeGreaterThan(28_000)
