@@ -5,7 +5,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../Config.js"
 import { MaiApi } from "../http/Api.js"
-import { Conflict, Unavailable } from "../http/ApiErrors.js"
+import { Conflict, Unavailable, unavailable } from "../http/ApiErrors.js"
 import { AuditEntryView, ClosedMonth, MonthsView, ReopenedMonth } from "./AccountingApi.js"
 import type { ClosedBy, ClosingRecord } from "./AccountingRepo.js"
 import { type MonthError, Months } from "./Months.js"
@@ -14,7 +14,7 @@ import { statementPdf } from "./StatementPdf.js"
 import { Statements } from "./Statements.js"
 
 const asHttp = (e: MonthError) =>
-  e._tag === "MonthRefused" ? new Conflict({ message: e.message }) : new Unavailable({ message: e.message })
+  e._tag === "MonthRefused" ? new Conflict({ message: e.message }) : unavailable(e)
 
 /** A bearer token is an API client; the session cookie alone is the dashboard. */
 const whoAsks = (request: HttpServerRequest.HttpServerRequest): ClosedBy =>
@@ -62,7 +62,7 @@ export const StatementsApiLive = HttpApiBuilder.group(MaiApi, "statements", (han
     return handlers.handle("statement", ({ path, request, urlParams }) =>
       Effect.gen(function*() {
         const statement = yield* statements.build(path.month).pipe(
-          Effect.mapError((e) => new Unavailable({ message: e.message }))
+          Effect.mapError(unavailable)
         )
         const name = safeName(`mai-usage_${clientOrgId}_statement_${path.month}`)
         switch (urlParams.dialect !== undefined && urlParams.format === undefined ? "csv" : wants(urlParams.format, request)) {

@@ -4,7 +4,7 @@ import { Clock, Effect, Either } from "effect"
 import { AppConfig } from "../Config.js"
 import { dayOf } from "../domain/WarsawDay.js"
 import { MaiApi } from "../http/Api.js"
-import { Conflict, InvalidQuery, Unavailable } from "../http/ApiErrors.js"
+import { Conflict, InvalidQuery, unavailable } from "../http/ApiErrors.js"
 import { BatchRunsFailed, RunOutcome, RunResults } from "./BatchApi.js"
 import { type BatchError, DailyBatch, requestedDays, type RunResult, runDays } from "./DailyBatch.js"
 import { SummaryRepo } from "./SummaryRepo.js"
@@ -80,6 +80,6 @@ export const BatchApiLive = HttpApiBuilder.group(MaiApi, "batch", (handlers) =>
       .handle("runs", ({ urlParams }) =>
         repo.listRuns(urlParams.limit ?? 50).pipe(
           Effect.map((runs) => ({ runs })),
-          Effect.mapError((e) => new Unavailable({ message: e.message }))
+          Effect.mapError(unavailable)
         ))
   }))

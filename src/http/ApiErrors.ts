@@ -62,6 +62,9 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()(
   answered(503, "The data could not be read or written, or a batch run held the lock; try again")
 ) {}
 
+/** A store's or service's failure as the 503 the API answers (its one-line message kept). */
+export const unavailable = (e: { readonly message: string }): Unavailable => new Unavailable({ message: e.message })
+
 /** The status an HTTP error declares (`HttpApiSchema.annotations({ status })`), if it is one. */
 export const statusOf = (e: object): number | undefined => {
   const ctor = (e as { constructor?: unknown }).constructor as { ast?: unknown } | undefined

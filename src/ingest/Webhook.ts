@@ -16,7 +16,8 @@ import { Metrics } from "../http/Metrics.js"
 import { Ledger } from "../store/Ledger.js"
 import { makeAuthenticator } from "./Auth.js"
 import { contentEncoding, inflate, readRaw } from "./Body.js"
-import { BadRequest, Unauthorized, Unavailable, type WebhookRejection } from "./Errors.js"
+import { unavailable } from "../http/ApiErrors.js"
+import { BadRequest, Unauthorized, type WebhookRejection } from "./Errors.js"
 import { decodeRequest } from "./OtlpProto.js"
 import type { WebhookReply } from "./Reply.js"
 
@@ -102,7 +103,7 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
         if (Either.isLeft(decoded)) return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
         const { events: usage, ignored, rejected } = decoded.right
         const stored = yield* ledger.record(usage, rejected).pipe(
-          Effect.mapError((e) => new Unavailable({ message: e.message }))
+          Effect.mapError(unavailable)
         )
         if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
         if (stored.duplicates > 0) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates)

@@ -4,7 +4,7 @@ import { Clock, Effect } from "effect"
 import { formatUsd } from "../domain/Money.js"
 import { completedWindow, dayStartMs, utcDay } from "../domain/Reconcile.js"
 import { MaiApi } from "../http/Api.js"
-import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
+import { InvalidQuery, unavailable } from "../http/ApiErrors.js"
 import { OpenRouterApi } from "./OpenRouterApi.js"
 import { OpenRouterRepo } from "./OpenRouterRepo.js"
 import { ReconciledDay, ReconciledModel, Reconciliations } from "./ReconciliationApi.js"
@@ -22,7 +22,7 @@ export const ReconciliationApiLive = HttpApiBuilder.group(MaiApi, "reconciliatio
         if (dayStartMs(to) - dayStartMs(from) > 366 * 86_400_000) {
           return yield* new InvalidQuery({ message: "at most 367 days at once" })
         }
-        const stored = yield* repo.days(from, to).pipe(Effect.mapError((e) => new Unavailable({ message: e.message })))
+        const stored = yield* repo.days(from, to).pipe(Effect.mapError(unavailable))
         const byDay = new Map(stored.map((d) => [d.date, d]))
         const days: Array<ReconciledDay> = []
         for (let t = dayStartMs(to); t >= dayStartMs(from); t -= 86_400_000) {

@@ -27,7 +27,7 @@ import {
   UnbilledDay,
   userColumns
 } from "./Model.js"
-import { InvalidQuery, Unavailable } from "../http/ApiErrors.js"
+import { InvalidQuery, unavailable } from "../http/ApiErrors.js"
 import { ReportRepo } from "./ReportRepo.js"
 import { driftView } from "../openrouter/KeyDrift.js"
 import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
@@ -55,8 +55,6 @@ const csvResponse = (fileName: string, body: string) =>
     contentType: "text/csv; charset=utf-8; header=present",
     headers: { "content-disposition": `attachment; filename="${safeName(fileName)}.csv"` }
   })
-
-const unavailable = (e: { readonly message: string }) => new Unavailable({ message: e.message })
 
 export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
   Effect.gen(function*() {
