@@ -4,7 +4,7 @@
  * share counts, with prom-client's default process, GC and event-loop metrics.
  */
 import type { Effect } from "effect"
-import { makeMetrics } from "../src/http/Metrics.js"
+import { makeMetrics } from "../src/platform/Metrics.js"
 
 export class ServiceMetrics {
   private readonly metrics = makeMetrics()

@@ -11,12 +11,12 @@ import {
   statusOf,
   Unauthorized,
   Unavailable
-} from "../src/http/ApiErrors.js"
+} from "../src/api/ApiErrors.js"
 import { type ExchangeRateRule, parseExchangeRateRule } from "../src/domain/RateRule.js"
 import { daysBetween, parseDay } from "../src/domain/WarsawDay.js"
 import type { NbpRateError } from "../src/rates/NbpRateError.js"
 import type { CachedTable } from "../src/rates/RateQuote.js"
-import { secretMatcher } from "../src/Secrets.js"
+import { secretMatcher } from "../src/platform/Secrets.js"
 import type { ServiceMetrics } from "./Metrics.js"
 import type { RateService } from "./RateService.js"
 

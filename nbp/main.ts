@@ -1,7 +1,7 @@
 /** `npm run nbp`: the shared NBP rate service, configured from the environment. */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
-import { JsonLogger } from "../src/Logging.js"
+import { JsonLogger } from "../src/platform/Logging.js"
 import { nbpServiceConfig } from "./Config.js"
 import * as Server from "./Server.js"
 

@@ -5,24 +5,24 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
-import { AppConfig } from "./Config.js"
-import * as Config from "./Config.js"
+import { AppConfig } from "./platform/Config.js"
+import * as Config from "./platform/Config.js"
 import { Webhook } from "./ingest/Webhook.js"
 import { ApiLive, ErrorBodiesLive } from "./http/ApiLive.js"
 import * as AdminAuth from "./http/AdminAuth.js"
-import * as Metrics from "./http/Metrics.js"
+import * as Metrics from "./platform/Metrics.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
 import { DashboardLive } from "./dashboard/DashboardRoutes.js"
-import * as Readiness from "./http/Readiness.js"
-import { NodeScheduler } from "./http/NodeScheduler.js"
+import * as Readiness from "./platform/Readiness.js"
+import { NodeScheduler } from "./platform/NodeScheduler.js"
 import * as Server from "./http/Server.js"
 import * as InfluxUsageStore from "./store/InfluxUsageStore.js"
 import * as Ledger from "./store/Ledger.js"
 import * as Outbox from "./store/Outbox.js"
 import * as NbpRate from "./rates/NbpRate.js"
 import * as SummaryDb from "./store/SummaryDb.js"
-import { Months } from "./accounting/Months.js"
-import { BatchServerLive } from "./batch/BatchLive.js"
+import { Months } from "./billing/Months.js"
+import { BatchServerLive } from "./billing/BatchLive.js"
 import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 
 const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync)))
@@ -106,4 +106,4 @@ export const serveLayer = <E, R>(core: Layer.Layer<AppConfig | Ledger.Ledger | M
 /** The same core over a map of variables instead of the environment (tests, benchmarks). */
 export const coreFromMap = (vars: Record<string, string>) => coreWith(Config.layerFromMap(vars))
 
-export { JsonLogger } from "./Logging.js"
+export { JsonLogger } from "./platform/Logging.js"

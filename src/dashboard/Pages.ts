@@ -3,7 +3,7 @@
  * API with the session cookie, so the browser sees exactly what an API client sees.
  */
 import * as Fs from "node:fs"
-import { assetPath } from "../Assets.js"
+import { assetPath } from "../platform/Assets.js"
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)

@@ -15,9 +15,9 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
 import { Effect, Layer, Schema } from "effect"
-import { AppConfig, type AppSettings } from "../Config.js"
-import { configuredMatcher } from "../Secrets.js"
-import { CrossOriginRefused, Unauthorized } from "./ApiErrors.js"
+import { AppConfig, type AppSettings } from "../platform/Config.js"
+import { configuredMatcher } from "../platform/Secrets.js"
+import { CrossOriginRefused, Unauthorized } from "../api/ApiErrors.js"
 import { Sessions } from "./Sessions.js"
 
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {

@@ -10,7 +10,7 @@ import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import type { ParseResult } from "effect"
-import { statusOf } from "./ApiErrors.js"
+import { statusOf } from "../api/ApiErrors.js"
 
 type Issue = ParseResult.ArrayFormatterIssue
 

@@ -4,8 +4,8 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer } from "effect"
 import { AdminAccess } from "./AdminAuth.js"
-import { Metrics } from "./Metrics.js"
-import { quiet, Readiness } from "./Readiness.js"
+import { Metrics } from "../platform/Metrics.js"
+import { quiet, Readiness } from "../platform/Readiness.js"
 
 export const OpsRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {

@@ -9,11 +9,11 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { AppConfig } from "../Config.js"
+import { AppConfig } from "../platform/Config.js"
 import * as Reply from "../ingest/Reply.js"
 import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
 import { API_BODY_LIMIT, bodyLimitFor } from "./BodyLimits.js"
-import { Metrics } from "./Metrics.js"
+import { Metrics } from "../platform/Metrics.js"
 
 export interface ListeningShape {
   readonly port: number

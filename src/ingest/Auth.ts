@@ -6,7 +6,7 @@
  */
 import { Redacted } from "effect"
 import * as Crypto from "node:crypto"
-import { secretMatcher, usableSecrets } from "../Secrets.js"
+import { secretMatcher, usableSecrets } from "../platform/Secrets.js"
 
 export interface Authenticator {
   /** True when a static header carries a configured secret. */

@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import type * as Http from "node:http"
 import * as Zlib from "node:zlib"
-import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from "./Errors.js"
+import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from "../api/WebhookErrors.js"
 
 export type ContentEncoding = "identity" | "gzip" | "deflate"
 

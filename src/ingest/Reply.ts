@@ -4,8 +4,8 @@
  * `google.rpc.Status` (`{"code","message"}` JSON, or binary for protobuf requests) whose code is the
  * gRPC code matching the HTTP status; a 503 tells the sender when to retry.
  */
-import { statusOf } from "../http/ApiErrors.js"
-import type { WebhookRejection } from "./Errors.js"
+import { statusOf } from "../api/ApiErrors.js"
+import type { WebhookRejection } from "../api/WebhookErrors.js"
 import { encodeResponse, encodeStatus } from "./OtlpProto.js"
 
 export interface WebhookReply {

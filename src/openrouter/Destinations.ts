@@ -11,7 +11,7 @@
  * on the characters it shows, a plain one exactly.
  */
 import { Effect, Redacted } from "effect"
-import { AppConfig } from "../Config.js"
+import { AppConfig } from "../platform/Config.js"
 import { type Destination, type DestinationBody, OpenRouterApi, OpenRouterError, webhookConfig } from "./OpenRouterApi.js"
 import { OpenRouterRepo } from "./OpenRouterRepo.js"
 import { Reconciler } from "./Reconciler.js"

@@ -6,7 +6,7 @@
  * still be on their way, so a small drift in the newest hour is normal; a lasting one is not.
  */
 import { DateTime, Effect, Either } from "effect"
-import { AppConfig } from "../Config.js"
+import { AppConfig } from "../platform/Config.js"
 import { formatUsd, nanoUsdFromNumber } from "../domain/Money.js"
 import { dayStartMs, utcDay } from "../domain/Reconcile.js"
 import { UsageStore } from "../store/UsageStore.js"

@@ -14,8 +14,8 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Redacted, Schedule, Schema } from "effect"
-import { AppConfig } from "../Config.js"
-import { outboundClient, textRequest } from "../http/TextRequest.js"
+import { AppConfig } from "../platform/Config.js"
+import { outboundClient, textRequest } from "../platform/TextRequest.js"
 
 export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("OpenRouterError", {
   reason: Schema.Literal("not-configured", "unreachable", "timeout", "unauthorized", "rejected", "server", "bad-response"),

@@ -11,7 +11,7 @@
  * successful comparison untouched: a failed check never writes a result.
  */
 import { DateTime, Effect, Either, Option, Ref } from "effect"
-import { AppConfig } from "../Config.js"
+import { AppConfig } from "../platform/Config.js"
 import { nanoUsdFromNumber } from "../domain/Money.js"
 import { dayStartMs, type DayStatus, dayStatus, type ModelReconciliation, reconcileDay } from "../domain/Reconcile.js"
 import { UsageStore } from "../store/UsageStore.js"

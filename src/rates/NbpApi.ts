@@ -8,7 +8,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable, type NbpTable } from "../domain/RateRule.js"
-import { outboundClient } from "../http/TextRequest.js"
+import { outboundClient } from "../platform/TextRequest.js"
 import { nbpGet } from "./NbpGet.js"
 import { NbpRateError } from "./NbpRateError.js"
 

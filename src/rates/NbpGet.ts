@@ -7,7 +7,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either } from "effect"
 import { maskUrlsIn } from "../domain/Redact.js"
-import { textRequest } from "../http/TextRequest.js"
+import { textRequest } from "../platform/TextRequest.js"
 import { NbpRateError } from "./NbpRateError.js"
 
 export interface NbpGetOptions<A> {

@@ -5,7 +5,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Either, Schema } from "effect"
 import { makeTable } from "../domain/RateRule.js"
-import { outboundClient } from "../http/TextRequest.js"
+import { outboundClient } from "../platform/TextRequest.js"
 import { nbpGet } from "./NbpGet.js"
 import type { NbpRateError } from "./NbpRateError.js"
 import type { RateSource, SourcedTable } from "./RateCache.js"

@@ -4,16 +4,16 @@
  * container's client organisation.
  */
 import { Effect } from "effect"
-import { AppConfig } from "../Config.js"
+import { AppConfig } from "../platform/Config.js"
 import { monthRange } from "../domain/WarsawDay.js"
 import { type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { SummaryDb, SummaryDbError } from "../store/SummaryDb.js"
-import { type BatchRunRecord, toBatchRun } from "../batch/BatchRun.js"
-import { AccountingRepo } from "../accounting/AccountingRepo.js"
-import { DayHistory, MonthState } from "../accounting/Model.js"
-import { adjustmentAsBilled, adjustmentLine, closingOf } from "../accounting/Statement.js"
-import { DailyRow, MonthSummary, type UnbilledDay } from "./Model.js"
-import { type BilledRow, summarise, totalsOf } from "./Summary.js"
+import { type BatchRunRecord, toBatchRun } from "../api/BatchRun.js"
+import { AccountingRepo } from "../billing/AccountingRepo.js"
+import { DayHistory, MonthState } from "../api/AccountingModel.js"
+import { adjustmentAsBilled, adjustmentLine, closingOf } from "../billing/Statement.js"
+import { DailyRow, MonthSummary, type UnbilledDay } from "../api/UsageModel.js"
+import { type BilledRow, summarise, totalsOf } from "../billing/Summary.js"
 
 export interface RowFilter {
   /** inclusive, YYYY-MM-DD */

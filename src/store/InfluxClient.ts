@@ -14,7 +14,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Duration, Effect, Layer, Redacted, Schema } from "effect"
-import { AppConfig, type InfluxSettings } from "../Config.js"
+import { AppConfig, type InfluxSettings } from "../platform/Config.js"
 
 export class InfluxError extends Schema.TaggedError<InfluxError>()("InfluxError", {
   message: Schema.String,

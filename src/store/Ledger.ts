@@ -11,7 +11,7 @@ import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
 import { type LedgerSync, LedgerUnavailable, openWriter, unavailable } from "./LedgerWriter.js"
 import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
-import { safeIntegers as exact, sqliteLayer } from "./Sqlite.js"
+import { safeIntegers as exact, sqliteLayer } from "../platform/Sqlite.js"
 import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
 export { LedgerUnavailable, type LedgerSync }

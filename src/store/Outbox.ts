@@ -19,8 +19,8 @@
  * readiness, and on shutdown tries a last drain bounded to 10 s.
  */
 import { Cause, Clock, Duration, Effect, Either, Layer, Schedule } from "effect"
-import { Metrics } from "../http/Metrics.js"
-import { Readiness } from "../http/Readiness.js"
+import { Metrics } from "../platform/Metrics.js"
+import { Readiness } from "../platform/Readiness.js"
 import * as InfluxClient from "./InfluxClient.js"
 import { Ledger, type LedgerRow, type LedgerUnavailable } from "./Ledger.js"
 import { toLineProtocol, unsendable } from "./UsagePoint.js"

@@ -5,7 +5,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Context, Effect, Layer, Schema } from "effect"
 import { openRouterMigrations } from "../openrouter/migrations.js"
-import { sqliteLayer } from "./Sqlite.js"
+import { sqliteLayer } from "../platform/Sqlite.js"
 
 export class SummaryDb extends Context.Tag("mai-usage/SummaryDb")<SummaryDb, SqlClient.SqlClient>() {}
 

@@ -1,7 +1,7 @@
 /** Log lines: one JSON object each, `message` a string, the fields beside it, secrets redacted. */
 import { Cause, Effect, Logger, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { formatLine } from "../../src/Logging.js"
+import { formatLine } from "../../src/platform/Logging.js"
 
 const lines = (program: Effect.Effect<void>) => {
   const out: Array<string> = []

@@ -2,8 +2,8 @@ import { BigDecimal, Either, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { describe, expect, it, vi } from "vitest"
-import { validate } from "../../src/Config.js"
-import { dashboardUrl, generateSecret } from "../../src/Secrets.js"
+import { validate } from "../../src/platform/Config.js"
+import { dashboardUrl, generateSecret } from "../../src/platform/Secrets.js"
 import { tempDir } from "../support/app.js"
 
 const run = async (vars: Record<string, string>) => {

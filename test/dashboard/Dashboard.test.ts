@@ -6,7 +6,7 @@
 import * as Fs from "node:fs"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { dailyRowColumns } from "../../src/reporting/Model.js"
+import { dailyRowColumns } from "../../src/api/UsageModel.js"
 import { ADMIN_TOKEN, login as loginByForm, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { launchChromium, loggedInPage, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
 import { csvObjects } from "../support/csv.js"

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { vi } from "vitest"
-import { composeCommand } from "../../src/deploy/ComposeCommand.js"
+import { composeCommand } from "../../src/cli/ComposeCommand.js"
 import { ComposeInputError } from "../../src/deploy/errors.js"
 import { allSecrets, SECRETS, tempDir, threeClients, writeJson } from "./fixtures.js"
 

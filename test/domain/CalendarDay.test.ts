@@ -9,8 +9,8 @@
 import { Context, Effect, Either, Exit, Layer, Logger, LogLevel, Schema, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { NbpServer } from "../../nbp/Server.js"
-import { requestedDays } from "../../src/batch/DailyBatch.js"
-import { requestedUtcDays } from "../../src/openrouter/ReconcileCommand.js"
+import { requestedDays } from "../../src/billing/DailyBatch.js"
+import { requestedUtcDays } from "../../src/cli/ReconcileCommand.js"
 import {
   addDays,
   Day,

@@ -1,9 +1,9 @@
 /** The one HTTP error convention: a status per shared error class; one constant-time secret check. */
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import * as Http from "../../src/http/ApiErrors.js"
-import * as Webhook from "../../src/ingest/Errors.js"
-import { configuredMatcher, secretMatcher } from "../../src/Secrets.js"
+import * as Http from "../../src/api/ApiErrors.js"
+import * as Webhook from "../../src/api/WebhookErrors.js"
+import { configuredMatcher, secretMatcher } from "../../src/platform/Secrets.js"
 
 describe("HTTP errors", () => {
   it.each([

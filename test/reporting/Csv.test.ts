@@ -1,6 +1,6 @@
 /** CSV formula injection and the Polish Excel dialect. */
 import { describe, expect, it } from "vitest"
-import { neutralise, toCsv } from "../../src/reporting/Csv.js"
+import { neutralise, toCsv } from "../../src/domain/Csv.js"
 import { eachRowMaps } from "../support/textTable.js"
 
 describe("formula guard", () => {

@@ -5,7 +5,7 @@ import * as Fs from "node:fs"
  */
 import { BigDecimal } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { dailyRowColumns } from "../../src/reporting/Model.js"
+import { dailyRowColumns } from "../../src/api/UsageModel.js"
 import { ADMIN_TOKEN, login, startApp, type TestApp } from "../support/app.js"
 import { csvObjects, parseCsv } from "../support/csv.js"
 import { sampleRows, seedRows, seedRun, TRICKY_USER } from "../support/summarySeed.js"

@@ -1,0 +1,86 @@
+/**
+ * The batch's layers, composed once: `DailyBatchLive` is what the CLI and the API run;
+ * `BatchServerLive` adds the schedule and the /ready checks for `serve`.
+ */
+import { Effect, Layer, Option, SubscriptionRef } from "effect"
+import { AppConfig } from "../platform/Config.js"
+import { Metrics } from "../platform/Metrics.js"
+import { Readiness } from "../platform/Readiness.js"
+import { AccountingRepo } from "./AccountingRepo.js"
+import * as MarkupHistory from "./MarkupHistory.js"
+import * as DailyBatch from "./DailyBatch.js"
+import * as Scheduler from "./Scheduler.js"
+import * as SummaryRepo from "./SummaryRepo.js"
+
+/** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
+export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
+  DailyBatch.DailyBatch.Default(options).pipe(
+    Layer.provideMerge(Layer.mergeAll(SummaryRepo.SummaryRepo.Default, MarkupHistory.MarkupHistory.Default, AccountingRepo.Default))
+  )
+
+/**
+ * "summary DB": migrations applied and the file answers. "last batch": informational (a failed
+ * batch must not take the webhook out of service), with the last run, the last success and the
+ * schedule's next wake-up.
+ */
+const BatchReadiness = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const readiness = yield* Readiness
+    const repo = yield* SummaryRepo.SummaryRepo
+    const scheduler = yield* Scheduler.BatchScheduler
+    const config = yield* AppConfig
+    readiness.register(
+      "summaryDb",
+      repo.check.pipe(Effect.as({ ok: true }), Effect.catchAll((e) => Effect.succeed({ ok: false, error: e.message })))
+    )
+    readiness.register(
+      "lastBatch",
+      Effect.gen(function*() {
+        const [last] = yield* repo.listRuns(1)
+        const success = yield* repo.lastSuccess(config.clientOrgId)
+        const phase = yield* SubscriptionRef.get(scheduler.phase)
+        return {
+          ok: true,
+          lastRun: last === undefined
+            ? null
+            : { id: last.id, usageDate: last.usageDate, status: last.status, finishedAt: last.finishedAt, error: last.error },
+          lastSuccessAt: Option.match(success, { onNone: () => null, onSome: (r) => r.finishedAt }),
+          schedule: phase._tag === "Sleeping"
+            ? { next: phase.next, at: new Date(phase.until).toISOString(), failing: phase.failing }
+            : { state: phase._tag }
+        }
+      }).pipe(Effect.catchAll((e) => Effect.succeed({ ok: false, error: e.message })))
+    )
+  })
+)
+
+/**
+ * `mai_batch_last_success_timestamp_seconds` from batch_runs at each scrape, so it has its value
+ * right after a restart and after runs of other processes (a CLI in the same container), not only
+ * after runs of this one. A scrape that cannot read the summary DB keeps the last value.
+ */
+const BatchMetrics = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const metrics = yield* Metrics
+    const repo = yield* SummaryRepo.SummaryRepo
+    const config = yield* AppConfig
+    const lastSuccess = metrics.gauge(DailyBatch.LAST_SUCCESS_METRIC, DailyBatch.LAST_SUCCESS_HELP)
+    metrics.onScrape(
+      repo.lastSuccess(config.clientOrgId).pipe(
+        Effect.map(Option.flatMap((run) => Option.fromNullable(run.finishedAt))),
+        Effect.map(Option.map((at) => Date.parse(at))),
+        Effect.tap(Option.match({
+          onNone: () => Effect.void,
+          onSome: (ms) => Effect.sync(() => Number.isFinite(ms) && lastSuccess.set(ms / 1000))
+        })),
+        Effect.ignore
+      )
+    )
+  })
+)
+
+/** For `serve`: the batch, its schedule, its readiness checks and its metrics. */
+export const BatchServerLive = Layer.merge(BatchReadiness, BatchMetrics).pipe(
+  Layer.provideMerge(Scheduler.BatchScheduler.Default),
+  Layer.provideMerge(DailyBatchLive())
+)

@@ -1,0 +1,188 @@
+/**
+ * Closing and reopening months. Close: refused, naming the days, unless every day of the month is
+ * over and has a successful batch run; records when, by whom, the totals and the SHA-256 of the
+ * statement CSV. Reopen: only while no later month is closed, with a reason; both kept in the audit
+ * log. Both hold the batch lock, so no batch run interleaves with them (a run checks whether its
+ * day's month is closed under the same lock).
+ */
+import { Clock, Duration, Effect, Option, Schema } from "effect"
+import * as Crypto from "node:crypto"
+import * as Os from "node:os"
+import { SummaryRepo } from "./SummaryRepo.js"
+import { AppConfig } from "../platform/Config.js"
+import { daysFrom, dayOf, firstDay, isMonth, lastDay } from "../domain/WarsawDay.js"
+import { AccountingRepo, type AuditEntry, type ClosedBy, type ClosingRecord } from "./AccountingRepo.js"
+import { sha256, Statements } from "./Statements.js"
+
+/** Refused as asked (bad month, preconditions not met, already closed…); nothing changed. */
+export class MonthRefused extends Schema.TaggedError<MonthRefused>()("MonthRefused", {
+  message: Schema.String
+}) {}
+
+/** The summary DB failed, or the batch lock stayed busy; nothing changed. */
+export class MonthUnavailable extends Schema.TaggedError<MonthUnavailable>()("MonthUnavailable", {
+  message: Schema.String
+}) {}
+
+export type MonthError = MonthRefused | MonthUnavailable
+
+export interface Reopened {
+  readonly month: string
+  readonly at: string
+  /** adjustment rows of the month's days folded back into its rows */
+  readonly folded: number
+}
+
+export interface MonthsShape {
+  readonly close: (month: string, by: ClosedBy, reason?: string) => Effect.Effect<ClosingRecord, MonthError>
+  readonly reopen: (month: string, by: ClosedBy, reason: string) => Effect.Effect<Reopened, MonthError>
+  readonly closings: Effect.Effect<ReadonlyArray<ClosingRecord>, MonthUnavailable>
+  readonly audit: (month?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, MonthUnavailable>
+}
+
+/** `["2025-11-03", "2025-11-04", "2025-11-05", "2025-11-09"]` → `2025-11-03 to 2025-11-05, 2025-11-09` */
+export const describeDays = (days: ReadonlyArray<string>): string => {
+  const parts: Array<string> = []
+  let i = 0
+  while (i < days.length) {
+    let j = i
+    while (j + 1 < days.length && Date.parse(days[j + 1]) - Date.parse(days[j]) === 86_400_000) j++
+    parts.push(j === i ? days[i] : `${days[i]} to ${days[j]}`)
+    i = j + 1
+  }
+  return parts.join(", ")
+}
+
+const LOCK_WAIT = Duration.seconds(30)
+const LOCK_TTL = Duration.seconds(60)
+
+const make = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const repo = yield* AccountingRepo
+  const summary = yield* SummaryRepo
+  const statements = yield* Statements
+  const owner = `month:${Os.hostname()}:${process.pid}:${Crypto.randomBytes(6).toString("hex")}`
+  const unavailable = (e: { readonly message: string }) => new MonthUnavailable({ message: e.message })
+
+  const withBatchLock = <A, E>(month: string, body: Effect.Effect<A, E>) =>
+    Effect.acquireUseRelease(
+      Effect.gen(function*() {
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(LOCK_WAIT)
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const holder = yield* Effect.mapError(summary.tryLock(owner, firstDay(month), now, Duration.toMillis(LOCK_TTL)), unavailable)
+          if (Option.isNone(holder)) return
+          if (now >= deadline) {
+            return yield* new MonthUnavailable({
+              message: `a batch run is in progress (day ${holder.value.usageDate}, pid ${holder.value.pid}); try again`
+            })
+          }
+          yield* Effect.sleep(Duration.millis(500))
+        }
+      }),
+      () => body,
+      () => Effect.ignore(summary.unlock(owner))
+    )
+
+  const checkMonth = (month: string) =>
+    isMonth(month) ? Effect.void : Effect.fail(new MonthRefused({ message: `invalid month ${JSON.stringify(month)}: expected YYYY-MM` }))
+
+  const close: MonthsShape["close"] = (month, by, reason) =>
+    Effect.gen(function*() {
+      yield* checkMonth(month)
+      return yield* withBatchLock(
+        month,
+        Effect.gen(function*() {
+          const closings = yield* Effect.mapError(repo.closings, unavailable)
+          const already = closings.find((c) => c.month === month)
+          if (already !== undefined) {
+            return yield* new MonthRefused({ message: `${month} is already closed (at ${already.closedAt} by ${already.closedBy})` })
+          }
+          const now = yield* Clock.currentTimeMillis
+          const today = dayOf(now, config.dailyBatchTimeZone)
+          const days = daysFrom(firstDay(month), lastDay(month))
+          const notOver = days.filter((d) => d >= today)
+          if (notOver.length > 0) {
+            return yield* new MonthRefused({
+              message: `cannot close ${month}: ${describeDays(notOver)} ${notOver.length === 1 ? "is" : "are"} not over yet (today is ${today} in ${config.dailyBatchTimeZone})`
+            })
+          }
+          const summarised = yield* Effect.mapError(repo.summarisedDays(days[0], days[days.length - 1]), unavailable)
+          const missing = days.filter((d) => !summarised.has(d))
+          if (missing.length > 0) {
+            return yield* new MonthRefused({
+              message: `cannot close ${month}: no successful batch run for ${describeDays(missing)}; run ` +
+                `\`mai-usage batch --run-now --from ${missing[0]} --to ${missing[missing.length - 1]}\` first`
+            })
+          }
+          const closedAt = new Date(now).toISOString()
+          const draft: ClosingRecord = {
+            month,
+            closedAt,
+            closedBy: by,
+            reason: reason ?? null,
+            requests: 0,
+            totalTokens: 0,
+            costUsd: "0",
+            costPln: "0",
+            statementSha256: ""
+          }
+          // The statement as it will read once closed: its status line names this close.
+          const statement = yield* Effect.mapError(statements.build(month, draft), unavailable)
+          const record: ClosingRecord = {
+            ...draft,
+            requests: statement.totals.requests,
+            totalTokens: statement.totals.totalTokens,
+            costUsd: statement.totals.costUsd,
+            costPln: statement.totals.costPln
+          }
+          const final = yield* Effect.mapError(statements.build(month, record), unavailable)
+          const closing = { ...record, statementSha256: sha256(statements.csv(final)) }
+          yield* Effect.mapError(repo.insertClosing(closing), unavailable)
+          yield* Effect.logInfo("month closed", { month, by, costPln: closing.costPln, sha256: closing.statementSha256 })
+          return closing
+        })
+      )
+    })
+
+  const reopen: MonthsShape["reopen"] = (month, by, reason) =>
+    Effect.gen(function*() {
+      yield* checkMonth(month)
+      if (reason.trim() === "") return yield* new MonthRefused({ message: `reopening ${month} needs a reason (--reason …)` })
+      return yield* withBatchLock(
+        month,
+        Effect.gen(function*() {
+          const closings = yield* Effect.mapError(repo.closings, unavailable)
+          if (!closings.some((c) => c.month === month)) {
+            return yield* new MonthRefused({ message: `${month} is not closed` })
+          }
+          const later = closings.filter((c) => c.month > month).map((c) => c.month)
+          if (later.length > 0) {
+            return yield* new MonthRefused({
+              message: `cannot reopen ${month}: the later month${later.length === 1 ? "" : "s"} ${later.join(", ")} ${
+                later.length === 1 ? "is" : "are"
+              } closed; reopen ${later.length === 1 ? "it" : "them"} first, newest first`
+            })
+          }
+          const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const folded = yield* Effect.mapError(repo.reopen(month, at, by, reason.trim()), unavailable)
+          yield* Effect.logInfo("month reopened", { month, by, reason: reason.trim(), folded })
+          return { month, at, folded }
+        })
+      )
+    })
+
+  const months: MonthsShape = {
+    close,
+    reopen,
+    closings: Effect.mapError(repo.closings, unavailable),
+    audit: (month) => Effect.mapError(repo.audit(month), unavailable)
+  }
+  return months
+})
+
+/** Over SummaryRepo (the batch lock), SummaryDb and AppConfig. */
+export class Months extends Effect.Service<Months>()("mai-usage/Months", {
+  effect: make,
+  dependencies: [Statements.Default, AccountingRepo.Default]
+}) {}

@@ -1,0 +1,172 @@
+/**
+ * A month's statement: what an accountant files. Built from the month's own daily rows (lines per
+ * user × model), the adjustments booked into it for earlier, closed months, the NBP tables and
+ * markups used, and its open/closed state. Every total is a sum of the lines shown. The CSV holds the
+ * same figures as the JSON and the PDF, and no time of generation, so a closed month's CSV is the same
+ * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
+ */
+import { Schema } from "effect"
+import { firstDay, lastDay } from "../domain/WarsawDay.js"
+import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
+import { billedFields, Decimal, Usage } from "../api/Fields.js"
+import { DailyRow, dailyRowColumns, RateUsed, Totals } from "../api/UsageModel.js"
+import { type BilledRow, summarise, totalsOf } from "./Summary.js"
+import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
+import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
+
+export { AdjustmentLine, Closing, DayHistory }
+
+export class StatementLine extends Schema.Class<StatementLine>("StatementLine")({
+  ...Usage,
+  costUsd: Decimal,
+  markup: Schema.String.annotations({ description: "the markup(s) of the line's days, \"; \"-separated if several" }),
+  costPln: Decimal.annotations({ description: "sum of the line's daily rows, each rounded to the grosz" })
+}) {}
+
+export class MarkupUsed extends Schema.Class<MarkupUsed>("MarkupUsed")({
+  markup: Decimal,
+  firstDay: Schema.String,
+  lastDay: Schema.String,
+  days: Schema.Int
+}) {}
+
+export class Statement extends Schema.Class<Statement>("Statement")({
+  clientOrgId: Schema.String,
+  month: Schema.String,
+  from: Schema.String,
+  to: Schema.String,
+  status: Schema.Literal("open", "closed"),
+  closing: Schema.NullOr(Closing),
+  lines: Schema.Array(StatementLine),
+  linesTotals: Totals,
+  adjustments: Schema.Array(AdjustmentLine).annotations({ description: "adjustments for earlier months" }),
+  adjustmentsTotals: Totals,
+  rates: Schema.Array(RateUsed),
+  markups: Schema.Array(MarkupUsed),
+  totals: Totals.annotations({ description: "lines plus adjustments" }),
+  generatedAt: Schema.String
+}) {}
+
+/** An adjustment in the shape the month's sums take (its original day as the date). */
+export const adjustmentAsBilled = (a: Adjustment): BilledRow => ({
+  costNusd: a.costNusd,
+  row: new DailyRow({ date: a.originalDate, ...billedFields(a) })
+})
+
+export const adjustmentLine = (a: Adjustment): AdjustmentLine =>
+  new AdjustmentLine({ originalDate: a.originalDate, ...billedFields(a), reason: a.reason, createdAt: a.createdAt })
+
+export const closingOf = (c: ClosingRecord): Closing =>
+  new Closing({
+    closedAt: c.closedAt,
+    closedBy: c.closedBy,
+    reason: c.reason,
+    costUsd: c.costUsd,
+    costPln: c.costPln,
+    requests: c.requests,
+    totalTokens: c.totalTokens,
+    statementSha256: c.statementSha256
+  })
+
+export interface StatementInput {
+  readonly clientOrgId: string
+  readonly month: string
+  readonly rows: ReadonlyArray<BilledRow>
+  readonly adjustments: ReadonlyArray<Adjustment>
+  readonly closing: ClosingRecord | undefined
+  readonly generatedAt: string
+}
+
+/** The summed fields of totals, as a plain record. */
+const sums = (t: Totals) => ({
+  requests: t.requests,
+  inputTokens: t.inputTokens,
+  outputTokens: t.outputTokens,
+  totalTokens: t.totalTokens,
+  cachedTokens: t.cachedTokens,
+  reasoningTokens: t.reasoningTokens,
+  costUsd: t.costUsd,
+  costPln: t.costPln
+})
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+export const buildStatement = (input: StatementInput): Statement => {
+  const byLine = new Map<string, Array<BilledRow>>()
+  for (const r of input.rows) {
+    const k = JSON.stringify([r.row.user, r.row.model])
+    const list = byLine.get(k) ?? []
+    list.push(r)
+    byLine.set(k, list)
+  }
+  const lines = [...byLine.entries()].sort(([a], [b]) => compare(a, b)).map(([, rows]) => {
+    const t = totalsOf(rows)
+    return new StatementLine({
+      user: rows[0].row.user,
+      model: rows[0].row.model,
+      ...sums(t),
+      markup: [...new Set(rows.map((r) => r.row.markup))].join("; ")
+    })
+  })
+  const adjusted = input.adjustments.map(adjustmentAsBilled)
+  const markupDays = new Map<string, Set<string>>()
+  for (const r of input.rows) {
+    const days = markupDays.get(r.row.markup) ?? new Set<string>()
+    days.add(r.row.date)
+    markupDays.set(r.row.markup, days)
+  }
+  const markups = [...markupDays.entries()].map(([markup, days]) => {
+    const sorted = [...days].sort()
+    return new MarkupUsed({ markup, firstDay: sorted[0], lastDay: sorted[sorted.length - 1], days: sorted.length })
+  }).sort((a, b) => compare(a.firstDay, b.firstDay))
+  const c = input.closing
+  return new Statement({
+    clientOrgId: input.clientOrgId,
+    month: input.month,
+    from: firstDay(input.month),
+    to: lastDay(input.month),
+    status: c === undefined ? "open" : "closed",
+    closing: c === undefined ? null : closingOf(c),
+    lines,
+    linesTotals: totalsOf(input.rows),
+    adjustments: input.adjustments.map(adjustmentLine),
+    adjustmentsTotals: totalsOf(adjusted),
+    rates: summarise(input.rows).rates,
+    markups,
+    totals: totalsOf([...input.rows, ...adjusted]),
+    generatedAt: input.generatedAt
+  })
+}
+
+export const statementColumns = ["section", ...dailyRowColumns, "note"] as const
+
+type CsvRecord = { [k in (typeof statementColumns)[number]]?: CsvValue }
+
+/** The status line of a statement, in every format. */
+export const statusText = (s: Statement) =>
+  s.closing === null ? "open" : `closed at ${s.closing.closedAt} by ${s.closing.closedBy}`
+
+/** The statement's records, one per CSV line; the section column says what each line is. */
+export const statementRecords = (s: Statement): Array<CsvRecord> => [
+  { section: "client", note: s.clientOrgId },
+  { section: "period", date: s.month, note: `${s.from} to ${s.to}` },
+  { section: "status", note: statusText(s) },
+  ...s.lines.map((l): CsvRecord => ({ section: "line", ...l })),
+  { section: "lines total", ...sums(s.linesTotals) },
+  ...s.adjustments.map((a): CsvRecord => ({ section: "adjustment", date: a.originalDate, ...a, note: a.reason })),
+  { section: "adjustments total", ...sums(s.adjustmentsTotals), note: "adjustments for earlier months" },
+  ...s.rates.map((r): CsvRecord => ({ section: "nbp table", date: r.usageDate, rate: r.rate, rateTable: r.rateTable, rateDate: r.rateDate })),
+  ...s.markups.map((m): CsvRecord => ({ section: "markup", markup: m.markup, note: `${m.days} day(s), ${m.firstDay} to ${m.lastDay}` })),
+  { section: "total", ...sums(s.totals), note: "lines plus adjustments" }
+]
+
+const fill = (r: CsvRecord) =>
+  Object.fromEntries(statementColumns.map((c) => [c, r[c] ?? ""])) as { [k in (typeof statementColumns)[number]]: CsvValue }
+
+export type StatementDialect = CsvDialect
+
+const textColumns = ["section", "date", "user", "model", "rateTable", "rateDate", "note"]
+
+/** The default dialect (rfc4180) is the one whose SHA-256 a closing records. */
+export const statementCsv = (s: Statement, dialect?: StatementDialect): string =>
+  toCsv(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })

@@ -1,0 +1,43 @@
+/** Reads what a month's statement is built from, and builds it (JSON model, CSV, its SHA-256). */
+import { Clock, Effect } from "effect"
+import * as Crypto from "node:crypto"
+import { AppConfig } from "../platform/Config.js"
+import { monthRange } from "../domain/WarsawDay.js"
+import { ReportRepo } from "../reporting/ReportRepo.js"
+import { AccountingRepo, type ClosingRecord } from "./AccountingRepo.js"
+import { buildStatement, type Statement, statementCsv, type StatementDialect } from "./Statement.js"
+
+export const sha256 = (text: string) => Crypto.createHash("sha256").update(text, "utf8").digest("hex")
+
+export class Statements extends Effect.Service<Statements>()("mai-usage/Statements", {
+  effect: Effect.gen(function*() {
+    const reports = yield* ReportRepo
+    const accounting = yield* AccountingRepo
+    const { clientOrgId } = yield* AppConfig
+
+    /**
+     * The statement of `month`; `closing` overrides the stored state (closing computes the CSV it
+     * is about to record).
+     */
+    const build = (month: string, closing?: ClosingRecord) =>
+      Effect.gen(function*() {
+        const [rows, adjustments, stored, now] = yield* Effect.all([
+          reports.billedRows(monthRange(month)),
+          accounting.adjustmentsIn(month),
+          closing === undefined ? accounting.closing(month) : Effect.succeed(closing),
+          Clock.currentTimeMillis
+        ])
+        return buildStatement({
+          clientOrgId,
+          month,
+          rows,
+          adjustments,
+          closing: stored,
+          generatedAt: new Date(now).toISOString()
+        })
+      })
+
+    return { build, csv: (s: Statement, dialect?: StatementDialect) => statementCsv(s, dialect) } as const
+  }),
+  dependencies: [ReportRepo.Default, AccountingRepo.Default]
+}) {}

@@ -1,0 +1,69 @@
+/**
+ * `mai-usage month close YYYY-MM [--reason …]` and `mai-usage month reopen YYYY-MM --reason …`:
+ * the same `Months` program as the admin API and the dashboard, recorded as done by `cli`.
+ * Exit 0 done, 1 refused (preconditions) or the summary DB failed, 2 bad arguments or configuration.
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { SummaryDbLive } from "../App.js"
+import * as SummaryRepo from "../billing/SummaryRepo.js"
+import * as Config from "../platform/Config.js"
+import { isMonth } from "../domain/WarsawDay.js"
+import { ExitCode } from "../platform/ExitCode.js"
+import { type MonthError, Months } from "../billing/Months.js"
+
+const month = Args.text({ name: "YYYY-MM" }).pipe(Args.withDescription("the calendar month, e.g. 2025-11"))
+const closeReason = Options.text("reason").pipe(
+  Options.withDescription("why the month is closed (kept in the audit log)"),
+  Options.optional
+)
+const reopenReason = Options.text("reason").pipe(Options.withDescription("why the month is reopened (required; kept in the audit log)"))
+
+/** Months over the summary DB only: no ledger, no server. */
+const MonthsCliLive = Months.Default.pipe(
+  Layer.provideMerge(SummaryRepo.SummaryRepo.Default),
+  Layer.provideMerge(SummaryDbLive),
+  Layer.provideMerge(Config.layer)
+)
+
+const refused = (e: MonthError) => Effect.zipRight(Console.error(`month: ${e.message}`), Effect.fail(new ExitCode({ code: 1 })))
+
+const checked = (m: string) =>
+  isMonth(m)
+    ? Effect.void
+    : Effect.zipRight(Console.error(`month: invalid month ${JSON.stringify(m)}: expected YYYY-MM`), Effect.fail(new ExitCode({ code: 2 })))
+
+const close = Command.make("close", { month, reason: closeReason }, (args) =>
+  Effect.gen(function*() {
+    yield* checked(args.month)
+    const months = yield* Months
+    const c = yield* Effect.catchAll(months.close(args.month, "cli", Option.getOrUndefined(args.reason)), refused)
+    yield* Console.log(
+      `${c.month} closed at ${c.closedAt} by cli: total PLN ${c.costPln}, USD ${c.costUsd}, ${c.requests} requests; ` +
+        `statement CSV SHA-256 ${c.statementSha256}`
+    )
+  }).pipe(Effect.provide(MonthsCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+    Command.withDescription(
+      "Close a month: its figures never change afterwards (later differences become adjustments of the next open month)"
+    )
+  )
+
+const reopen = Command.make("reopen", { month, reason: reopenReason }, (args) =>
+  Effect.gen(function*() {
+    yield* checked(args.month)
+    const months = yield* Months
+    const r = yield* Effect.catchAll(months.reopen(args.month, "cli", args.reason), refused)
+    yield* Console.log(
+      `${r.month} reopened at ${r.at} by cli` +
+        (r.folded === 0 ? "" : `; ${r.folded} adjustment row(s) of its days folded back into its rows`)
+    )
+  }).pipe(Effect.provide(MonthsCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+    Command.withDescription("Reopen the latest closed month (only while no later month is closed), with a reason")
+  )
+
+export const monthCommand = Command.make("month").pipe(
+  Command.withDescription("Close or reopen an accounting month"),
+  Command.withSubcommands([close, reopen])
+)

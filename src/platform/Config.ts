@@ -1,0 +1,310 @@
+/**
+ * Every setting of the service, read and validated once with Effect's `Config` combinators. A bad
+ * value stops start-up with one line naming the variable (`NAME: why`); secrets are `Redacted` so
+ * they never reach a log line. Secrets left unset are generated in DATA_DIR (`Secrets.ts`).
+ */
+import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { ExchangeRateRule } from "../domain/RateRule.js"
+import { parseDay } from "../domain/WarsawDay.js"
+import { maskUrl } from "../domain/Redact.js"
+import { announceGenerated, keptOrGenerated, MIN_SECRET_LENGTH } from "./Secrets.js"
+
+export type InfluxApi = "v1" | "v2"
+
+export interface InfluxSettings {
+  readonly url: string
+  readonly token: Redacted.Redacted<string> | undefined
+  readonly org: string | undefined
+  readonly bucket: string
+  readonly api: InfluxApi
+  readonly measurement: string
+}
+
+export interface AppSettings {
+  readonly port: number
+  readonly host: string
+  readonly clientOrgId: string
+  readonly webhookSecrets: ReadonlyArray<Redacted.Redacted<string>>
+  readonly apiKeyNames: ReadonlySet<string> | undefined
+  readonly openRouterExternalUser: string | undefined
+  readonly openRouterApiKey: Redacted.Redacted<string> | undefined
+  /** undefined → embedded mode: the ledger is the usage store. */
+  readonly influx: InfluxSettings | undefined
+  readonly nbpServiceUrl: string | undefined
+  readonly nbpApiUrl: string
+  readonly dataDir: string
+  readonly summaryDbPath: string
+  readonly ledgerDbPath: string
+  readonly openWebUiDatabaseUrl: Redacted.Redacted<string> | undefined
+  readonly dailyBatchEnabled: boolean
+  /** "HH:MM" */
+  readonly dailyBatchTime: { readonly hour: number; readonly minute: number }
+  readonly dailyBatchTimeZone: string
+  readonly markup: BigDecimal.BigDecimal
+  /** USAGE_MARKUP_EFFECTIVE_FROM: the Warsaw day a changed markup applies from; undefined → today. */
+  readonly markupEffectiveFrom: string | undefined
+  readonly exchangeRateRule: ExchangeRateRule
+  readonly adminTokens: ReadonlyArray<Redacted.Redacted<string>>
+  readonly maxBodyBytes: number
+  /** the ledger's `PRAGMA synchronous`: `full` survives a power loss (see store/Ledger.ts) */
+  readonly ledgerSync: "full" | "normal"
+  readonly openRouter: OpenRouterSettings
+}
+
+/** OpenRouter's own API: reconciliation, key drift, Broadcast set-up. */
+export interface OpenRouterSettings {
+  readonly apiUrl: string
+  /** activity reconciliation and destination set-up need it; unset → both are off */
+  readonly managementKey: Redacted.Redacted<string> | undefined
+  /** unset → looked up with the management key */
+  readonly apiKeyHash: string | undefined
+}
+
+export class AppConfig extends Context.Tag("mai-usage/AppConfig")<AppConfig, AppSettings>() {}
+
+/** A configuration problem, already phrased as the one line an operator reads. */
+export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", { message: Schema.String }) {}
+
+/**
+ * A variable's text through `parse`; `Left(why)` stops start-up with `NAME: why` (the provider
+ * adds the name as the path). `Config.port`, `Config.url`, `Config.boolean` and `Config.literal`
+ * are not used as they are: `Config.port` refuses 0 (a free port, used by the tests and the
+ * benchmark), `Config.url` accepts any scheme and quotes the whole value, credentials included,
+ * `Config.boolean` and `Config.literal` are case-sensitive where we are not and word their
+ * messages differently from the documented ones.
+ */
+const parsed = <A>(parse: (text: string) => Either.Either<A, string>) =>
+  Config.mapOrFail((text: string) => Either.mapLeft(parse(text), (why) => ConfigError.InvalidData([], why)))
+
+/** A variable that may be unset; an empty value counts as unset. */
+const optional = <A>(name: string, parse: (text: string) => Either.Either<A, string>) =>
+  Config.string(name).pipe(
+    parsed((text) => (text.trim() === "" ? Either.right(Option.none<A>()) : Either.map(parse(text), Option.some))),
+    Config.withDefault(Option.none<A>())
+  )
+
+const optionalString = (name: string) => optional(name, Either.right)
+
+/** A secret that may be unset (an empty value counts as unset). */
+const optionalSecret = (name: string) =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map(Option.flatMap(Option.liftPredicate((r) => Redacted.value(r).trim() !== "")))
+  )
+
+const oneOf = <const L extends string>(...literals: ReadonlyArray<L>) => (text: string): Either.Either<L, string> =>
+  literals.includes(text as L) ? Either.right(text as L) : Either.left(`expected ${literals.join(" or ")}, got ${text}`)
+
+/** A URL as it may be shown: credentials in it, in any shape, are masked. */
+const shown = maskUrl
+
+const httpUrl = (value: string): Either.Either<string, string> => {
+  try {
+    const u = new URL(value)
+    return u.protocol === "http:" || u.protocol === "https:"
+      ? Either.right(value)
+      : Either.left(`not an http(s) URL: ${shown(value)}`)
+  } catch {
+    return Either.left(`malformed URL: ${shown(value)}`)
+  }
+}
+
+const port = (text: string): Either.Either<number, string> =>
+  /^\d+$/.test(text) && Number(text) <= 65535 ? Either.right(Number(text)) : Either.left(`not a port number: ${text}`)
+
+const positiveInteger = (text: string): Either.Either<number, string> =>
+  /^\d+$/.test(text) && Number(text) >= 1 ? Either.right(Number(text)) : Either.left(`expected a positive integer, got ${text}`)
+
+const onOff = (text: string): Either.Either<boolean, string> =>
+  /^(true|1|yes|on)$/i.test(text)
+    ? Either.right(true)
+    : /^(false|0|no|off)$/i.test(text)
+    ? Either.right(false)
+    : Either.left(`expected true or false, got ${text}`)
+
+const clockTime = (text: string): Either.Either<{ readonly hour: number; readonly minute: number }, string> => {
+  const time = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text)
+  return time === null
+    ? Either.left(`expected HH:MM (24-hour), got ${text}`)
+    : Either.right({ hour: Number(time[1]), minute: Number(time[2]) })
+}
+
+const timeZone = (tz: string): Either.Either<string, string> => {
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: tz })
+    return Either.right(tz)
+  } catch {
+    return Either.left(`unknown time zone: ${tz}`)
+  }
+}
+
+const markup = (text: string): Either.Either<BigDecimal.BigDecimal, string> => {
+  const value = BigDecimal.fromString(text.trim())
+  return Option.isSome(value) && BigDecimal.isPositive(value.value)
+    ? Either.right(value.value)
+    : Either.left(`expected a decimal greater than 0, got ${text}`)
+}
+
+const calendarDay = (text: string): Either.Either<string, string> =>
+  Either.isRight(parseDay(text.trim()))
+    ? Either.right(text.trim())
+    : Either.left(`expected a calendar day YYYY-MM-DD, got ${text}`)
+
+const ledgerSync = (text: string) => oneOf("full", "normal")(text.trim().toLowerCase()).pipe(
+  Either.mapLeft(() => `expected full or normal, got ${text}`)
+)
+
+const apiKeyHash = (text: string): Either.Either<string, string> =>
+  /^[A-Za-z0-9_-]{16,128}$/.test(text.trim())
+    ? Either.right(text.trim())
+    : Either.left("expected the key's hash as OpenRouter's keys API reports it (64 hex digits)")
+
+/**
+ * SQLAlchemy's spelling, as Open WebUI's template uses it: `sqlite:///relative/file.db`,
+ * `sqlite:////absolute/file.db`; a plain path is accepted too.
+ */
+const sqlitePath = (value: string): Either.Either<string, string> => {
+  const m = /^sqlite:\/\/\/(.+)$/.exec(value)
+  if (m !== null) return Either.right(Path.resolve(m[1]))
+  if (!value.includes("://")) return Either.right(Path.resolve(value))
+  return Either.left(`expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got ${shown(value)}`)
+}
+
+const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
+
+/**
+ * Configured secrets (comma-separated for rotation). One shorter than `MIN_SECRET_LENGTH` stops
+ * start-up, naming the variable and which value, never the value; unset → generated later.
+ */
+const secretList = (text: string): Either.Either<ReadonlyArray<Redacted.Redacted<string>>, string> => {
+  const values = splitList(text)
+  const short = values.findIndex((v) => v.length < MIN_SECRET_LENGTH)
+  if (values.length === 0) return Either.left("is set but holds no value; unset it to have one generated")
+  if (short !== -1) {
+    return Either.left(
+      `${values.length > 1 ? `value ${short + 1} of ${values.length} is` : "the value is"} ${values[short].length} ` +
+        `characters long; at least ${MIN_SECRET_LENGTH} are required (or unset it to have one generated)`
+    )
+  }
+  return Either.right(values.map(Redacted.make))
+}
+
+/** `Config.withDefault` for a parsed variable: unset → `fallback`, set → checked. */
+const variable = <A>(name: string, fallback: A, parse: (text: string) => Either.Either<A, string>) =>
+  Config.string(name).pipe(parsed(parse), Config.withDefault(fallback))
+
+/** Every variable, checked; what needs the file system (DATA_DIR, generated secrets) comes after. */
+const environment = Config.all({
+  port: variable("PORT", 8080, port),
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  clientOrgId: Config.string("CLIENT_ORG_ID").pipe(Config.withDefault("default")),
+  batchTime: variable("DAILY_BATCH_TIME", { hour: 13, minute: 0 }, clockTime),
+  batchTz: variable("DAILY_BATCH_TIMEZONE", "Europe/Warsaw", timeZone),
+  markup: variable("USAGE_MARKUP_MULTIPLIER", BigDecimal.unsafeFromString("1.3"), markup),
+  // Accounting: the day a changed markup takes effect (checked against closed months at start-up).
+  markupEffectiveFrom: optional("USAGE_MARKUP_EFFECTIVE_FROM", calendarDay),
+  rule: variable("EXCHANGE_RATE_RULE", "previous-business-day", oneOf(...ExchangeRateRule.literals)),
+  influxApi: variable("INFLUXDB_API", "v2", oneOf("v1", "v2")),
+  ledgerSync: variable("LEDGER_SYNC", "full", ledgerSync),
+  maxBody: variable("MAX_BODY_BYTES", 33_554_432, positiveInteger),
+  batchEnabled: variable("DAILY_BATCH_ENABLED", true, onOff),
+  influxUrl: optional("INFLUXDB_URL", httpUrl),
+  nbpServiceUrl: optional("NBP_SERVICE_URL", httpUrl),
+  nbpApiUrl: variable("NBP_API_URL", "https://api.nbp.pl/api/exchangerates/rates/a/usd/", httpUrl),
+  openRouterApiUrl: variable("OPENROUTER_API_URL", "https://openrouter.ai/api/v1", httpUrl),
+  openRouterApiKeyHash: optional("OPENROUTER_API_KEY_HASH", apiKeyHash),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"), Config.map((dir) => Path.resolve(dir))),
+  summaryDb: optional("USAGE_SUMMARY_DB", sqlitePath),
+  ledgerDb: optional("USAGE_LEDGER_DB", sqlitePath),
+  webhookSecrets: optional("OPENROUTER_WEBHOOK_SECRET", secretList),
+  adminTokens: optional("ADMIN_TOKEN", secretList),
+  apiKeyNames: optional("OPENROUTER_API_KEY_NAMES", (names) => Either.right(new Set(splitList(names)))),
+  externalUser: optionalString("OPENROUTER_EXTERNAL_USER"),
+  openRouterApiKey: optionalSecret("OPENROUTER_API_KEY"),
+  influxToken: optionalSecret("INFLUXDB_TOKEN"),
+  influxOrg: optionalString("INFLUXDB_ORG"),
+  influxBucket: Config.string("INFLUXDB_BUCKET").pipe(Config.withDefault("mai-usage-tracking")),
+  measurement: Config.string("INFLUXDB_MEASUREMENT").pipe(Config.withDefault("usage_tracking")),
+  databaseUrl: optionalSecret("DATABASE_URL"),
+  openRouterManagementKey: optionalSecret("OPENROUTER_MANAGEMENT_KEY").pipe(
+    Config.map(Option.map((key) => Redacted.make(Redacted.value(key).trim())))
+  )
+})
+
+/** The first problem of a `ConfigError`, as `NAME: why` on one line. */
+const firstProblem = (e: ConfigError.ConfigError): string => {
+  switch (e._op) {
+    case "And":
+    case "Or":
+      return firstProblem(e.left)
+    case "InvalidData":
+    case "MissingData":
+    case "SourceUnavailable":
+    case "Unsupported":
+      return `${e.path.join(".")}: ${e.message.split("\n")[0]}`
+  }
+}
+
+const read = Effect.gen(function*() {
+  const env = yield* Effect.mapError(environment, (e) => new ConfigInvalid({ message: firstProblem(e) }))
+  const { dataDir } = env
+  yield* Effect.try({
+    try: () => Fs.mkdirSync(dataDir, { recursive: true }),
+    catch: (e) => new ConfigInvalid({ message: `DATA_DIR: cannot create ${dataDir}: ${(e as Error).message}` })
+  })
+  const webhookSecret = Option.isSome(env.webhookSecrets) ? undefined : yield* keptOrGenerated(dataDir, "webhook-secret")
+  const adminToken = Option.isSome(env.adminTokens) ? undefined : yield* keptOrGenerated(dataDir, "admin-token")
+  yield* announceGenerated({ dataDir, host: env.host, port: env.port, webhookSecret, adminToken })
+  const settings: AppSettings = {
+    port: env.port,
+    host: env.host,
+    clientOrgId: env.clientOrgId,
+    webhookSecrets: Option.getOrElse(env.webhookSecrets, () => [webhookSecret!.secret]),
+    apiKeyNames: Option.getOrUndefined(env.apiKeyNames),
+    openRouterExternalUser: Option.getOrUndefined(env.externalUser),
+    openRouterApiKey: Option.getOrUndefined(env.openRouterApiKey),
+    influx: Option.isSome(env.influxUrl)
+      ? {
+        url: env.influxUrl.value.replace(/\/+$/, ""),
+        token: Option.getOrUndefined(env.influxToken),
+        org: Option.getOrUndefined(env.influxOrg),
+        bucket: env.influxBucket,
+        api: env.influxApi,
+        measurement: env.measurement
+      }
+      : undefined,
+    nbpServiceUrl: Option.getOrUndefined(env.nbpServiceUrl),
+    nbpApiUrl: env.nbpApiUrl,
+    dataDir,
+    summaryDbPath: Option.getOrElse(env.summaryDb, () => Path.join(dataDir, "usage_summary.db")),
+    ledgerDbPath: Option.getOrElse(env.ledgerDb, () => Path.join(dataDir, "usage_ledger.db")),
+    openWebUiDatabaseUrl: Option.getOrUndefined(env.databaseUrl),
+    dailyBatchEnabled: env.batchEnabled,
+    dailyBatchTime: env.batchTime,
+    dailyBatchTimeZone: env.batchTz,
+    markup: env.markup,
+    markupEffectiveFrom: Option.getOrUndefined(env.markupEffectiveFrom),
+    exchangeRateRule: env.rule,
+    adminTokens: Option.getOrElse(env.adminTokens, () => [adminToken!.secret]),
+    maxBodyBytes: env.maxBody,
+    ledgerSync: env.ledgerSync,
+    openRouter: {
+      apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
+      managementKey: Option.getOrUndefined(env.openRouterManagementKey),
+      apiKeyHash: Option.getOrUndefined(env.openRouterApiKeyHash)
+    }
+  }
+  return settings
+})
+
+/** Reads the configuration from the current `ConfigProvider` (the environment, by default). */
+export const layer: Layer.Layer<AppConfig, ConfigInvalid> = Layer.effect(AppConfig, read)
+
+const fromMap = (vars: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(vars))))
+
+/** For tests: the same validation over a map of variables instead of the environment. */
+export const layerFromMap = (vars: Record<string, string>) => layer.pipe(Layer.provide(fromMap(vars)))
+
+export const validate = (vars: Record<string, string>) => Effect.either(Effect.provide(read, fromMap(vars)))
