@@ -5,12 +5,12 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { adminGroup } from "../http/AdminAuth.js"
+import { adminGroup } from "./AdminAuth.js"
 import { Conflict, Unavailable } from "./ApiErrors.js"
 import { CsvDialectParam } from "../domain/Csv.js"
 import { Month } from "../domain/WarsawDay.js"
 import { Closing } from "./AccountingModel.js"
-import { Statement } from "../billing/Statement.js"
+import { Statement } from "./StatementModel.js"
 
 export class ClosedMonth extends Schema.Class<ClosedMonth>("ClosedMonth")({
   month: Schema.String,

@@ -6,12 +6,11 @@ import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "./AccountingApi.js"
-import { CODE_VERSION } from "../billing/DailyBatch.js"
 import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "./WebhookErrors.js"
 import { BatchApi } from "./BatchApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
 import { UsageApi } from "./UsageApi.js"
-import { errorBodiesInOpenApi } from "../http/ErrorBodies.js"
+import { errorBodiesInOpenApi } from "./OpenApiErrors.js"
 
 /** What each refusal of the webhook means; its status is the error's own (`ingest/Errors.ts`). */
 const webhookRefusals = Object.fromEntries(
@@ -86,7 +85,6 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(ReconciliationApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",
-    version: CODE_VERSION,
     description: "Usage and costs of one client organisation: daily summaries in USD and PLN at the NBP rate. " +
       "Every error answers `{\"error\": \"…\"}`, one line.",
     transform: (spec) => withWebhook(errorBodiesInOpenApi(spec))

@@ -6,7 +6,7 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { adminGroup } from "../http/AdminAuth.js"
+import { adminGroup } from "./AdminAuth.js"
 import { Conflict, InvalidQuery, Unavailable } from "./ApiErrors.js"
 import { BatchRun } from "./BatchRun.js"
 

@@ -6,7 +6,7 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { Day } from "../domain/WarsawDay.js"
-import { adminGroup } from "../http/AdminAuth.js"
+import { adminGroup } from "./AdminAuth.js"
 import { InvalidQuery, Unavailable } from "./ApiErrors.js"
 
 const Usd = Schema.String.annotations({ description: "USD as decimal text" })

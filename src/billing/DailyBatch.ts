@@ -17,12 +17,13 @@ import { UsageStore } from "../store/UsageStore.js"
 import { type BatchLockOptions, makeBatchLock } from "./BatchLock.js"
 import { CATCH_UP_DAYS } from "./Days.js"
 import { priceRow, totals } from "./Pricing.js"
-import { type BatchError, BatchRunFailed, CODE_VERSION, failureLine, type RunResult, type Trigger } from "./RunRecord.js"
+import { CODE_VERSION } from "../platform/Version.js"
+import { type BatchError, BatchRunFailed, failureLine, type RunResult, type Trigger } from "./RunRecord.js"
 import { SummaryRepo } from "./SummaryRepo.js"
 
 export type { BatchLockOptions as DailyBatchOptions } from "./BatchLock.js"
 export { CATCH_UP_DAYS, checkRange, type DaysRequest, MAX_RANGE_DAYS, requestedDays } from "./Days.js"
-export { type BatchError, BatchBusy, BatchRunFailed, CODE_VERSION, type RunResult, type Trigger } from "./RunRecord.js"
+export { type BatchError, BatchBusy, BatchRunFailed, type RunResult, type Trigger } from "./RunRecord.js"
 
 export interface DailyBatchShape {
   readonly run: (day: string, trigger: Trigger) => Effect.Effect<RunResult, BatchError>

@@ -3,8 +3,6 @@
  * with every run. A run that started is recorded in batch_runs (started → succeeded | failed).
  */
 import { Cause, Option, Schema } from "effect"
-import * as Fs from "node:fs"
-import { rootFilePath } from "../platform/Assets.js"
 import type { Trigger } from "./SummaryRepo.js"
 
 export type { Trigger } from "./SummaryRepo.js"
@@ -49,14 +47,6 @@ export interface RunResult {
    */
   readonly adjustedInto: { readonly month: string; readonly rows: number } | null
 }
-
-export const CODE_VERSION: string = (() => {
-  try {
-    return String(JSON.parse(Fs.readFileSync(rootFilePath("package.json"), "utf8")).version)
-  } catch {
-    return "unknown"
-  }
-})()
 
 const messageOf = (e: unknown): string => {
   if (typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" && e.message !== "") {

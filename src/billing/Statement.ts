@@ -5,47 +5,16 @@
  * same figures as the JSON and the PDF, and no time of generation, so a closed month's CSV is the same
  * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
  */
-import { Schema } from "effect"
 import { firstDay, lastDay } from "../domain/WarsawDay.js"
 import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
-import { billedFields, Decimal, Usage } from "../api/Fields.js"
-import { DailyRow, dailyRowColumns, RateUsed, Totals } from "../api/UsageModel.js"
+import { billedFields } from "../api/Fields.js"
+import { DailyRow, dailyRowColumns, type Totals } from "../api/UsageModel.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
 import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
 import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
+import { MarkupUsed, Statement, StatementLine } from "../api/StatementModel.js"
 
-export { AdjustmentLine, Closing, DayHistory }
-
-export class StatementLine extends Schema.Class<StatementLine>("StatementLine")({
-  ...Usage,
-  costUsd: Decimal,
-  markup: Schema.String.annotations({ description: "the markup(s) of the line's days, \"; \"-separated if several" }),
-  costPln: Decimal.annotations({ description: "sum of the line's daily rows, each rounded to the grosz" })
-}) {}
-
-export class MarkupUsed extends Schema.Class<MarkupUsed>("MarkupUsed")({
-  markup: Decimal,
-  firstDay: Schema.String,
-  lastDay: Schema.String,
-  days: Schema.Int
-}) {}
-
-export class Statement extends Schema.Class<Statement>("Statement")({
-  clientOrgId: Schema.String,
-  month: Schema.String,
-  from: Schema.String,
-  to: Schema.String,
-  status: Schema.Literal("open", "closed"),
-  closing: Schema.NullOr(Closing),
-  lines: Schema.Array(StatementLine),
-  linesTotals: Totals,
-  adjustments: Schema.Array(AdjustmentLine).annotations({ description: "adjustments for earlier months" }),
-  adjustmentsTotals: Totals,
-  rates: Schema.Array(RateUsed),
-  markups: Schema.Array(MarkupUsed),
-  totals: Totals.annotations({ description: "lines plus adjustments" }),
-  generatedAt: Schema.String
-}) {}
+export { AdjustmentLine, Closing, DayHistory, MarkupUsed, Statement, StatementLine }
 
 /** An adjustment in the shape the month's sums take (its original day as the date). */
 export const adjustmentAsBilled = (a: Adjustment): BilledRow => ({

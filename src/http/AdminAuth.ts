@@ -9,28 +9,14 @@
  * client's container) could auto-post a form with our cookie. A bearer request needs no such
  * check: a browser never adds that header on its own.
  */
-import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Request from "@effect/platform/HttpServerRequest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { AppConfig, type AppSettings } from "../platform/Config.js"
 import { configuredMatcher } from "../platform/Secrets.js"
+import { AdminAuth } from "../api/AdminAuth.js"
 import { CrossOriginRefused, Unauthorized } from "../api/ApiErrors.js"
 import { Sessions } from "./Sessions.js"
-
-export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
-  failure: Schema.Union(Unauthorized, CrossOriginRefused),
-  security: { bearer: HttpApiSecurity.bearer }
-}) {}
-
-/**
- * A group of the JSON API behind admin authentication: every group starts here, so the
- * middleware (and its 401/403 answers) is declared once. A group's middleware and errors apply
- * to all its endpoints, whenever they are added.
- */
-export const adminGroup = <const Name extends string>(name: Name) => HttpApiGroup.make(name).middleware(AdminAuth)
 
 /**
  * The session cookie's name, per client: containers of several clients on one host share the

@@ -3,14 +3,14 @@
  * never in the way of ingestion or the batch (every call has a timeout; failures are logged and
  * retried later):
  * - reconciliation (management key): at start-up when the last round is older than the last
- *   01:00 UTC, then daily at 01:00 UTC, every completed day of the 30-day window; days that were
+ *   firing of `RECONCILE_CRON` (01:00 UTC), then at each firing, every completed day of the 30-day window; days that were
  *   unavailable are retried hourly until the next round;
  * - key drift (OPENROUTER_API_KEY): a snapshot at start-up and every hour;
  * - the destination check (management key): at start-up and every hour, logged, shown on /ready.
  * /ready gets two informational checks (never failing readiness): `reconciliation` and
  * `openrouterDestination`; /metrics the missing requests and USD per (day, model).
  */
-import { Clock, Duration, Effect, Layer, Ref, SubscriptionRef } from "effect"
+import { Clock, Cron, Duration, Effect, Either, Layer, Ref, SubscriptionRef } from "effect"
 import { formatUsd } from "../domain/Money.js"
 import { completedWindow } from "../domain/Reconcile.js"
 import { Metrics } from "../platform/Metrics.js"
@@ -22,7 +22,6 @@ import { OpenRouterRepo } from "./OpenRouterRepo.js"
 import { Reconciler } from "./Reconciler.js"
 
 const HOUR = 3_600_000
-const DAY = 24 * HOUR
 const STATE_LAST_ROUND = "lastReconciliationRound"
 
 export type SchedulePhase =
@@ -30,11 +29,11 @@ export type SchedulePhase =
   | { readonly _tag: "Running"; readonly at: number }
   | { readonly _tag: "Sleeping"; readonly until: number; readonly retrying: ReadonlyArray<string> }
 
-/** The most recent 01:00 UTC at or before `now`. */
-export const lastFiring = (now: number) => {
-  const today = Math.floor(now / DAY) * DAY + HOUR
-  return now >= today ? today : today - DAY
-}
+/** Reconciliation's schedule: daily at 01:00 UTC, once OpenRouter's day is complete. */
+export const RECONCILE_CRON = Either.getOrThrow(Cron.parse("0 0 1 * * *", "UTC"))
+
+/** The most recent firing of `RECONCILE_CRON` at or before `now` (`prev` is strictly before, to the second). */
+export const lastFiring = (now: number) => Cron.prev(RECONCILE_CRON, new Date(Math.floor(now / 1_000) * 1_000 + 1_000)).getTime()
 
 const errorText = (e: unknown) => (typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e))
 
@@ -71,7 +70,7 @@ const reconciliationLoop = (phase: SubscriptionRef.SubscriptionRef<SchedulePhase
         retrying = yield* runDays(retrying)
       }
       const after = yield* Clock.currentTimeMillis
-      const next = lastFiring(after) + DAY
+      const next = Cron.next(RECONCILE_CRON, new Date(after)).getTime()
       const until = retrying.length > 0 ? Math.min(after + HOUR, next) : next
       yield* SubscriptionRef.set(phase, { _tag: "Sleeping", until, retrying })
       yield* Effect.sleep(Duration.millis(Math.max(1_000, until - after)))
