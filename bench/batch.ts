@@ -14,7 +14,8 @@ import Database from "better-sqlite3"
 import { DateTime, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { coreFromMap } from "../src/App.js"
+import { platformFromMap } from "../src/platform/PlatformLive.js"
+import { LedgerLive } from "../src/store/StoreLive.js"
 import type { UsageEvent } from "../src/domain/UsageEvent.js"
 import * as InfluxUsageStore from "../src/store/InfluxUsageStore.js"
 import * as Ledger from "../src/store/Ledger.js"
@@ -22,7 +23,8 @@ import { toLineProtocol } from "../src/store/UsagePoint.js"
 import { UsageStore, type UsageWindow } from "../src/store/UsageStore.js"
 import { baseVars, tempDir } from "../test/support/app.js"
 import { startNbpStandIn } from "../test/support/nbpStandIn.js"
-import { NbpRateLive, SummaryDbLive } from "../src/App.js"
+import { NbpRateLive } from "../src/rates/RatesLive.js"
+import { SummaryDbLive } from "../src/store/StoreLive.js"
 import { DailyBatchLive } from "../src/billing/BatchLive.js"
 import { DailyBatch } from "../src/billing/DailyBatch.js"
 import { dayWindow } from "../src/domain/WarsawDay.js"
@@ -113,7 +115,8 @@ const influxBench = async () => {
 
     const runtime = ManagedRuntime.make(
       InfluxUsageStore.layer.pipe(
-        Layer.provideMerge(coreFromMap({ ...baseVars(dataDir), INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT })),
+        Layer.provideMerge(LedgerLive),
+        Layer.provideMerge(platformFromMap({ ...baseVars(dataDir), INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT })),
         Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
       )
     )
@@ -170,7 +173,8 @@ const influxBench = async () => {
     const batchRuntime = ManagedRuntime.make(
       DailyBatchLive().pipe(
         Layer.provideMerge(Layer.mergeAll(InfluxUsageStore.layer, SummaryDbLive, NbpRateLive)),
-        Layer.provideMerge(coreFromMap({ ...baseVars(dataDir), INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT, NBP_API_URL: nbp.url })),
+        Layer.provideMerge(LedgerLive),
+        Layer.provideMerge(platformFromMap({ ...baseVars(dataDir), INFLUXDB_URL: influx.url, INFLUXDB_API: "v1", INFLUXDB_BUCKET: DB, CLIENT_ORG_ID: CLIENT, NBP_API_URL: nbp.url })),
         Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
       )
     )

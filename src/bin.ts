@@ -7,7 +7,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
-import { CoreLive, JsonLogger, serveLayer } from "./App.js"
+import { JsonLogger, ServeLive } from "./App.js"
 import { ConfigInvalid } from "./platform/Config.js"
 import { CODE_VERSION } from "./platform/Version.js"
 import { missingValue, valueOptions } from "./cli/MissingValue.js"
@@ -32,7 +32,7 @@ const serveUntilStopped = Effect.suspend(() => {
   const note = (s: NodeJS.Signals) => void (signal = s)
   return Effect.acquireUseRelease(
     Effect.sync(() => void process.on("SIGTERM", note).on("SIGINT", note)),
-    () => Layer.launch(serveLayer(CoreLive)),
+    () => Layer.launch(ServeLive),
     () =>
       Effect.suspend(() => Effect.logInfo("stopped", signal === undefined ? {} : { signal })).pipe(
         Effect.ensuring(Effect.sync(() => void process.off("SIGTERM", note).off("SIGINT", note)))

@@ -1,22 +1,34 @@
 /**
- * The batch's layers, composed once: `DailyBatchLive` is what the CLI and the API run;
- * `BatchServerLive` adds the schedule and the /ready checks for `serve`.
+ * Billing's layers, composed once: `DailyBatchLive` is the batch the CLI runs, `MonthsLive` the
+ * month close and reopen; `BillingLive` is all of billing for `serve` — the batch and its schedule,
+ * months, statements, the markup recorded at start-up, the /ready checks and the metrics. Each is
+ * self-contained over the platform (AppConfig, Metrics, Readiness), the summary DB, the usage store
+ * and the NBP rate.
  */
 import { Effect, Layer, Option, SubscriptionRef } from "effect"
 import { AppConfig } from "../platform/Config.js"
 import { Metrics } from "../platform/Metrics.js"
 import { Readiness } from "../platform/Readiness.js"
-import { AccountingRepo } from "./AccountingRepo.js"
+import { BatchLock } from "./BatchLock.js"
 import * as MarkupHistory from "./MarkupHistory.js"
+import { Months } from "./Months.js"
+import { Statements } from "./Statements.js"
 import * as DailyBatch from "./DailyBatch.js"
 import * as Scheduler from "./Scheduler.js"
 import * as SummaryRepo from "./SummaryRepo.js"
 
-/** DailyBatch, SummaryRepo, MarkupHistory and AccountingRepo, over AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
-export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
-  DailyBatch.DailyBatch.Default(options).pipe(
-    Layer.provideMerge(Layer.mergeAll(SummaryRepo.SummaryRepo.Default, MarkupHistory.MarkupHistory.Default, AccountingRepo.Default))
+/** The repository, the markup history and the one batch lock of this process. */
+const BooksLive = (options: DailyBatch.DailyBatchOptions = {}) =>
+  Layer.mergeAll(BatchLock.Default(options), MarkupHistory.MarkupHistory.Default).pipe(
+    Layer.provideMerge(SummaryRepo.SummaryRepo.Default)
   )
+
+/** DailyBatch over the books, and AppConfig, UsageStore, NbpRate, SummaryDb and Metrics. */
+export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
+  DailyBatch.DailyBatch.Default.pipe(Layer.provideMerge(BooksLive(options)))
+
+/** Months and Statements over the books (the CLI's `month close|reopen`). */
+export const MonthsLive = Months.Default.pipe(Layer.provideMerge(Statements.Default), Layer.provideMerge(BooksLive()))
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed
@@ -79,8 +91,15 @@ const BatchMetrics = Layer.effectDiscard(
   })
 )
 
-/** For `serve`: the batch, its schedule, its readiness checks and its metrics. */
-export const BatchServerLive = Layer.merge(BatchReadiness, BatchMetrics).pipe(
+/** For `serve`: the batch, its schedule, its readiness checks and its metrics (no months). */
+export const BatchServerLive = Layer.mergeAll(BatchReadiness, BatchMetrics, MarkupHistory.RecordMarkupAtStart).pipe(
   Layer.provideMerge(Scheduler.BatchScheduler.Default),
   Layer.provideMerge(DailyBatchLive())
+)
+
+/** All of billing for `serve`: one batch lock shared by the runs and the month close. */
+export const BillingLive = Layer.mergeAll(BatchReadiness, BatchMetrics, MarkupHistory.RecordMarkupAtStart, Months.Default).pipe(
+  Layer.provideMerge(Layer.mergeAll(Scheduler.BatchScheduler.Default, Statements.Default)),
+  Layer.provideMerge(DailyBatch.DailyBatch.Default),
+  Layer.provideMerge(BooksLive())
 )

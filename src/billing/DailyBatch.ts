@@ -6,7 +6,6 @@
  * recorded (`RunRecord.ts`); which days a request covers is `Days.ts`.
  */
 import { Clock, Effect, Either } from "effect"
-import { AccountingRepo } from "./AccountingRepo.js"
 import { MarkupHistory } from "./MarkupHistory.js"
 import { firstOpenMonthAfter } from "./Periods.js"
 import { AppConfig } from "../platform/Config.js"
@@ -14,7 +13,7 @@ import { addDays, dayOf, dayWindow, monthOf } from "../domain/WarsawDay.js"
 import { Metrics } from "../platform/Metrics.js"
 import { NbpRate } from "../rates/NbpRate.js"
 import { UsageStore } from "../store/UsageStore.js"
-import { type BatchLockOptions, makeBatchLock } from "./BatchLock.js"
+import { BatchLock } from "./BatchLock.js"
 import { CATCH_UP_DAYS } from "./Days.js"
 import { priceRow, totals } from "./Pricing.js"
 import { CODE_VERSION } from "../platform/Version.js"
@@ -38,22 +37,22 @@ export const LAST_SUCCESS_METRIC = "mai_batch_last_success_timestamp_seconds"
 export const LAST_SUCCESS_HELP = "Unix time of the last successful daily batch run (any process: server, CLI, API)"
 
 /**
- * Over AppConfig, UsageStore, NbpRate, SummaryRepo, MarkupHistory, AccountingRepo and Metrics, all
- * chosen at wiring (`BatchLive.ts`). Each instance has its own semaphore and lock owner.
+ * Over AppConfig, UsageStore, NbpRate, SummaryRepo, MarkupHistory, BatchLock and Metrics, all
+ * chosen at wiring (`BatchLive.ts`).
  */
 export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBatch", {
-  effect: (options: BatchLockOptions = {}) =>
+  effect:
     Effect.gen(function*() {
-      const { accounting, config, markups, metrics, nbp, repo, store } = yield* Effect.all({
+      const { config, lock, markups, metrics, nbp, repo, store } = yield* Effect.all({
         config: AppConfig,
         store: UsageStore,
         nbp: NbpRate,
         repo: SummaryRepo,
         metrics: Metrics,
         markups: MarkupHistory,
-        accounting: AccountingRepo
+        lock: BatchLock
       })
-      const { holding } = yield* makeBatchLock(options)
+      const { holding } = lock
       const runsTotal = metrics.counter("mai_batch_runs_total", "Daily batch runs by status", ["status"])
       const lastSuccess = metrics.gauge(LAST_SUCCESS_METRIC, LAST_SUCCESS_HELP)
       const tz = config.dailyBatchTimeZone
@@ -138,7 +137,7 @@ export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBat
           const dbFailed = (e: { readonly message: string }) => new BatchRunFailed({ day, runId: null, message: e.message })
           const markupText = yield* Effect.mapError(markups.markupFor(day), dbFailed)
           // Under the batch lock, which closing a month takes too: the state cannot change mid-run.
-          const closed = yield* Effect.mapError(accounting.closedSet, dbFailed)
+          const closed = yield* Effect.mapError(repo.closedSet, dbFailed)
           const runId = yield* repo.startRun({
             usageDate: day,
             clientOrgId: config.clientOrgId,

@@ -5,13 +5,12 @@
  * log. Both hold the batch lock, so no batch run interleaves with them (a run checks whether its
  * day's month is closed under the same lock).
  */
-import { Clock, Duration, Effect, Option, Schema } from "effect"
-import * as Crypto from "node:crypto"
-import * as Os from "node:os"
-import { SummaryRepo } from "./SummaryRepo.js"
+import { Clock, Effect, Schema } from "effect"
+import { BatchLock } from "./BatchLock.js"
+import type { BatchBusy } from "./RunRecord.js"
 import { AppConfig } from "../platform/Config.js"
 import { daysFrom, dayOf, firstDay, isMonth, lastDay } from "../domain/WarsawDay.js"
-import { AccountingRepo, type AuditEntry, type ClosedBy, type ClosingRecord } from "./AccountingRepo.js"
+import { type AuditEntry, type ClosedBy, type ClosingRecord, SummaryRepo } from "./SummaryRepo.js"
 import { sha256, Statements } from "./Statements.js"
 
 /** Refused as asked (bad month, preconditions not met, already closed…); nothing changed. */
@@ -53,35 +52,18 @@ export const describeDays = (days: ReadonlyArray<string>): string => {
   return parts.join(", ")
 }
 
-const LOCK_WAIT = Duration.seconds(30)
-const LOCK_TTL = Duration.seconds(60)
-
 const make = Effect.gen(function*() {
   const config = yield* AppConfig
-  const repo = yield* AccountingRepo
-  const summary = yield* SummaryRepo
+  const repo = yield* SummaryRepo
+  const lock = yield* BatchLock
   const statements = yield* Statements
-  const owner = `month:${Os.hostname()}:${process.pid}:${Crypto.randomBytes(6).toString("hex")}`
   const unavailable = (e: { readonly message: string }) => new MonthUnavailable({ message: e.message })
 
-  const withBatchLock = <A, E>(month: string, body: Effect.Effect<A, E>) =>
-    Effect.acquireUseRelease(
-      Effect.gen(function*() {
-        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(LOCK_WAIT)
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const holder = yield* Effect.mapError(summary.tryLock(owner, firstDay(month), now, Duration.toMillis(LOCK_TTL)), unavailable)
-          if (Option.isNone(holder)) return
-          if (now >= deadline) {
-            return yield* new MonthUnavailable({
-              message: `a batch run is in progress (day ${holder.value.usageDate}, pid ${holder.value.pid}); try again`
-            })
-          }
-          yield* Effect.sleep(Duration.millis(500))
-        }
-      }),
-      () => body,
-      () => Effect.ignore(summary.unlock(owner))
+  // The one batch lock: no run interleaves with a close or a reopen (a run checks whether its
+  // day's month is closed under the same lock).
+  const withBatchLock = <A>(month: string, body: Effect.Effect<A, MonthError>) =>
+    lock.holding(firstDay(month), body).pipe(
+      Effect.catchTag("BatchBusy", (e: BatchBusy) => Effect.fail(new MonthUnavailable({ message: `${e.message}; try again` })))
     )
 
   const checkMonth = (month: string) =>
@@ -107,7 +89,7 @@ const make = Effect.gen(function*() {
               message: `cannot close ${month}: ${describeDays(notOver)} ${notOver.length === 1 ? "is" : "are"} not over yet (today is ${today} in ${config.dailyBatchTimeZone})`
             })
           }
-          const summarised = yield* Effect.mapError(repo.summarisedDays(days[0], days[days.length - 1]), unavailable)
+          const summarised = yield* Effect.mapError(repo.succeededDays(days[0], days[days.length - 1]), unavailable)
           const missing = days.filter((d) => !summarised.has(d))
           if (missing.length > 0) {
             return yield* new MonthRefused({
@@ -181,8 +163,5 @@ const make = Effect.gen(function*() {
   return months
 })
 
-/** Over SummaryRepo (the batch lock), SummaryDb and AppConfig. */
-export class Months extends Effect.Service<Months>()("mai-usage/Months", {
-  effect: make,
-  dependencies: [Statements.Default, AccountingRepo.Default]
-}) {}
+/** Over SummaryRepo, BatchLock, Statements and AppConfig. */
+export class Months extends Effect.Service<Months>()("mai-usage/Months", { effect: make }) {}

@@ -10,7 +10,7 @@ import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
 import { billedFields } from "../api/Fields.js"
 import { DailyRow, dailyRowColumns, type Totals } from "../api/UsageModel.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
-import type { Adjustment, ClosingRecord } from "./AccountingRepo.js"
+import type { Adjustment, ClosingRecord } from "./SummaryMonths.js"
 import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
 import { MarkupUsed, Statement, StatementLine } from "../api/StatementModel.js"
 

@@ -3,16 +3,14 @@ import { Clock, Effect } from "effect"
 import * as Crypto from "node:crypto"
 import { AppConfig } from "../platform/Config.js"
 import { monthRange } from "../domain/WarsawDay.js"
-import { ReportRepo } from "../reporting/ReportRepo.js"
-import { AccountingRepo, type ClosingRecord } from "./AccountingRepo.js"
+import { type ClosingRecord, SummaryRepo } from "./SummaryRepo.js"
 import { buildStatement, type Statement, statementCsv, type StatementDialect } from "./Statement.js"
 
 export const sha256 = (text: string) => Crypto.createHash("sha256").update(text, "utf8").digest("hex")
 
 export class Statements extends Effect.Service<Statements>()("mai-usage/Statements", {
   effect: Effect.gen(function*() {
-    const reports = yield* ReportRepo
-    const accounting = yield* AccountingRepo
+    const repo = yield* SummaryRepo
     const { clientOrgId } = yield* AppConfig
 
     /**
@@ -22,9 +20,9 @@ export class Statements extends Effect.Service<Statements>()("mai-usage/Statemen
     const build = (month: string, closing?: ClosingRecord) =>
       Effect.gen(function*() {
         const [rows, adjustments, stored, now] = yield* Effect.all([
-          reports.billedRows(monthRange(month)),
-          accounting.adjustmentsIn(month),
-          closing === undefined ? accounting.closing(month) : Effect.succeed(closing),
+          repo.billedRows(monthRange(month)),
+          repo.adjustmentsIn(month),
+          closing === undefined ? repo.closing(month) : Effect.succeed(closing),
           Clock.currentTimeMillis
         ])
         return buildStatement({
@@ -38,6 +36,5 @@ export class Statements extends Effect.Service<Statements>()("mai-usage/Statemen
       })
 
     return { build, csv: (s: Statement, dialect?: StatementDialect) => statementCsv(s, dialect) } as const
-  }),
-  dependencies: [ReportRepo.Default, AccountingRepo.Default]
+  })
 }) {}

@@ -1,6 +1,6 @@
 /**
  * The day rows of the summary DB (daily_usage, exchange_rates; adjustments for closed days): a
- * day's rows, and what a batch run commits for its day. Tables in `store/SummaryDb.ts`.
+ * day's rows, the billed rows of a period, and what a batch run commits for its day. Tables in `migrations.ts`.
  *
  * Corrections. A day's rows are keyed (usage_date, client_org_id, user, model). When a run commits
  * a day that already had a successful run, every key whose row appeared, vanished, or whose figures
@@ -10,12 +10,15 @@
  * changed it), so re-running a day with the same data changes nothing.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { toAdjustment } from "./AccountingRepo.js"
+import { toAdjustment } from "./SummaryMonths.js"
 import { type AdjustmentDelta, adjustmentsFor, type Figures, type Pricing } from "./Periods.js"
 import { formatUsd } from "../domain/Money.js"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
-import { type AggregateColumns, type PricedColumns, pricedFields, usageAggregate } from "../store/Rows.js"
+import { DailyRow } from "../api/UsageModel.js"
+import { type AggregateColumns, type PricedColumns, pricedFields, type TokenColumns, tokenCounts, usageAggregate } from "../store/Rows.js"
+import type { BilledRow } from "./Summary.js"
 import { safeIntegers as exact } from "../platform/Sqlite.js"
 import { summaryDbFailed as failed, SummaryDbError } from "../store/SummaryDb.js"
 
@@ -77,7 +80,38 @@ export interface Committed {
   readonly corrections: number
 }
 
+export interface RowFilter {
+  /** inclusive, YYYY-MM-DD */
+  readonly from: string
+  /** inclusive, YYYY-MM-DD */
+  readonly to: string
+  readonly user?: string | undefined
+  readonly model?: string | undefined
+}
+
+interface DailyUsageRecord extends TokenColumns, PricedColumns {
+  readonly usage_date: string
+  readonly user: string
+  readonly model: string
+  readonly requests: number
+  readonly cost_nusd_text: string
+}
+
+const toBilledRow = (r: DailyUsageRecord): BilledRow => ({
+  costNusd: BigInt(r.cost_nusd_text),
+  row: new DailyRow({
+    date: r.usage_date,
+    user: r.user,
+    model: r.model,
+    requests: r.requests,
+    ...tokenCounts(r),
+    ...pricedFields(r)
+  })
+})
+
 export interface SummaryDays {
+  /** The billed rows of a period (this client's), oldest day first, as the API shows them. */
+  readonly billedRows: (filter: RowFilter) => Effect.Effect<ReadonlyArray<BilledRow>, SummaryDbError>
   readonly dayRows: (usageDate: string, clientOrgId: string) => Effect.Effect<ReadonlyArray<DayRow>, SummaryDbError>
   /** Rows, vanished rows, the rate and the run's success, all in one transaction. */
   readonly commitDay: (commit: CommitDay) => Effect.Effect<Committed, SummaryDbError>
@@ -119,7 +153,36 @@ const beyondSummaryLimit = (c: CommitDay) => {
 
 const key = (r: { readonly user: string; readonly model: string }) => JSON.stringify([r.user, r.model])
 
-export const summaryDays = (sql: SqlClient.SqlClient): SummaryDays => {
+/** Where a row goes and which run wrote it. */
+export interface RowWrite {
+  readonly usageDate: string
+  readonly clientOrgId: string
+  readonly runId: number | null
+  readonly at: string
+  readonly row: DayRow
+}
+
+export type UpsertRow = (w: RowWrite) => Effect.Effect<void, SqlError>
+
+/** The one statement that writes a daily_usage row (the batch's commit and a reopen's fold). */
+export const upsertRowWith = (sql: SqlClient.SqlClient): UpsertRow => ({ at, clientOrgId, row: r, runId, usageDate }) =>
+  sql`INSERT INTO daily_usage (usage_date, client_org_id, user, model, requests, input_tokens, output_tokens,
+      total_tokens, cached_tokens, reasoning_tokens, cost_nusd, cost_usd, markup, rate, rate_table, rate_date, cost_pln,
+      batch_run_id, updated_at)
+    VALUES (${usageDate}, ${clientOrgId}, ${r.user}, ${r.model}, ${r.requests}, ${r.inputTokens},
+      ${r.outputTokens}, ${r.totalTokens}, ${r.cachedTokens}, ${r.reasoningTokens}, ${r.costNusd}, ${r.costUsd},
+      ${r.markup}, ${r.rate}, ${r.rateTable}, ${r.rateDate}, ${r.costPln}, ${runId}, ${at})
+    ON CONFLICT (usage_date, client_org_id, user, model) DO UPDATE SET
+      requests = excluded.requests, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+      total_tokens = excluded.total_tokens, cached_tokens = excluded.cached_tokens,
+      reasoning_tokens = excluded.reasoning_tokens, cost_nusd = excluded.cost_nusd, cost_usd = excluded.cost_usd,
+      markup = excluded.markup, rate = excluded.rate, rate_table = excluded.rate_table,
+      rate_date = excluded.rate_date, cost_pln = excluded.cost_pln, batch_run_id = excluded.batch_run_id,
+      updated_at = excluded.updated_at`.pipe(Effect.asVoid)
+
+export const summaryDays = (sql: SqlClient.SqlClient, clientOrgId: string): SummaryDays => {
+  const upsertRow = upsertRowWith(sql)
+
   const dayRows: SummaryDays["dayRows"] = (usageDate, clientOrgId) =>
     exact(sql<RawDayRow>`SELECT user, model, requests, input_tokens, output_tokens, total_tokens, cached_tokens,
         reasoning_tokens, cost_nusd, cost_usd, markup, rate, rate_table, rate_date, cost_pln
@@ -127,21 +190,6 @@ export const summaryDays = (sql: SqlClient.SqlClient): SummaryDays => {
       Effect.map((rows) => rows.map(toDayRow)),
       Effect.mapError(failed("read"))
     )
-
-  const upsert = (c: CommitDay, r: DayRow) =>
-    sql`INSERT INTO daily_usage (usage_date, client_org_id, user, model, requests, input_tokens, output_tokens,
-        total_tokens, cached_tokens, reasoning_tokens, cost_nusd, cost_usd, markup, rate, rate_table, rate_date, cost_pln,
-        batch_run_id, updated_at)
-      VALUES (${c.usageDate}, ${c.clientOrgId}, ${r.user}, ${r.model}, ${r.requests}, ${r.inputTokens},
-        ${r.outputTokens}, ${r.totalTokens}, ${r.cachedTokens}, ${r.reasoningTokens}, ${r.costNusd}, ${r.costUsd},
-        ${r.markup}, ${r.rate}, ${r.rateTable}, ${r.rateDate}, ${r.costPln}, ${c.runId}, ${c.at})
-      ON CONFLICT (usage_date, client_org_id, user, model) DO UPDATE SET
-        requests = excluded.requests, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-        total_tokens = excluded.total_tokens, cached_tokens = excluded.cached_tokens,
-        reasoning_tokens = excluded.reasoning_tokens, cost_nusd = excluded.cost_nusd, cost_usd = excluded.cost_usd,
-        markup = excluded.markup, rate = excluded.rate, rate_table = excluded.rate_table,
-        rate_date = excluded.rate_date, cost_pln = excluded.cost_pln, batch_run_id = excluded.batch_run_id,
-        updated_at = excluded.updated_at`
 
   const commitDay: SummaryDays["commitDay"] = (c) =>
     Effect.zipRight(beyondSummaryLimit(c), sql.withTransaction(
@@ -157,7 +205,7 @@ export const summaryDays = (sql: SqlClient.SqlClient): SummaryDays => {
           const old = before.get(k)
           if (old !== undefined && figures(old) === figures(row)) continue
           changed++
-          yield* upsert(c, row)
+          yield* upsertRow({ usageDate: c.usageDate, clientOrgId: c.clientOrgId, runId: c.runId, at: c.at, row })
         }
         for (const [k, old] of before) {
           if (seen.has(k)) continue
@@ -215,5 +263,25 @@ export const summaryDays = (sql: SqlClient.SqlClient): SummaryDays => {
       })
     ).pipe(Effect.mapError((e) => (e instanceof SummaryDbError ? e : failed("write")(e))))
 
-  return { dayRows, commitDay, commitClosedDay }
+  const billedRows: SummaryDays["billedRows"] = (filter) => {
+    const conditions = [
+      sql`client_org_id = ${clientOrgId}`,
+      sql`usage_date >= ${filter.from}`,
+      sql`usage_date <= ${filter.to}`
+    ]
+    if (filter.user !== undefined) conditions.push(sql`user = ${filter.user}`)
+    if (filter.model !== undefined) conditions.push(sql`model = ${filter.model}`)
+    return sql<DailyUsageRecord>`
+      SELECT usage_date, user, model, requests, input_tokens, output_tokens, total_tokens, cached_tokens,
+        reasoning_tokens, CAST(cost_nusd AS TEXT) AS cost_nusd_text, cost_usd, markup, rate, rate_table,
+        rate_date, cost_pln
+      FROM daily_usage WHERE ${sql.and(conditions)}
+      ORDER BY usage_date, user, model`.pipe(
+      Effect.mapError(failed("read")),
+      // A count beyond 2^53 says so (a clear error), rather than a defect and an empty 500.
+      Effect.flatMap((records) => Effect.try({ try: () => records.map(toBilledRow), catch: failed("read") }))
+    )
+  }
+
+  return { billedRows, dayRows, commitDay, commitClosedDay }
 }

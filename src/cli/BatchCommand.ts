@@ -8,7 +8,9 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Clock, Console, Effect, Either, Layer, Logger, LogLevel, Option } from "effect"
-import { CoreLive, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../App.js"
+import { PlatformLive } from "../platform/PlatformLive.js"
+import { NbpRateLive } from "../rates/RatesLive.js"
+import { LedgerLive, SummaryDbLive, UsageStoreLive } from "../store/StoreLive.js"
 import * as Config from "../platform/Config.js"
 import { AppConfig } from "../platform/Config.js"
 import { dayOf } from "../domain/WarsawDay.js"
@@ -29,8 +31,8 @@ const to = day("to", "Last day of the range, inclusive; must be over already")
 /** The batch's layers for a one-off process: configuration from the environment, no server. */
 export const BatchCliLive = DailyBatchLive().pipe(
   Layer.provideMerge(UsageStoreLive),
-  Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),
-  Layer.provideMerge(CoreLive)
+  Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive, LedgerLive)),
+  Layer.provideMerge(PlatformLive)
 )
 
 export const describe = (r: RunResult): string => {

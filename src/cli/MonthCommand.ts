@@ -7,8 +7,8 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
-import { SummaryDbLive } from "../App.js"
-import * as SummaryRepo from "../billing/SummaryRepo.js"
+import { SummaryDbLive } from "../store/StoreLive.js"
+import { MonthsLive } from "../billing/BatchLive.js"
 import * as Config from "../platform/Config.js"
 import { isMonth } from "../domain/WarsawDay.js"
 import { ExitCode } from "../platform/ExitCode.js"
@@ -22,8 +22,7 @@ const closeReason = Options.text("reason").pipe(
 const reopenReason = Options.text("reason").pipe(Options.withDescription("why the month is reopened (required; kept in the audit log)"))
 
 /** Months over the summary DB only: no ledger, no server. */
-const MonthsCliLive = Months.Default.pipe(
-  Layer.provideMerge(SummaryRepo.SummaryRepo.Default),
+const MonthsCliLive = MonthsLive.pipe(
   Layer.provideMerge(SummaryDbLive),
   Layer.provideMerge(Config.layer)
 )

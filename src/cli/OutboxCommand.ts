@@ -11,13 +11,17 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Logger, LogLevel } from "effect"
-import { CoreLive } from "../App.js"
+import { Console, Effect, Logger, LogLevel, Layer } from "effect"
+import { PlatformLive } from "../platform/PlatformLive.js"
+import { LedgerLive } from "../store/StoreLive.js"
 import { AppConfig } from "../platform/Config.js"
 import { listCommand } from "./Table.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { Ledger, type OutboxQuarantinedRow } from "../store/Ledger.js"
 import * as Outbox from "../store/Outbox.js"
+
+/** The ledger over the platform: no server. */
+const LedgerCliLive = LedgerLive.pipe(Layer.provideMerge(PlatformLive))
 
 const ids = Options.integer("id").pipe(
   Options.withDescription("retry only this ledger row (repeatable; default: every quarantined row)"),
@@ -58,7 +62,7 @@ const list = listCommand(
     summary: (listed, total) =>
       `${plural(total, "quarantined row")}${listed < total ? ` (${listed} listed)` : ""}; after fixing the cause: mai-usage outbox retry`
   },
-  CoreLive
+  LedgerCliLive
 )
 
 const retry = Command.make("retry", { ids }, (args) =>
@@ -86,7 +90,7 @@ const retry = Command.make("retry", { ids }, (args) =>
       yield* Console.error(`${plural(left, "row")} still quarantined: see mai-usage outbox list`)
       return yield* Effect.fail(new ExitCode({ code: 1 }))
     }
-  }).pipe(Effect.provide(CoreLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+  }).pipe(Effect.provide(LedgerCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription("Give quarantined rows back to the outbox after a fix and write them to InfluxDB now")
   )
 

@@ -8,7 +8,8 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Clock, Console, Effect, Either, Layer, Logger, LogLevel, Option } from "effect"
-import { CoreLive, SummaryDbLive, UsageStoreLive } from "../App.js"
+import { PlatformLive } from "../platform/PlatformLive.js"
+import { LedgerLive, SummaryDbLive, UsageStoreLive } from "../store/StoreLive.js"
 import * as Config from "../platform/Config.js"
 import { AppConfig } from "../platform/Config.js"
 import { formatUsd } from "../domain/Money.js"
@@ -30,8 +31,8 @@ const to = Options.text("to").pipe(Options.withPseudoName("YYYY-MM-DD"), Options
 /** The reconciliation's layers for a one-off process: configuration from the environment, no server. */
 export const ReconcileCliLive = Layer.mergeAll(Reconciler.Default, OpenRouterApi.Default, OpenRouterRepo.Default).pipe(
   Layer.provideMerge(UsageStoreLive),
-  Layer.provideMerge(SummaryDbLive),
-  Layer.provideMerge(CoreLive)
+  Layer.provideMerge(Layer.mergeAll(SummaryDbLive, LedgerLive)),
+  Layer.provideMerge(PlatformLive)
 )
 
 /** The days asked for, each a completed UTC day of OpenRouter's 30-day window; or why not. */

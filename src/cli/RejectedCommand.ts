@@ -5,11 +5,15 @@
  * numbers as received. They were not billed; the rest of their delivery was.
  */
 import * as Command from "@effect/cli/Command"
-import { Effect } from "effect"
-import { CoreLive } from "../App.js"
+import { Effect, Layer } from "effect"
+import { PlatformLive } from "../platform/PlatformLive.js"
+import { LedgerLive } from "../store/StoreLive.js"
 import { plural } from "./Output.js"
 import { listCommand } from "./Table.js"
 import { Ledger, type RejectedRow } from "../store/Ledger.js"
+
+/** The ledger over the platform: no server. */
+const LedgerCliLive = LedgerLive.pipe(Layer.provideMerge(PlatformLive))
 
 const usage = (r: RejectedRow) =>
   [
@@ -33,7 +37,7 @@ const list = listCommand(
   { description: "List the quarantined spans (invalid usage, not billed), newest first, with their reasons", limit: "how many spans to list, newest first" },
   (limit) => Effect.flatMap(Ledger, (ledger) => ledger.rejectedSpans(limit)),
   { toJson, line: describeRejected, none: "no rejected spans", summary: (listed) => `${plural(listed, "rejected span")} listed` },
-  CoreLive
+  LedgerCliLive
 )
 
 export const rejectedCommand = Command.make("rejected").pipe(

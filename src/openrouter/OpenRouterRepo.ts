@@ -3,6 +3,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 import type { DayStatus, ModelReconciliation, ModelStatus } from "../domain/Reconcile.js"
 import { dayStatus } from "../domain/Reconcile.js"
+import { ReconciliationDbLive } from "./migrations.js"
 import { SummaryDb } from "../store/SummaryDb.js"
 
 export class OpenRouterRepoError extends Schema.TaggedError<OpenRouterRepoError>()("OpenRouterRepoError", {
@@ -179,5 +180,6 @@ export class OpenRouterRepo extends Effect.Service<OpenRouterRepo>()("mai-usage/
     )
 
     return { saveSuccess, saveUnavailable, days, getState, setState, addSnapshot, latestSnapshot }
-  })
+  }),
+  dependencies: [ReconciliationDbLive]
 }) {}

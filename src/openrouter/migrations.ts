@@ -1,6 +1,16 @@
-/** The summary DB's tables of the OpenRouter checks (keys 0007–0009). */
+/**
+ * Reconciliation's tables in the summary DB (reconciliations, reconciliation_days, key_snapshots,
+ * openrouter_state), read and written only by `OpenRouterRepo.ts`. Their migrations are recorded
+ * apart from billing's, in `reconciliation_migrations`. Databases made before that recorded 7–9 in
+ * the shared `effect_sql_migrations`: `adoptEarlierRecord` copies those entries over first, so they
+ * are never applied twice.
+ */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { migrationsLayer } from "../platform/Sqlite.js"
+import { SummaryDb } from "../store/SummaryDb.js"
+
+const TABLE = "reconciliation_migrations"
 
 export const openRouterMigrations = {
   // Per (UTC day, model): the last successful comparison. Per day: the last attempt, which may be
@@ -51,3 +61,21 @@ export const openRouterMigrations = {
       updated_at TEXT NOT NULL
     )`.pipe(Effect.asVoid))
 }
+
+const adoptEarlierRecord = Effect.gen(function*() {
+  const sql = yield* SummaryDb
+  const shared = yield* sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'effect_sql_migrations'`
+  if (Number(shared[0].n) === 0) return
+  yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+    migration_id integer PRIMARY KEY NOT NULL,
+    created_at datetime NOT NULL DEFAULT current_timestamp,
+    name VARCHAR(255) NOT NULL
+  )`)
+  yield* sql.unsafe(`INSERT OR IGNORE INTO ${TABLE} (migration_id, created_at, name)
+    SELECT migration_id, created_at, name FROM effect_sql_migrations WHERE migration_id IN (7, 8, 9)`)
+})
+
+/** Applies reconciliation's migrations to the summary DB. */
+export const ReconciliationDbLive = migrationsLayer(SummaryDb, openRouterMigrations, TABLE).pipe(
+  Layer.provide(Layer.effectDiscard(Effect.orDie(adoptEarlierRecord)))
+)

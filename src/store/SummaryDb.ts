@@ -1,162 +1,23 @@
 /**
- * The summary database (`USAGE_SUMMARY_DB`): daily rows, the rates used, batch runs.
- * Its own tag, so that it never mixes with the ledger's SQL client in one context.
+ * The summary database (`USAGE_SUMMARY_DB`): its own tag, so that it never mixes with the ledger's
+ * SQL client in one context. Its tables have owners: billing's (`billing/migrations.ts`), read and
+ * written only by `billing/SummaryRepo.ts`, and reconciliation's (`openrouter/migrations.ts`).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Context, Effect, Layer, Schema } from "effect"
-import { openRouterMigrations } from "../openrouter/migrations.js"
+import { Context, Layer, Schema } from "effect"
 import { sqliteLayer } from "../platform/Sqlite.js"
 
 export class SummaryDb extends Context.Tag("mai-usage/SummaryDb")<SummaryDb, SqlClient.SqlClient>() {}
 
-/** The summary DB could not be read or written (each reader words its message). */
+/** The summary DB could not be read or written. */
 export class SummaryDbError extends Schema.TaggedError<SummaryDbError>()("SummaryDbError", {
   message: Schema.String
 }) {}
 
-/** The batch's wording of a failed statement: `summary DB write failed: …`. */
+/** The one wording of a failed statement: `summary DB <what> failed: <cause>`. */
 export const summaryDbFailed = (what: string) => (cause: unknown) =>
   new SummaryDbError({ message: `summary DB ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
 
-const migrations = {
-  "0001_summary": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.all([
-      // Money and rates are decimal TEXT; cost_nusd keeps the exact integer the text came from.
-      sql`CREATE TABLE daily_usage (
-        usage_date TEXT NOT NULL,
-        client_org_id TEXT NOT NULL,
-        user TEXT NOT NULL,
-        model TEXT NOT NULL,
-        requests INTEGER NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        total_tokens INTEGER NOT NULL,
-        cached_tokens INTEGER NOT NULL,
-        reasoning_tokens INTEGER NOT NULL,
-        cost_nusd INTEGER NOT NULL,
-        cost_usd TEXT NOT NULL,
-        markup TEXT NOT NULL,
-        rate TEXT NOT NULL,
-        rate_table TEXT NOT NULL,
-        rate_date TEXT NOT NULL,
-        cost_pln TEXT NOT NULL,
-        batch_run_id INTEGER,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (usage_date, client_org_id, user, model)
-      )`,
-      sql`CREATE TABLE exchange_rates (
-        usage_date TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        rate TEXT NOT NULL,
-        table_no TEXT NOT NULL,
-        effective_date TEXT NOT NULL,
-        fetched_at TEXT NOT NULL,
-        PRIMARY KEY (usage_date, rule)
-      )`,
-      sql`CREATE TABLE batch_runs (
-        id INTEGER PRIMARY KEY,
-        usage_date TEXT NOT NULL,
-        client_org_id TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        status TEXT NOT NULL,
-        events INTEGER,
-        rows_written INTEGER,
-        corrections INTEGER,
-        rate TEXT,
-        rate_table TEXT,
-        markup TEXT,
-        source TEXT,
-        code_version TEXT,
-        error TEXT
-      )`,
-      sql`CREATE INDEX batch_runs_day ON batch_runs (usage_date, status)`
-    ], { discard: true })),
-  // One batch run at a time across processes (server, CLI, API): at most one row, held by its owner
-  // until released or until expires_at passes without a heartbeat (a crashed holder).
-  "0002_batch_lock": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`CREATE TABLE batch_lock (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      owner TEXT NOT NULL,
-      pid INTEGER NOT NULL,
-      host TEXT NOT NULL,
-      usage_date TEXT NOT NULL,
-      acquired_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL
-    )`.pipe(Effect.asVoid)),
-  // Accounting periods (src/accounting). The markup in force from a Warsaw day on; a later entry with
-  // the same effective_from wins (ordered by id).
-  "0003_markup_history": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`CREATE TABLE markup_history (
-      id INTEGER PRIMARY KEY,
-      effective_from TEXT NOT NULL,
-      multiplier TEXT NOT NULL,
-      recorded_at TEXT NOT NULL
-    )`.pipe(Effect.asVoid)),
-  // A closed month: present while closed; reopening deletes it. The closing record keeps the totals
-  // and the SHA-256 of the statement CSV as it was when closed.
-  "0004_closed_months": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`CREATE TABLE closed_months (
-      client_org_id TEXT NOT NULL,
-      month TEXT NOT NULL,
-      closed_at TEXT NOT NULL,
-      closed_by TEXT NOT NULL,
-      reason TEXT,
-      requests INTEGER NOT NULL,
-      total_tokens INTEGER NOT NULL,
-      cost_usd TEXT NOT NULL,
-      cost_pln TEXT NOT NULL,
-      statement_sha256 TEXT NOT NULL,
-      PRIMARY KEY (client_org_id, month)
-    )`.pipe(Effect.asVoid)),
-  // Every close and reopen, never deleted.
-  "0005_month_audit": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`CREATE TABLE month_audit (
-      id INTEGER PRIMARY KEY,
-      client_org_id TEXT NOT NULL,
-      month TEXT NOT NULL,
-      action TEXT NOT NULL,
-      at TEXT NOT NULL,
-      by TEXT NOT NULL,
-      reason TEXT,
-      cost_usd TEXT,
-      cost_pln TEXT,
-      statement_sha256 TEXT
-    )`.pipe(Effect.asVoid)),
-  // Differences found for days of closed months, booked into the first open month after them; priced
-  // at the original day's rate and markup. Signed: a negative delta is a credit.
-  "0006_adjustments": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.all([
-      sql`CREATE TABLE adjustments (
-        id INTEGER PRIMARY KEY,
-        client_org_id TEXT NOT NULL,
-        month TEXT NOT NULL,
-        original_date TEXT NOT NULL,
-        user TEXT NOT NULL,
-        model TEXT NOT NULL,
-        requests INTEGER NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        total_tokens INTEGER NOT NULL,
-        cached_tokens INTEGER NOT NULL,
-        reasoning_tokens INTEGER NOT NULL,
-        cost_nusd INTEGER NOT NULL,
-        cost_usd TEXT NOT NULL,
-        markup TEXT NOT NULL,
-        rate TEXT NOT NULL,
-        rate_table TEXT NOT NULL,
-        rate_date TEXT NOT NULL,
-        cost_pln TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        batch_run_id INTEGER,
-        created_at TEXT NOT NULL
-      )`,
-      sql`CREATE INDEX adjustments_month ON adjustments (client_org_id, month)`,
-      sql`CREATE INDEX adjustments_day ON adjustments (client_org_id, original_date)`
-    ], { discard: true })),
-  ...openRouterMigrations
-}
-
+/** Opens the file; each owner of tables in it applies its own migrations (`billing/`, `openrouter/`). */
 export const layer = (filename: string) =>
-  Layer.effect(SummaryDb, SqlClient.SqlClient).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+  Layer.effect(SummaryDb, SqlClient.SqlClient).pipe(Layer.provide(sqliteLayer(filename)))

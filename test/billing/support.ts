@@ -1,6 +1,8 @@
 /** The batch over real files (ledger, summary DB) and the NBP stand-in, for tests that drive it directly. */
 import { Effect, Layer, Logger, LogLevel, Option, Stream, SubscriptionRef } from "effect"
-import { coreFromMap, NbpRateLive, SummaryDbLive, UsageStoreLive } from "../../src/App.js"
+import { platformFromMap } from "../../src/platform/PlatformLive.js"
+import { NbpRateLive } from "../../src/rates/RatesLive.js"
+import { LedgerLive, SummaryDbLive, UsageStoreLive } from "../../src/store/StoreLive.js"
 import { BatchServerLive, DailyBatchLive } from "../../src/billing/BatchLive.js"
 import type { DailyBatchOptions } from "../../src/billing/DailyBatch.js"
 import type { SchedulerPhase } from "../../src/billing/Scheduler.js"
@@ -21,7 +23,8 @@ export const serverBatch = (v: Record<string, string>) =>
   BatchServerLive.pipe(
     Layer.provideMerge(UsageStoreLive),
     Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),
-    Layer.provideMerge(coreFromMap(v)),
+    Layer.provideMerge(LedgerLive),
+    Layer.provideMerge(platformFromMap(v)),
     Layer.provide(quiet)
   )
 
@@ -30,7 +33,8 @@ export const processBatch = (v: Record<string, string>, options: DailyBatchOptio
   DailyBatchLive(options).pipe(
     Layer.provideMerge(UsageStoreLive),
     Layer.provideMerge(Layer.mergeAll(SummaryDbLive, NbpRateLive)),
-    Layer.provideMerge(coreFromMap(v)),
+    Layer.provideMerge(LedgerLive),
+    Layer.provideMerge(platformFromMap(v)),
     Layer.provide(quiet)
   )
 

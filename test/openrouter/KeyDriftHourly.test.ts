@@ -8,7 +8,7 @@ import Database from "better-sqlite3"
 import { Layer, Logger, LogLevel, ManagedRuntime, TestClock, TestContext } from "effect"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { coreFromMap, serveLayer } from "../../src/App.js"
+import { platformFromMap, serveLayer } from "../../src/App.js"
 import { Listening } from "../../src/http/Server.js"
 import { baseVars, tempDir } from "../support/app.js"
 import { API_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
@@ -66,7 +66,7 @@ beforeAll(async () => {
   // The TestClock stands at T0 before the app starts (moving it across decades later would run every
   // short periodic loop of the app that many times).
   const clock = Layer.effectDiscard(TestClock.setTime(T0)).pipe(Layer.provideMerge(TestContext.TestContext))
-  const layer = serveLayer(coreFromMap(vars)).pipe(
+  const layer = serveLayer(platformFromMap(vars)).pipe(
     Layer.provide(Logger.minimumLogLevel(LogLevel.Error)),
     Layer.provide(clock)
   )

@@ -4,7 +4,7 @@
  */
 import { Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope } from "effect"
 import * as Fs from "node:fs"
-import { coreFromMap, serveLayer } from "../../src/App.js"
+import { platformFromMap, serveLayer } from "../../src/App.js"
 import { Listening } from "../../src/http/Server.js"
 import { tempDir } from "./tmp.js"
 
@@ -38,7 +38,7 @@ export const baseVars = (dataDir: string): Record<string, string> => ({
 export const startApp = async (overrides: Record<string, string> = {}): Promise<TestApp> => {
   const dataDir = overrides.DATA_DIR ?? tempDir()
   const vars = { ...baseVars(dataDir), ...overrides }
-  const layer = serveLayer(coreFromMap(vars)).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
+  const layer = serveLayer(platformFromMap(vars)).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
   const runtime = ManagedRuntime.make(layer)
   const listening = await runtime.runPromise(Listening)
   // The data dir outlives close() (tests restart the app on it); it goes after the test file.
