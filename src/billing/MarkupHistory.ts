@@ -64,7 +64,18 @@ export class MarkupHistory extends Effect.Service<MarkupHistory>()("mai-usage/Ma
       yield* Effect.logInfo("markup changed", { from: newest.multiplier, to: configured, effectiveFrom: from })
     })
 
-    return { markupFor, entries, recordConfigured } as const
+    /**
+     * What `recordConfigured` would record, in words, or undefined when the configured markup is the
+     * newest entry (a CLI says so instead of recording it).
+     */
+    const unrecorded = Effect.map(repo.markupEntries, (all) => {
+      const newest = all[all.length - 1]
+      if (newest === undefined || sameMarkup(newest.multiplier, configured)) return undefined
+      return `USAGE_MARKUP_MULTIPLIER: ${configured} is not in the markup history yet (its newest entry is ${newest.multiplier} ` +
+        `from ${newest.effectiveFrom}); days are priced by the history, and \`serve\` records the change at its next start`
+    })
+
+    return { markupFor, entries, recordConfigured, unrecorded } as const
   })
 }) {}
 

@@ -128,7 +128,7 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
   /** The markup of the newest billed row (before markup_history existed, the only record of it). */
   const newestRowMarkup = sql<{ markup: string }>`SELECT markup FROM daily_usage
     ORDER BY usage_date DESC, updated_at DESC LIMIT 1`.pipe(
-    Effect.map((rows) => rows[0]?.markup),
+    Effect.map((rows): string | undefined => rows[0]?.markup),
     Effect.mapError(failed("reading daily_usage"))
   )
 

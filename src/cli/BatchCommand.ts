@@ -17,6 +17,7 @@ import { dayOf } from "../domain/WarsawDay.js"
 import { plural } from "./Output.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { DailyBatchLive } from "../billing/BatchLive.js"
+import { MarkupHistory } from "../billing/MarkupHistory.js"
 import { DailyBatch, requestedDays, type RunResult, runDays } from "../billing/DailyBatch.js"
 
 const runNow = Options.boolean("run-now").pipe(
@@ -66,6 +67,8 @@ export const batchCommand = Command.make("batch", { runNow, date, from, to }, (a
 
     const failures = yield* Effect.gen(function*() {
       const batch = yield* DailyBatch
+      const unrecorded = yield* Effect.orElseSucceed((yield* MarkupHistory).unrecorded, () => undefined)
+      if (unrecorded !== undefined) yield* Console.error(`warning: ${unrecorded}`)
       const outcomes = yield* runDays(batch, days.right, "cli")
       let failed = 0
       for (const [i, o] of outcomes.entries()) {

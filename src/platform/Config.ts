@@ -308,3 +308,38 @@ const fromMap = (vars: Record<string, string>) => Layer.setConfigProvider(Config
 export const layerFromMap = (vars: Record<string, string>) => layer.pipe(Layer.provide(fromMap(vars)))
 
 export const validate = (vars: Record<string, string>) => Effect.either(Effect.provide(read, fromMap(vars)))
+
+/**
+ * For unit tests: settings as the defaults give them (no environment read, no folder made, no
+ * secret generated), with `overrides` over them.
+ */
+export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings => ({
+  port: 0,
+  host: "127.0.0.1",
+  clientOrgId: "default",
+  webhookSecrets: [Redacted.make("test-webhook-secret-0123456789")],
+  apiKeyNames: undefined,
+  openRouterExternalUser: undefined,
+  openRouterApiKey: undefined,
+  influx: undefined,
+  nbpServiceUrl: undefined,
+  nbpApiUrl: "http://127.0.0.1:9/api/exchangerates/rates/a/usd/",
+  dataDir: "/nonexistent/mai-usage-test",
+  summaryDbPath: "/nonexistent/mai-usage-test/usage_summary.db",
+  ledgerDbPath: "/nonexistent/mai-usage-test/usage_ledger.db",
+  openWebUiDatabaseUrl: undefined,
+  dailyBatchEnabled: false,
+  dailyBatchTime: { hour: 13, minute: 0 },
+  dailyBatchTimeZone: "Europe/Warsaw",
+  markup: BigDecimal.unsafeFromString("1.3"),
+  markupEffectiveFrom: undefined,
+  exchangeRateRule: "previous-business-day",
+  adminTokens: [Redacted.make("test-admin-token-0123456789")],
+  maxBodyBytes: 33_554_432,
+  ledgerSync: "full",
+  openRouter: { apiUrl: "http://127.0.0.1:9/api/v1", managementKey: undefined, apiKeyHash: undefined },
+  ...overrides
+})
+
+/** `AppConfig` as `testSettings(overrides)`: a fake for unit tests. */
+export const testLayer = (overrides: Partial<AppSettings> = {}) => Layer.succeed(AppConfig, testSettings(overrides))

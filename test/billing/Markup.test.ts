@@ -103,7 +103,7 @@ describe("markup history", () => {
     }
   })
 
-  it("refuses, naming the variable, a new markup effective inside a closed month (CLI close, then start-up)", async () => {
+  it("refuses, naming the variable, a new markup effective inside a closed month (CLI close, then start-up); a CLI records none", async () => {
     const a = await start({ USAGE_MARKUP_MULTIPLIER: "1.5", USAGE_MARKUP_EFFECTIVE_FROM: "2025-10-15" })
     const missing = await runCli(["month", "close", "2025-10"], cliEnv())
     expect(missing.code).toBe(1)
@@ -124,12 +124,16 @@ describe("markup history", () => {
       USAGE_MARKUP_MULTIPLIER: "1.7",
       USAGE_MARKUP_EFFECTIVE_FROM: "2025-10-20"
     })
-    expect(cli.code).toBe(2)
-    expect(cli.stderr.trim().split("\n")).toHaveLength(1)
-    expect(cli.stderr).toContain("USAGE_MARKUP_EFFECTIVE_FROM: 2025-10-20 is in or before the closed month 2025-10")
+    // A CLI never records a markup (only serve does, at start-up): it prices by the history and says so.
+    expect(cli.code).toBe(0)
+    expect(cli.stderr.trim().split("\n")).toEqual([
+      "warning: USAGE_MARKUP_MULTIPLIER: 1.7 is not in the markup history yet (its newest entry is 1.5 from 2025-10-15); " +
+        "days are priced by the history, and `serve` records the change at its next start"
+    ])
     const db = new Database(Path.join(dataDir, "usage_summary.db"), { readonly: true })
     try {
       expect(db.prepare("SELECT count(*) AS n FROM markup_history").get()).toEqual({ n: 2 })
+      expect(db.prepare("SELECT markup FROM batch_runs WHERE usage_date = '2025-11-01' ORDER BY id DESC LIMIT 1").get()).toEqual({ markup: "1.5" })
     } finally {
       db.close()
     }
