@@ -27,11 +27,13 @@ const byUserModel = (a: { readonly user: string; readonly model: string }, b: { 
 
 export class Reports extends Effect.Service<Reports>()("mai-usage/Reports", {
   effect: Effect.gen(function*() {
-    const repo = yield* SummaryRepo
-    const config = yield* AppConfig
-    const store = yield* UsageStore
-    const nbp = yield* NbpRate
-    const markups = yield* MarkupHistory
+    const { config, markups, nbp, repo, store } = yield* Effect.all({
+      repo: SummaryRepo,
+      config: AppConfig,
+      store: UsageStore,
+      nbp: NbpRate,
+      markups: MarkupHistory
+    })
     const org = config.clientOrgId
     const tz = config.dailyBatchTimeZone
 
