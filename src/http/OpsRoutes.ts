@@ -2,7 +2,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { AdminAccess } from "./AdminAuth.js"
 import { Metrics } from "../platform/Metrics.js"
 import { quiet, Readiness } from "../platform/Readiness.js"
@@ -32,4 +32,4 @@ export const OpsRoutes = HttpApiBuilder.Router.use((router) =>
         HttpServerResponse.text(text, { contentType: metrics.contentType }))
     )
   })
-).pipe(Layer.provide(Layer.empty))
+)

@@ -14,7 +14,8 @@ import { SummaryRepo } from "../../src/billing/SummaryRepo.js"
 import { Ledger } from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
-import { processBatch, usageEvent, vars } from "./support.js"
+import { usageEvent } from "../support/usageEvent.js"
+import { processBatch, vars } from "./support.js"
 
 let nbp: NbpStandIn
 beforeAll(async () => {
@@ -28,7 +29,7 @@ const twoProcesses = (dataDir: string, lockWait: Duration.DurationInput = "30 se
   Effect.gen(function*() {
     const a = yield* Layer.build(processBatch(vars(dataDir, nbp.url), { lockWait }))
     const b = yield* Layer.build(processBatch(vars(dataDir, nbp.url), { lockWait }))
-    yield* Context.get(a, Ledger).record(days.map((d) => usageEvent(`${d}T10:00:00.000Z`, "anna", "m1", "1")))
+    yield* Context.get(a, Ledger).record(days.map((d) => usageEvent({ at: `${d}T10:00:00.000Z`, user: "anna", model: "m1", cost: "1" })))
     return { a: Context.get(a, DailyBatch), b: Context.get(b, DailyBatch), repo: Context.get(a, SummaryRepo) }
   })
 

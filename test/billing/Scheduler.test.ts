@@ -10,7 +10,8 @@ import { type BatchRun, SummaryRepo } from "../../src/billing/SummaryRepo.js"
 import { Ledger } from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
 import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
-import { processBatch, serverBatch, sleepingAfter, usageEvent, vars, warsawTime } from "./support.js"
+import { usageEvent } from "../support/usageEvent.js"
+import { processBatch, serverBatch, sleepingAfter, vars, warsawTime } from "./support.js"
 import type { UsageEvent } from "../../src/domain/UsageEvent.js"
 
 let nbp: NbpStandIn
@@ -106,7 +107,7 @@ describe("the 13:00 Warsaw schedule", () => {
     Effect.gen(function*() {
       const dataDir = tempDir()
       // Up on Friday 2025-10-03 morning, with usage on 10-02 (not yet summarised).
-      yield* seed(dataDir, [usageEvent("2025-10-02T10:00:00.000Z", "anna", "m1", "0.5")])
+      yield* seed(dataDir, [usageEvent({ at: "2025-10-02T10:00:00.000Z", user: "anna", model: "m1", cost: "0.5" })])
       yield* TestClock.setTime(at("2025-10-03T06:00:00.000Z"))
       const first = yield* startServer(dataDir)
       const clock1 = stepper(first.phase)
@@ -123,7 +124,7 @@ describe("the 13:00 Warsaw schedule", () => {
       yield* first.stop
 
       // Down from 10-03 afternoon until Thursday 10-09 08:00; usage of 10-06 reached the store meanwhile.
-      yield* seed(dataDir, [usageEvent("2025-10-06T09:00:00.000Z", "anna", "m1", "1.25")])
+      yield* seed(dataDir, [usageEvent({ at: "2025-10-06T09:00:00.000Z", user: "anna", model: "m1", cost: "1.25" })])
       yield* TestClock.setTime(at("2025-10-09T06:00:00.000Z"))
       const second = yield* startServer(dataDir)
       const clock2 = stepper(second.phase)
@@ -151,7 +152,7 @@ describe("the 13:00 Warsaw schedule", () => {
   it.scoped("retries a run that fails because NBP is down every 15 minutes until it succeeds", () =>
     Effect.gen(function*() {
       const dataDir = tempDir()
-      yield* seed(dataDir, [usageEvent("2025-10-08T10:00:00.000Z", "anna", "m1", "2")])
+      yield* seed(dataDir, [usageEvent({ at: "2025-10-08T10:00:00.000Z", user: "anna", model: "m1", cost: "2" })])
       nbp.setDown(true)
       yield* Effect.addFinalizer(() => Effect.sync(() => nbp.setDown(false)))
       yield* TestClock.setTime(at("2025-10-09T10:00:00.000Z")) // 12:00 Warsaw

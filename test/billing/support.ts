@@ -6,9 +6,7 @@ import { LedgerLive, SummaryDbLive, UsageStoreLive } from "../../src/store/Store
 import { BatchServerLive, DailyBatchLive } from "../../src/billing/BatchLive.js"
 import type { DailyBatchOptions } from "../../src/billing/DailyBatch.js"
 import type { SchedulerPhase } from "../../src/billing/Scheduler.js"
-import { nanoUsd } from "../support/money.js"
 import { baseVars } from "../support/app.js"
-import type { UsageEvent } from "../../src/domain/UsageEvent.js"
 
 export const vars = (dataDir: string, nbpUrl: string, extra: Record<string, string> = {}) => ({
   ...baseVars(dataDir),
@@ -37,23 +35,6 @@ export const processBatch = (v: Record<string, string>, options: DailyBatchOptio
     Layer.provideMerge(platformFromMap(v)),
     Layer.provide(quiet)
   )
-
-let seq = 0
-export const usageEvent = (at: string, user: string, model: string, cost: string): UsageEvent => ({
-  generationId: `gen-test-${process.pid}-${++seq}`,
-  eventTimeNs: BigInt(Date.parse(at)) * 1_000_000n,
-  clientOrgId: "default",
-  user,
-  model,
-  apiKeyName: "test key",
-  provider: "test provider",
-  inputTokens: 100,
-  outputTokens: 20,
-  totalTokens: 120,
-  cachedTokens: 0,
-  reasoningTokens: 5,
-  costNusd: nanoUsd(cost)
-})
 
 /** Waits (in real time: runs do real I/O) until the scheduler sleeps until a moment after `after`. */
 export const sleepingAfter = (phase: SubscriptionRef.SubscriptionRef<SchedulerPhase>, after: number) =>

@@ -96,7 +96,7 @@ describe.skipIf(!hasInfluxd)("reconciliation against InfluxDB (production mode)"
 
   it("the usage side is InfluxDB's: a point written only there (never in the ledger) makes its model extra", async () => {
     const point = toLineProtocol({
-      ...usageEvent("gen-only-in-influx", 50_000_000n),
+      ...usageEvent({ generationId: "gen-only-in-influx", costNusd: 50_000_000n, clientOrgId: "acme" }),
       eventTimeNs: BigInt(Date.parse(`${DAY}T15:00:00Z`)) * 1_000_000n,
       clientOrgId: app.vars.CLIENT_ORG_ID ?? "default",
       model: MODELS[0]

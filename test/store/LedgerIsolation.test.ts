@@ -6,7 +6,7 @@ import * as Ledger from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
 import { usageEvent } from "../support/usageEvent.js"
 
-const event = usageEvent
+const event = (generationId: string, costNusd = 1_000n) => usageEvent({ generationId, costNusd, clientOrgId: "acme" })
 
 let dir: string
 let runtime: ManagedRuntime.ManagedRuntime<Ledger.Ledger, unknown>

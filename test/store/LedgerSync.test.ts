@@ -7,7 +7,7 @@ import * as Ledger from "../../src/store/Ledger.js"
 import { tempDir } from "../support/app.js"
 import { usageEvent } from "../support/usageEvent.js"
 
-const event = usageEvent
+const event = (generationId: string, costNusd = 1_000n) => usageEvent({ generationId, costNusd, clientOrgId: "acme" })
 
 const withLedger = async <A>(sync: Ledger.LedgerSync | undefined, f: (l: Ledger.LedgerShape) => Effect.Effect<A, unknown>) => {
   const dir = tempDir("mai-ledger-sync-")

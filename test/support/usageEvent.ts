@@ -1,18 +1,29 @@
 import type { UsageEvent } from "../../src/domain/UsageEvent.js"
+import { nanoUsd } from "./money.js"
 
-/** One ledger event for the store tests: fixed figures, the id (and optionally the cost) chosen. */
-export const usageEvent = (generationId: string, costNusd = 1_000n): UsageEvent => ({
-  generationId,
-  eventTimeNs: 1_790_000_000_000_000_000n,
-  clientOrgId: "acme",
-  user: "u",
-  model: "m",
-  apiKeyName: "k",
-  provider: "p",
-  inputTokens: 1,
-  outputTokens: 2,
-  totalTokens: 3,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  costNusd
-})
+let seq = 0
+
+/**
+ * One ledger event for tests that write the ledger directly: fixed figures, with whatever the test
+ * is about given in `over` (`at`, an ISO instant, and `cost`, USD as decimal text, are shorthands
+ * for the event time and the cost). Each event gets its own id unless one is given.
+ */
+export const usageEvent = (over: Partial<UsageEvent> & { readonly at?: string; readonly cost?: string } = {}): UsageEvent => {
+  const { at, cost, ...fields } = over
+  return {
+    generationId: `gen-test-${process.pid}-${++seq}`,
+    eventTimeNs: at === undefined ? 1_790_000_000_000_000_000n : BigInt(Date.parse(at)) * 1_000_000n,
+    clientOrgId: "default",
+    user: "u",
+    model: "m",
+    apiKeyName: "test key",
+    provider: "test provider",
+    inputTokens: 100,
+    outputTokens: 20,
+    totalTokens: 120,
+    cachedTokens: 0,
+    reasoningTokens: 5,
+    costNusd: cost === undefined ? 1_000n : nanoUsd(cost),
+    ...fields
+  }
+}
