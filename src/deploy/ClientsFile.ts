@@ -22,8 +22,8 @@ const Token = Schema.String.pipe(Schema.pattern(/^[\x21-\x2b\x2d-\x7e]+$/))
 /** A credential we authenticate against: long enough not to be guessed. */
 const StrongToken = Token.pipe(Schema.minLength(16))
 
-/** OPENROUTER_WEBHOOK_SECRET: one secret, or several comma-separated during a rotation. */
-const WebhookSecret = Schema.String.pipe(
+/** OPENROUTER_WEBHOOK_SECRET and ADMIN_TOKEN: one secret, or several comma-separated during a rotation. */
+const SecretList = Schema.String.pipe(
   Schema.filter((s) => s.split(",").every((part) => Schema.is(StrongToken)(part)))
 )
 
@@ -62,8 +62,8 @@ export const ClientSpec = Schema.Struct({
   orgId: Text,
   port: Port,
   openrouterApiKey: optional(Token),
-  webhookSecret: optional(WebhookSecret),
-  adminToken: optional(StrongToken),
+  webhookSecret: optional(SecretList),
+  adminToken: optional(SecretList),
   apiKeyNames: optional(Schema.Array(Text.pipe(Schema.pattern(/^[^,]+$/)))),
   markup: optional(Markup)
 })
@@ -110,7 +110,8 @@ const fieldRules: Record<string, string> = {
   openrouterApiKey: "must be printable ASCII without spaces or commas",
   webhookSecret:
     "must be one secret of at least 16 printable ASCII characters without spaces, or several such secrets separated by commas",
-  adminToken: "must be at least 16 printable ASCII characters without spaces or commas",
+  adminToken:
+    "must be one token of at least 16 printable ASCII characters without spaces, or several such tokens separated by commas",
   apiKeyNames: "must be a list of non-empty key names without commas",
   markup: "must be a positive decimal number such as 1.3"
 }
