@@ -15,7 +15,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../platform/Config.js"
-import { outboundClient, textRequest } from "../platform/TextRequest.js"
+import { outboundClient, textRequest, unreachableReason } from "../platform/TextRequest.js"
 
 export class OpenRouterError extends Schema.TaggedError<OpenRouterError>()("OpenRouterError", {
   reason: Schema.Literal("not-configured", "unreachable", "timeout", "unauthorized", "rejected", "server", "bad-response"),
@@ -164,7 +164,7 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       const attempt = textRequest(client, request, {
         timeout,
         onTimeout: () => fail("timeout", null, `OpenRouter did not answer ${what} within ${Duration.format(timeout)}`),
-        onUnreachable: (e) => fail("unreachable", null, `OpenRouter unreachable (${what}): ${e.reason}`)
+        onUnreachable: (e) => fail("unreachable", null, `OpenRouter unreachable (${what}): ${unreachableReason(e)}`)
       }).pipe(
         Effect.flatMap(({ status, text }) => {
           if (status >= 200 && status < 300) {

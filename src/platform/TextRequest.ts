@@ -38,3 +38,43 @@ export const outboundClient: Effect.Effect<HttpClient.HttpClient, never, HttpCli
   HttpClient.HttpClient,
   HttpClient.withTracerPropagation(false)
 )
+
+const CAUSES: ReadonlyArray<readonly [RegExp, (host: string) => string]> = [
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)$/, (host) => `the host name ${host} could not be resolved (DNS: no network, or a wrong host)`],
+  [/^ECONNREFUSED$/, (host) => `${host} refused the connection (nothing listens there)`],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ESOCKETTIMEDOUT)$/, (host) => `${host} did not answer the connection (time-out: a firewall, or no route)`],
+  [/^(ENETUNREACH|EHOSTUNREACH)$/, (host) => `${host} cannot be reached from this machine (no route to it)`],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/, (host) => `${host} closed the connection`],
+  [/CERT|TLS|SSL/, (host) => `the TLS handshake with ${host} failed`]
+]
+
+/** The error codes in a chain of causes (fetch wraps the socket's error). */
+const codesOf = (error: unknown): Array<string> => {
+  const out: Array<string> = []
+  for (let e: unknown = error, depth = 0; typeof e === "object" && e !== null && depth < 6; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === "string") out.push(code)
+    e = (e as { cause?: unknown }).cause
+  }
+  return out
+}
+
+/**
+ * Why an outbound request got no answer, in words that name the host and the cause (DNS, refused,
+ * time-out, no route, reset, TLS) instead of "Transport error". The URL's credentials never appear:
+ * only its host and port.
+ */
+export const unreachableReason = (error: HttpClientError.HttpClientError): string => {
+  let host = "the host"
+  try {
+    host = new URL(error.request.url).host
+  } catch {
+    // a request without a usable URL: say "the host"
+  }
+  const codes = codesOf((error as { cause?: unknown }).cause)
+  for (const code of codes) {
+    const found = CAUSES.find(([pattern]) => pattern.test(code))
+    if (found !== undefined) return `${found[1](host)} [${code}]`
+  }
+  return codes.length > 0 ? `no answer from ${host} [${codes[0]}]` : `no answer from ${host} (${error.reason})`
+}

@@ -7,7 +7,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either } from "effect"
 import { maskUrlsIn } from "../domain/Redact.js"
-import { textRequest } from "../platform/TextRequest.js"
+import { textRequest, unreachableReason } from "../platform/TextRequest.js"
 import { NbpRateError } from "./NbpRateError.js"
 
 export interface NbpGetOptions<A> {
@@ -32,7 +32,7 @@ export const nbpGet = <A>(client: HttpClient.HttpClient, url: string, options: N
         message: maskUrlsIn(`${options.who} did not answer within ${Duration.format(options.timeout)}: GET ${url}`)
       }),
     onUnreachable: (error) =>
-      new NbpRateError({ reason: "unreachable", message: maskUrlsIn(`${options.who} unreachable: ${error.message}`) })
+      new NbpRateError({ reason: "unreachable", message: maskUrlsIn(`${options.who} unreachable: ${unreachableReason(error)}`) })
   }).pipe(
     Effect.flatMap(({ status, text }) =>
       status === 200
