@@ -35,19 +35,31 @@ export interface DecodedDelivery {
 }
 
 type AnyValue = Record<string, unknown>
-type Attrs = Map<string, unknown>
+/** A span's (or resource's) attributes by key; `conflicting`: keys given twice with different values. */
+class Attrs extends Map<string, unknown> {
+  readonly conflicting = new Set<string>()
+}
 
 const isObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array)
 
+/** The attributes by key; a key given twice with different values is listed in `conflicting`. */
 const attributes = (list: unknown): Attrs => {
-  const out: Attrs = new Map()
+  const out = new Attrs()
   if (!Array.isArray(list)) return out
   for (const kv of list) {
-    if (isObject(kv) && typeof kv.key === "string" && isObject(kv.value)) out.set(kv.key, kv.value)
+    if (!isObject(kv) || typeof kv.key !== "string" || !isObject(kv.value)) continue
+    const earlier = out.get(kv.key)
+    if (earlier !== undefined && !sameValue(earlier, kv.value)) out.conflicting.add(kv.key)
+    out.set(kv.key, kv.value)
   }
   return out
 }
+
+/** Two attribute values say the same (a value and its repetition), whatever their encoding's objects. */
+const sameValue = (x: unknown, y: unknown): boolean =>
+  JSON.stringify(x, (_, v) => (typeof v === "bigint" ? String(v) : v)) ===
+    JSON.stringify(y, (_, v) => (typeof v === "bigint" ? String(v) : v))
 
 const stringAttr = (a: Attrs, key: string): string | undefined => {
   const v = a.get(key) as AnyValue | undefined
@@ -141,6 +153,21 @@ const TOKEN_KEYS = [
 ] as const
 const COST_KEY = "gen_ai.usage.total_cost"
 
+/**
+ * The attributes that decide what is billed, and to whom: given twice with different values, the
+ * span is rejected (`duplicate-attribute`), never resolved by order.
+ */
+const BILLING_KEYS: ReadonlyArray<string> = [
+  COST_KEY,
+  ...TOKEN_KEYS,
+  "gen_ai.response.model",
+  "gen_ai.request.model",
+  "user.id",
+  "trace.metadata.openrouter.user_id",
+  "trace.metadata.openrouter.api_key_name",
+  "gen_ai.response.id"
+]
+
 /** A span carries usage when it has a cost or any token count: then it is billed whatever its name. */
 const carriesUsage = (a: Attrs) => a.has(COST_KEY) || TOKEN_KEYS.some((k) => a.has(k))
 
@@ -159,7 +186,6 @@ export const decodeDelivery = (body: unknown, options: DecodeOptions): Either.Ei
   let spanCount = 0
   for (const rs of resourceSpans) {
     if (!isObject(rs)) return Either.left("a resourceSpans element is not an object")
-    const resource = attributes(isObject(rs.resource) ? rs.resource.attributes : undefined)
     const scopeSpans = rs.scopeSpans ?? []
     if (!Array.isArray(scopeSpans)) return Either.left("scopeSpans is not an array")
     for (const ss of scopeSpans) {
@@ -169,7 +195,7 @@ export const decodeDelivery = (body: unknown, options: DecodeOptions): Either.Ei
       for (const span of spans) {
         if (!isObject(span)) return Either.left("a span is not an object")
         spanCount++
-        const outcome = decodeSpan(span, resource, options)
+        const outcome = decodeSpan(span, options)
         if (outcome === undefined) continue
         if (typeof outcome === "string") ignored.push(outcome)
         else if ("reason" in outcome) rejected.push(outcome)
@@ -184,7 +210,6 @@ export const decodeDelivery = (body: unknown, options: DecodeOptions): Either.Ei
 /** An event, a rejected span, a reason it is not billed, or undefined for child spans. */
 const decodeSpan = (
   span: Record<string, unknown>,
-  resource: Attrs,
   options: DecodeOptions
 ): UsageEvent | RejectedSpan | IgnoredReason | undefined => {
   const a = attributes(span.attributes)
@@ -192,19 +217,24 @@ const decodeSpan = (
   if (!usage && span.name === "openrouter-connection-test") return "connection-test"
   if (!usage && stringAttr(a, "span.type") !== "generation") return undefined
   const status = isObject(span.status) ? Number(span.status.code) : 0
-  if (!a.has(COST_KEY) && status === ERROR_STATUS) return "error-no-cost"
-  if (!usage) return "no-usage"
+  // An errored span with token counts but no cost is pending like any other: only one without usage is not billed.
+  if (!usage) return status === ERROR_STATUS ? "error-no-cost" : "no-usage"
   const apiKeyName = stringAttr(a, "trace.metadata.openrouter.api_key_name") ?? ""
   const traceId = idText(span.traceId)
   const spanId = idText(span.spanId)
-  const generationId = stringAttr(a, "gen_ai.response.id") ??
-    stringAttr(resource, "openrouter.trace.id") ??
+  // The span's own ids when it has no response id (or an empty one): unique per span, stable across
+  // redeliveries. Never the resource's trace id, which several generations of one trace share.
+  const generationId = stringAttr(a, "gen_ai.response.id") ||
     (traceId === "" && spanId === "" ? "" : `${traceId}:${spanId}`)
   const user = stringAttr(a, "user.id") || stringAttr(a, "trace.metadata.openrouter.user_id") || "unknown"
   const model = stringAttr(a, "gen_ai.response.model") || stringAttr(a, "gen_ai.request.model") || "unknown"
   const provider = stringAttr(a, "trace.metadata.openrouter.provider_name") ?? ""
-  if (options.apiKeyNames !== undefined && !options.apiKeyNames.has(apiKeyName)) return "api-key-not-allowed"
+  const doubled = BILLING_KEYS.filter((k) => a.conflicting.has(k))
+  if (doubled.length === 0 && options.apiKeyNames !== undefined && !options.apiKeyNames.has(apiKeyName)) return "api-key-not-allowed"
   try {
+    if (doubled.length > 0) {
+      throw new Rejection("duplicate-attribute", `${doubled.join(", ")} given twice with different values`)
+    }
     if (generationId === "") throw new Rejection("no-id", "generation span has no id (gen_ai.response.id, trace or span id)")
     const fields = { "generation id": generationId, user, model, "API key name": apiKeyName, provider }
     for (const [name, value] of Object.entries(fields)) {
@@ -213,7 +243,8 @@ const decodeSpan = (
       }
     }
     const [inputTokens, outputTokens, totalTokens, cachedTokens, reasoningTokens] = TOKEN_KEYS.map((k) => tokenAttr(a, k))
-    const costNusd = costAttr(a, COST_KEY) ?? 0n
+    // No cost attribute: pending (filled from OpenRouter's record), never 0. An explicit 0 is a real 0.
+    const costNusd = costAttr(a, COST_KEY) ?? null
     const eventTimeNs = timeNs(span.startTimeUnixNano)
     return {
       generationId,

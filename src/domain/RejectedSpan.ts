@@ -14,7 +14,7 @@ export const MAX_FIELD_BYTES = 512
 export const MAX_VALUE_CHARS = 40
 
 /** Short, stable reason codes: the `reason` label of the rejected-events metric. */
-export type RejectReason = "token-count" | "cost" | "field-too-long" | "start-time" | "no-id"
+export type RejectReason = "token-count" | "cost" | "field-too-long" | "start-time" | "no-id" | "duplicate-attribute"
 
 export interface RejectedSpan {
   /** The span's idempotency key (bounded): a redelivery of the same span is kept once. */

@@ -17,7 +17,12 @@ export interface UsageEvent extends TokenCounts {
   readonly model: string
   readonly apiKeyName: string
   readonly provider: string
-  readonly costNusd: bigint
+  /**
+   * The cost in nano-USD; null while it is pending: the span carried token counts but no cost (its
+   * Broadcast destination does not send cost metadata). Never billed as 0: filled from OpenRouter's
+   * record of the generation (`mai-usage costs fill`) before its day can be billed.
+   */
+  readonly costNusd: bigint | null
 }
 
 /** Per (user, model) sums over a time window: what the daily batch summarises. */

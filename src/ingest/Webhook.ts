@@ -81,32 +81,50 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
           return yield* new Unauthorized({ message: "wrong webhook signature" })
         }
         const body = yield* inflate(raw, encoding, config.maxBodyBytes)
-        if (header(req, "x-test-connection")?.toLowerCase() === "true" || body.length === 0) {
+        const connectionTest = () => {
           events.inc({ outcome: "ignored", reason: "connection-test" })
           return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
         }
+        // `X-Test-Connection: true` marks a test only when nothing in the body is usage: a header
+        // never discards usage (nor does a span's name: `decodeDelivery` judges each span).
+        const testHeader = header(req, "x-test-connection")?.trim().toLowerCase() === "true"
+        if (body.length === 0) return connectionTest()
         let parsed: unknown
         if (wantsProtobuf(req)) {
           try {
             parsed = decodeRequest(body)
           } catch (e) {
+            if (testHeader) return connectionTest()
             return yield* new BadRequest({ message: protobufError(e) })
           }
         } else {
           try {
             parsed = JSON.parse(body.toString("utf8"))
           } catch (e) {
+            if (testHeader) return connectionTest()
             return yield* new BadRequest({ message: jsonError(e) })
           }
         }
         const decoded = decodeDelivery(parsed, decodeOptions)
-        if (Either.isLeft(decoded)) return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
+        if (Either.isLeft(decoded)) {
+          if (testHeader) return connectionTest()
+          return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
+        }
         const { events: usage, ignored, rejected } = decoded.right
+        if (testHeader && usage.length === 0 && rejected.length === 0) return connectionTest()
         const stored = yield* ledger.record(usage, rejected).pipe(
           Effect.mapError(unavailable)
         )
         if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
-        if (stored.duplicates > 0) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates)
+        if (stored.duplicates > stored.conflicts) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates - stored.conflicts)
+        if (stored.conflicts > 0) {
+          events.inc({ outcome: "conflict", reason: "" }, stored.conflicts)
+          yield* Effect.logWarning("redelivered generations differ from the stored ones (kept; see `mai-usage conflicts list`)", {
+            conflicts: stored.conflicts
+          })
+        }
+        const pending = usage.filter((e) => e.costNusd === null).length
+        if (pending > 0) events.inc({ outcome: "cost-pending", reason: "" }, pending)
         for (const reason of ignored) events.inc({ outcome: "ignored", reason })
         for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
         if (rejected.length > 0) {

@@ -17,7 +17,7 @@
 import { Effect, Layer } from "effect"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import * as InfluxClient from "./InfluxClient.js"
-import { Ledger } from "./Ledger.js"
+import { Ledger, pendingCostsMessage } from "./Ledger.js"
 import { exactCount, SUMMED, type SummedColumn, tokenCountsBy } from "./Rows.js"
 import * as Outbox from "./Outbox.js"
 import { decodeTag, encodeTag } from "./UsagePoint.js"
@@ -167,6 +167,8 @@ export const make = Effect.gen(function*() {
 
   const ensureComplete = (window: UsageWindow) =>
     Effect.gen(function*() {
+      const pending = yield* ledger.pendingCount(window)
+      if (pending > 0) return yield* new UsageStoreError({ message: pendingCostsMessage(pending) })
       const drained = yield* Effect.either(outbox.drain)
       const quarantined = yield* ledger.quarantinedCount(window)
       if (quarantined > 0) {

@@ -33,6 +33,34 @@ export interface RejectedRow extends RejectedSpan {
   readonly receivedAtMs: number
 }
 
+/** A redelivery that said otherwise: what was received, and what is stored (and billed). */
+export interface ConflictRow {
+  readonly generationId: string
+  readonly times: number
+  readonly lastReceivedAtMs: number
+  readonly received: ConflictFigures
+  readonly stored: ConflictFigures
+}
+
+export interface ConflictFigures {
+  readonly user: string
+  readonly model: string
+  readonly apiKeyName: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly totalTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+  /** null: no cost (pending, or none sent) */
+  readonly costNusd: bigint | null
+}
+
+/** The message a run gets for a day with pending costs: how many, and how to fill them. */
+export const pendingCostsMessage = (n: number) =>
+  `${n} request${n === 1 ? "" : "s"} of the day ${n === 1 ? "has" : "have"} no cost yet (the Broadcast destination sent ` +
+  "none: turn on its cost metadata, see `mai-usage openrouter check`); fill them from OpenRouter with " +
+  "`mai-usage costs fill`, then run the day again"
+
 export interface LedgerShape {
   /**
    * Inserts a delivery's events, and its rejected spans into the quarantine, in one transaction; a
@@ -41,7 +69,7 @@ export interface LedgerShape {
   readonly record: (
     events: ReadonlyArray<UsageEvent>,
     rejected?: ReadonlyArray<RejectedSpan>
-  ) => Effect.Effect<{ readonly accepted: number; readonly duplicates: number }, LedgerUnavailable>
+  ) => Effect.Effect<{ readonly accepted: number; readonly duplicates: number; readonly conflicts: number }, LedgerUnavailable>
   /** The quarantine, newest first. */
   readonly rejectedSpans: (limit: number) => Effect.Effect<ReadonlyArray<RejectedRow>, LedgerUnavailable>
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, LedgerUnavailable>
@@ -61,6 +89,14 @@ export interface LedgerShape {
   /** Gives quarantined rows (all, or these ids) back to the outbox; how many were released. */
   readonly releaseQuarantine: (ids?: ReadonlyArray<bigint>) => Effect.Effect<number, LedgerUnavailable>
   readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
+  /** Events whose cost is pending, in total or in the window. */
+  readonly pendingCount: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
+  /** Generation ids of pending costs received before `beforeMs`, oldest first. */
+  readonly pendingIds: (limit: number, beforeMs: number) => Effect.Effect<ReadonlyArray<string>, LedgerUnavailable>
+  /** Sets the cost of a pending event; false when it was not pending (already filled). */
+  readonly fillCost: (generationId: string, costNusd: bigint) => Effect.Effect<boolean, LedgerUnavailable>
+  /** Redeliveries whose figures differed from the stored ones, newest first, each beside the stored row. */
+  readonly conflicts: (limit: number) => Effect.Effect<ReadonlyArray<ConflictRow>, LedgerUnavailable>
   /** Succeeds when a write transaction can be taken (for /ready). */
   readonly checkWritable: Effect.Effect<void, LedgerUnavailable>
   /** The writer connection's `synchronous` setting as SQLite reports it back. */
@@ -122,7 +158,30 @@ const migrations = {
       sql`ALTER TABLE ledger_events ADD COLUMN quarantined_at INTEGER`,
       sql`ALTER TABLE ledger_events ADD COLUMN quarantine_reason TEXT`,
       sql`CREATE INDEX ledger_events_quarantine ON ledger_events (id) WHERE quarantined_at IS NOT NULL`
-    ], { discard: true }))
+    ], { discard: true })),
+  // A cost not sent (the destination's cost flag off): the row waits with cost_pending = 1 and
+  // cost_nusd 0 until OpenRouter's record of the generation gives it; never flushed or billed before.
+  "0004_cost_pending": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`ALTER TABLE ledger_events ADD COLUMN cost_pending INTEGER NOT NULL DEFAULT 0`,
+      sql`CREATE INDEX ledger_events_pending ON ledger_events (id) WHERE cost_pending = 1`
+    ], { discard: true })),
+  // A redelivered generation id whose figures differ from the stored ones: the stored ones stay,
+  // each different version received is kept once (with how often and when last), never dropped.
+  "0005_ledger_conflicts": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE ledger_conflicts (
+      id INTEGER PRIMARY KEY,
+      generation_id TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      user TEXT NOT NULL, model TEXT NOT NULL, api_key_name TEXT NOT NULL,
+      input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL,
+      cached_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+      cost_nusd INTEGER,
+      times INTEGER NOT NULL,
+      first_received_at INTEGER NOT NULL,
+      last_received_at INTEGER NOT NULL,
+      UNIQUE (generation_id, fingerprint)
+    )`.pipe(Effect.asVoid))
 }
 
 const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
@@ -158,9 +217,10 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
       )
     )
 
+  // A pending cost is never written to InfluxDB: the row waits in the outbox until it is filled.
   const unflushed: LedgerShape["unflushed"] = (limit) =>
     exact(sql<RawRow>`SELECT * FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL
-        ORDER BY id LIMIT ${limit}`).pipe(
+        AND cost_pending = 0 ORDER BY id LIMIT ${limit}`).pipe(
       Effect.map((rows) => rows.map(ledgerRow)),
       Effect.mapError(unavailable("read"))
     )
@@ -216,13 +276,60 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
 
   const backlog: LedgerShape["backlog"] = (w) =>
     (w === undefined
-      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL`
+      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL
+          AND cost_pending = 0`
       : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE flushed_at IS NULL AND quarantined_at IS NULL
-          AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
+          AND cost_pending = 0 AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
   const prune = writer.prepare("DELETE FROM ledger_events WHERE flushed_at IS NOT NULL AND flushed_at < ?")
   const pruneFlushedBefore: LedgerShape["pruneFlushedBefore"] = (ms) => write("write", () => prune.run(ms).changes)
+
+  const pendingCount: LedgerShape["pendingCount"] = (w) =>
+    (w === undefined
+      ? sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE cost_pending = 1`
+      : sql<{ n: number }>`SELECT count(*) AS n FROM ledger_events WHERE cost_pending = 1
+          AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
+      .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
+
+  const pendingIds: LedgerShape["pendingIds"] = (limit, beforeMs) =>
+    sql<{ generation_id: string }>`SELECT generation_id FROM ledger_events WHERE cost_pending = 1 AND received_at < ${beforeMs}
+      ORDER BY id LIMIT ${limit}`.pipe(Effect.map((rows) => rows.map((r) => r.generation_id)), Effect.mapError(unavailable("read")))
+
+  const fill = writer.prepare("UPDATE ledger_events SET cost_nusd = ?, cost_pending = 0 WHERE generation_id = ? AND cost_pending = 1")
+  const fillCost: LedgerShape["fillCost"] = (generationId, costNusd) =>
+    write("write", () => fill.run(costNusd, generationId).changes > 0)
+
+  const figuresOf = (r: Record<string, unknown>, costNusd: bigint | null): ConflictFigures => ({
+    user: String(r.user),
+    model: String(r.model),
+    apiKeyName: String(r.api_key_name),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    totalTokens: Number(r.total_tokens),
+    cachedTokens: Number(r.cached_tokens),
+    reasoningTokens: Number(r.reasoning_tokens),
+    costNusd
+  })
+  const conflicts: LedgerShape["conflicts"] = (limit) =>
+    Effect.gen(function*() {
+      const received = yield* exact(sql<Record<string, unknown>>`SELECT * FROM ledger_conflicts ORDER BY last_received_at DESC, id DESC
+        LIMIT ${limit}`)
+      const out: Array<ConflictRow> = []
+      for (const c of received) {
+        const [stored] = yield* exact(sql<RawRow>`SELECT * FROM ledger_events WHERE generation_id = ${String(c.generation_id)}`)
+        if (stored === undefined) continue
+        const row = ledgerRow(stored)
+        out.push({
+          generationId: String(c.generation_id),
+          times: Number(c.times),
+          lastReceivedAtMs: Number(c.last_received_at),
+          received: figuresOf(c, c.cost_nusd === null ? null : BigInt(c.cost_nusd as bigint)),
+          stored: figuresOf(stored as unknown as Record<string, unknown>, row.costNusd)
+        })
+      }
+      return out
+    }).pipe(Effect.mapError(unavailable("read")))
 
   // A write statement takes the write lock even when it matches nothing.
   const probe = writer.prepare("DELETE FROM ledger_events WHERE 0")
@@ -243,6 +350,10 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
     quarantinedCount,
     releaseQuarantine,
     pruneFlushedBefore,
+    pendingCount,
+    pendingIds,
+    fillCost,
+    conflicts,
     checkWritable,
     sync: reportedSync
   }
@@ -263,6 +374,11 @@ export const usageStoreLayer = Layer.effect(
     UsageStore.of({
       source: "ledger",
       aggregate: (w) => ledger.aggregate(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message }))),
-      ensureComplete: () => Effect.void
+      // Complete unless a cost of the window is still pending: never summarised as 0.
+      ensureComplete: (w) =>
+        ledger.pendingCount(w).pipe(
+          Effect.mapError((e) => new UsageStoreError({ message: e.message })),
+          Effect.flatMap((n) => (n === 0 ? Effect.void : Effect.fail(new UsageStoreError({ message: pendingCostsMessage(n) }))))
+        )
     }))
 )

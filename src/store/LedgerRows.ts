@@ -13,6 +13,7 @@ export interface RawRow extends TokenColumns {
   readonly api_key_name: string
   readonly provider: string
   readonly cost_nusd: bigint
+  readonly cost_pending: bigint
   readonly received_at: bigint
   readonly quarantined_at?: bigint | null
   readonly quarantine_reason?: string | null
@@ -49,5 +50,12 @@ export const ledgerRow = (r: RawRow): LedgerRow => ({
   id: r.id,
   ...(Object.fromEntries(EVENT_COLUMNS.map((c) => [fieldOf(c), r[c]])) as unknown as UsageEvent),
   ...tokenCounts(r),
+  costNusd: Number(r.cost_pending) === 1 ? null : BigInt(r.cost_nusd),
   receivedAtMs: Number(r.received_at)
 })
+
+/** The figures a redelivery is compared on (the cost only when it carries one). */
+export const FIGURE_COLUMNS = [
+  "user", "model", "api_key_name", "input_tokens", "output_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"
+] as const
+export const FIGURE_FIELDS = FIGURE_COLUMNS.map((c) => fieldOf(c) as keyof UsageEvent)

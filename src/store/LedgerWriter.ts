@@ -6,7 +6,7 @@ import Sqlite from "better-sqlite3"
 import { Effect, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
-import { EVENT_COLUMNS, EVENT_FIELDS } from "./LedgerRows.js"
+import { EVENT_COLUMNS, EVENT_FIELDS, FIGURE_COLUMNS, FIGURE_FIELDS } from "./LedgerRows.js"
 
 export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
   message: Schema.String
@@ -21,6 +21,9 @@ export const unavailable = (what: string) => (cause: unknown) =>
  * commits are fsynced only at checkpoints, so a power loss (not a crash) can lose the latest.
  */
 export type LedgerSync = "full" | "normal"
+
+/** What an event of a delivery was to the ledger. */
+type Outcome = "new" | "duplicate" | "conflict"
 
 /** Opens the writer connection of `filename` (closed with the scope, after a last commit). */
 export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(function*() {
@@ -45,9 +48,48 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
     (db) => Effect.sync(() => db.close())
   )
   const insert = writer.prepare(
-    `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}, received_at)
-     VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")}, ?) ON CONFLICT (generation_id) DO NOTHING`
+    `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}, cost_pending, received_at)
+     VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")}, ?, ?) ON CONFLICT (generation_id) DO NOTHING`
   )
+  const costAt = EVENT_FIELDS.indexOf("costNusd")
+  /** The insert's values: a pending cost is written as 0 with cost_pending = 1. */
+  const valuesOf = (e: UsageEvent, now: number) => {
+    const values: Array<unknown> = EVENT_FIELDS.map((f) => e[f])
+    values[costAt] = e.costNusd ?? 0n
+    values.push(e.costNusd === null ? 1 : 0, now)
+    return values
+  }
+  // A redelivery (the insert changed nothing): compared with what is stored, only then.
+  const storedFigures = writer.prepare(
+    `SELECT ${FIGURE_COLUMNS.join(", ")}, cost_nusd, cost_pending FROM ledger_events WHERE generation_id = ?`
+  )
+  const fillCost = writer.prepare("UPDATE ledger_events SET cost_nusd = ?, cost_pending = 0 WHERE generation_id = ? AND cost_pending = 1")
+  const keepConflict = writer.prepare(
+    `INSERT INTO ledger_conflicts (generation_id, fingerprint, ${FIGURE_COLUMNS.join(", ")}, cost_nusd, times,
+       first_received_at, last_received_at)
+     VALUES (?, ?, ${FIGURE_COLUMNS.map(() => "?").join(", ")}, ?, 1, ?, ?)
+     ON CONFLICT (generation_id, fingerprint) DO UPDATE SET times = times + 1, last_received_at = excluded.last_received_at`
+  )
+  /**
+   * What a redelivery is: a duplicate (same figures), the cost of a pending row (the stored row had
+   * none: it is filled, not a conflict), or a conflict (kept, the stored figures stay).
+   */
+  const redelivery = (e: UsageEvent, now: number): Outcome => {
+    const stored = storedFigures.get(e.generationId) as Record<string, unknown> | undefined
+    if (stored === undefined) return "duplicate"
+    const pending = Number(stored.cost_pending) === 1
+    if (pending && e.costNusd !== null) {
+      fillCost.run(e.costNusd, e.generationId)
+      return "duplicate"
+    }
+    const differs = FIGURE_COLUMNS.some((c, i) => String(stored[c]) !== String(e[FIGURE_FIELDS[i]])) ||
+      (!pending && e.costNusd !== null && BigInt(stored.cost_nusd as bigint) !== e.costNusd)
+    if (!differs) return "duplicate"
+    const figures = FIGURE_FIELDS.map((f) => e[f])
+    const fingerprint = JSON.stringify([...figures, e.costNusd === null ? null : String(e.costNusd)])
+    keepConflict.run(e.generationId, fingerprint, ...figures, e.costNusd, now, now)
+    return "conflict"
+  }
   const quarantine = writer.prepare(
     `INSERT INTO rejected_spans (span_key, generation_id, trace_id, span_id, event_time_ns, client_org_id, user, model,
        api_key_name, provider, input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost,
@@ -58,12 +100,12 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
     readonly events: ReadonlyArray<UsageEvent>
     readonly rejected: ReadonlyArray<RejectedSpan>
   }
-  /** Returns, per event of every delivery in order, whether it was new. */
-  const insertAll = writer.transaction((deliveries: ReadonlyArray<Delivery>, now: number): Array<boolean> => {
-    const isNew: Array<boolean> = []
+  /** Returns, per event of every delivery in order, what it was. */
+  const insertAll = writer.transaction((deliveries: ReadonlyArray<Delivery>, now: number): Array<Outcome> => {
+    const isNew: Array<Outcome> = []
     for (const d of deliveries) {
       for (const e of d.events) {
-        isNew.push(insert.run(...EVENT_FIELDS.map((f) => e[f]), now).changes > 0)
+        isNew.push(insert.run(...valuesOf(e, now)).changes > 0 ? "new" : redelivery(e, now))
       }
       for (const r of d.rejected) {
         quarantine.run(
@@ -85,7 +127,8 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
 
   // Group commit: deliveries that arrive in one turn of the event loop share one transaction,
   // committed on the next turn (setImmediate); each waits for its own result.
-  type Stored = { readonly accepted: number; readonly duplicates: number }
+  /** A conflict is a duplicate to the sender (its figures are not stored), counted apart. */
+  type Stored = { readonly accepted: number; readonly duplicates: number; readonly conflicts: number }
   interface Pending extends Delivery {
     readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
   }
@@ -93,18 +136,23 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
   let closed = false
   /** Since when another process has held the write lock against us (0: not busy). */
   let busySince = 0
-  const resumeAll = (batch: ReadonlyArray<Pending>, isNew: ReadonlyArray<boolean>) => {
+  const resumeAll = (batch: ReadonlyArray<Pending>, outcomes: ReadonlyArray<Outcome>) => {
     let i = 0
     for (const p of batch) {
       let accepted = 0
-      for (let k = 0; k < p.events.length; k++) if (isNew[i++]) accepted++
-      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted }))
+      let conflicts = 0
+      for (let k = 0; k < p.events.length; k++) {
+        const o = outcomes[i++]
+        if (o === "new") accepted++
+        else if (o === "conflict") conflicts++
+      }
+      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted, conflicts }))
     }
   }
   const commitPending = () => {
     const batch = pending
     pending = []
-    let isNew: Array<boolean>
+    let isNew: Array<Outcome>
     try {
       isNew = insertAll(batch, Date.now())
     } catch (e) {
@@ -146,7 +194,7 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
     rejected: ReadonlyArray<RejectedSpan> = []
   ): Effect.Effect<Stored, LedgerUnavailable> =>
     events.length === 0 && rejected.length === 0
-      ? Effect.succeed({ accepted: 0, duplicates: 0 })
+      ? Effect.succeed({ accepted: 0, duplicates: 0, conflicts: 0 })
       : Effect.async<Stored, LedgerUnavailable>((resume) => {
         if (closed) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
         if (pending.length === 0) setImmediate(commitPending)

@@ -64,6 +64,8 @@ export const toLineProtocol = (event: UsageEvent, measurement: string): string =
     .stringField("generation_id", event.generationId)
     .stringField("provider", event.provider)
     .timestamp(pointTimeNs(event.eventTimeNs, event.generationId).toString())
+  // The outbox never hands over a pending cost (`Ledger.unflushed`): InfluxDB would sum it as 0.
+  if (event.costNusd === null) throw new Error(`the cost of ${event.generationId} is pending: not written to InfluxDB`)
   if (event.costNusd <= MAX_SAFE) {
     point.intField("cost_nusd", Number(event.costNusd))
   } else {

@@ -22,8 +22,9 @@ export interface UsageStoreShape {
   /** Per (user, model) sums of the events whose event time lies in the window. */
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, UsageStoreError>
   /**
-   * Makes the store complete for the window before it is summarised (InfluxDB mode: drain the
-   * outbox, fail if rows of the window remain unflushed). A no-op for the ledger.
+   * Makes the store complete for the window before it is summarised, or fails saying why: a cost
+   * of the window still pending (both modes), and in InfluxDB mode the outbox drained (fails if
+   * rows of the window remain unflushed or quarantined).
    */
   readonly ensureComplete: (window: UsageWindow) => Effect.Effect<void, UsageStoreError>
 }

@@ -75,13 +75,47 @@ describe("defensive decoding", () => {
     expect(decode(d).events).toHaveLength(1)
   })
 
-  it("falls back to openrouter.trace.id, then trace+span id, for the generation id", () => {
+  it("falls back to the span's own trace and span id for the generation id, never the resource's trace id", () => {
     const d = load("delivery-privacy-mode.json")
     const root = rootOf(d)
     root.attributes = root.attributes.filter((a: any) => a.key !== "gen_ai.response.id")
-    expect(decode(d).events[0].generationId).toBe("gen-1790606306-ezgyzfrwf8AlRbQzSiGe")
-    d.resourceSpans[0].resource.attributes = []
     expect(decode(d).events[0].generationId).toBe(`${root.traceId}:${root.spanId}`)
+    // An empty id falls back the same way (it is not "no id").
+    root.attributes.push({ key: "gen_ai.response.id", value: { stringValue: "" } })
+    expect(decode(d).events[0].generationId).toBe(`${root.traceId}:${root.spanId}`)
+  })
+
+  it("two generations of one trace without response ids are two events (1 + 2 USD, both billed)", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    root.attributes = root.attributes.filter((a: any) => a.key !== "gen_ai.response.id" && a.key !== "gen_ai.usage.total_cost")
+    const second = structuredClone(d.resourceSpans[0])
+    const first = d.resourceSpans[0]
+    const rootOfRs = (rs: any) => rs.scopeSpans[0].spans.find((s: any) => s.spanId === root.spanId)
+    rootOfRs(first).attributes.push({ key: "gen_ai.usage.total_cost", value: { doubleValue: 1.0 } })
+    const r2 = rootOfRs(second)
+    r2.spanId = "00000000000000ff"
+    r2.attributes.push({ key: "gen_ai.usage.total_cost", value: { doubleValue: 2.0 } })
+    d.resourceSpans = [first, second]
+    const events = decode(d).events
+    expect(events.map((e) => [e.generationId, e.costNusd])).toEqual([
+      [`${root.traceId}:${root.spanId}`, 1_000_000_000n],
+      [`${root.traceId}:00000000000000ff`, 2_000_000_000n]
+    ])
+  })
+
+  it("a billing attribute given twice with different values rejects the span (duplicate-attribute), never resolved by order", () => {
+    const d = load("delivery-privacy-mode.json")
+    const root = rootOf(d)
+    root.attributes.push({ key: "trace.metadata.openrouter.api_key_name", value: { stringValue: "allowed" } })
+    root.attributes.push({ key: "trace.metadata.openrouter.api_key_name", value: { stringValue: "other" } })
+    const out = decode(d, { clientOrgId: "acme", apiKeyNames: new Set(["other"]) })
+    expect(out.events).toEqual([])
+    expect(out.rejected).toMatchObject([{ reason: "duplicate-attribute", detail: "trace.metadata.openrouter.api_key_name given twice with different values" }])
+    // The same value twice is the same attribute: billed.
+    const same = load("delivery-privacy-mode.json")
+    rootOf(same).attributes.push(structuredClone(rootOf(same).attributes.find((a: any) => a.key === "gen_ai.usage.total_cost")))
+    expect(decode(same).events).toHaveLength(1)
   })
 
   it("user falls back to trace.metadata.openrouter.user_id; model to the request model", () => {

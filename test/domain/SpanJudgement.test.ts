@@ -38,13 +38,38 @@ describe("what is a connection test", () => {
     expect(r.events.map((e) => [e.generationId, e.costNusd, e.inputTokens])).toEqual([["gen-evasion-1", 3_000_000_000n, 100]])
   })
 
-  it("token counts alone are usage: billed at cost 0, whatever the name", () => {
+  it("token counts alone are usage, whatever the name: stored with the cost pending, never as 0", () => {
     const d = load("connection-test.json")
     rootOf(d).attributes = [
       { key: "gen_ai.response.id", value: { stringValue: "gen-tokens-only" } },
       { key: "gen_ai.usage.output_tokens", value: { intValue: 7 } }
     ]
-    expect(decode(d).events).toMatchObject([{ generationId: "gen-tokens-only", outputTokens: 7, costNusd: 0n }])
+    expect(decode(d).events).toMatchObject([{ generationId: "gen-tokens-only", outputTokens: 7, costNusd: null }])
+  })
+
+  it("an explicit cost of 0 is a real 0 (a :free model)", () => {
+    const d = load("connection-test.json")
+    rootOf(d).attributes = [
+      { key: "gen_ai.response.id", value: { stringValue: "gen-free" } },
+      { key: "gen_ai.usage.output_tokens", value: { intValue: 7 } },
+      { key: "gen_ai.usage.total_cost", value: { doubleValue: 0 } }
+    ]
+    expect(decode(d).events).toMatchObject([{ generationId: "gen-free", costNusd: 0n }])
+  })
+
+  it("an errored span with token counts is usage too (its cost pending); without usage it is not billed", () => {
+    const d = load("connection-test.json")
+    const root = rootOf(d)
+    root.name = "chat"
+    root.status = { code: 2 }
+    root.attributes = [
+      { key: "span.type", value: { stringValue: "generation" } },
+      { key: "gen_ai.response.id", value: { stringValue: "gen-errored" } },
+      { key: "gen_ai.usage.input_tokens", value: { intValue: 12 } }
+    ]
+    expect(decode(d).events).toMatchObject([{ generationId: "gen-errored", inputTokens: 12, costNusd: null }])
+    root.attributes = root.attributes.filter((a: any) => a.key !== "gen_ai.usage.input_tokens")
+    expect(decode(d)).toEqual({ events: [], ignored: ["error-no-cost"], rejected: [] })
   })
 
   it("a renamed span without usage is a test", () => {

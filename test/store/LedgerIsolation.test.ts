@@ -34,9 +34,9 @@ describe("group commit isolation", () => {
     }))
     outcomes.forEach((o, i) => {
       if (i === 17) expect(Exit.isFailure(o)).toBe(true)
-      else expect(o).toEqual(Exit.succeed({ accepted: 2, duplicates: 0 }))
+      else expect(o).toEqual(Exit.succeed({ accepted: 2, duplicates: 0, conflicts: 0 }))
     })
     const again = await runtime.runPromise(Effect.flatMap(Ledger.Ledger, (l) => l.record([event("gen-iso-3"), event("gen-iso-new")])))
-    expect(again).toEqual({ accepted: 1, duplicates: 1 })
+    expect(again).toEqual({ accepted: 1, duplicates: 1, conflicts: 0 })
   })
 })

@@ -81,7 +81,7 @@ describe.skipIf(!hasInfluxd)("outbox quarantine (real influxd 1.x)", () => {
     const events = Array.from({ length: GOOD }, (_, i) => event(`gen-q-${i}`, GOOD_DAY, i))
     // In the middle of one outbox batch, so it shares its write with thousands of good rows.
     events.splice(GOOD / 2, 0, event("gen-q-refused", BAD_DAY, 0, { user: "carol", costNusd: 7_000_000n }))
-    expect(await run(Effect.flatMap(Ledger, (l) => l.record(events)))).toEqual({ accepted: GOOD + 1, duplicates: 0 })
+    expect(await run(Effect.flatMap(Ledger, (l) => l.record(events)))).toEqual({ accepted: GOOD + 1, duplicates: 0, conflicts: 0 })
 
     await eventually(async () => (await quarantined()) === 1 && (await backlog()) === 0, 60_000, "the outbox to narrow")
     expect(await count(`WHERE "client_org_id" = 'default'`)).toBe(GOOD)
