@@ -15,6 +15,7 @@ import { ApiLive, ErrorBodiesLive } from "./http/ApiLive.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
 import * as Server from "./http/Server.js"
 import { Webhook } from "./ingest/Webhook.js"
+import { CostFillerLive } from "./openrouter/CostFiller.js"
 import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 import { type Platform, PlatformLive, platformFromMap } from "./platform/PlatformLive.js"
 import { NbpRateLive } from "./rates/RatesLive.js"
@@ -32,7 +33,7 @@ const HttpLive = Server.layer.pipe(
 /** Everything `serve` runs, over a given platform (tests pass one with their own configuration). */
 export const serveLayer = <E, R>(platform: Layer.Layer<Platform, E, R>) =>
   HttpLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(Reports.Default, OpenRouterServerLive)),
+    Layer.provideMerge(Layer.mergeAll(Reports.Default, OpenRouterServerLive, CostFillerLive)),
     Layer.provideMerge(Layer.mergeAll(Webhook.Default, BillingLive)),
     Layer.provideMerge(Layer.mergeAll(StoreLive, NbpRateLive)),
     Layer.provideMerge(platform)

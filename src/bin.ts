@@ -15,6 +15,8 @@ import { withCliConsole } from "./cli/Output.js"
 import { monthCommand } from "./cli/MonthCommand.js"
 import { batchCommand } from "./cli/BatchCommand.js"
 import { composeCommand } from "./cli/ComposeCommand.js"
+import { conflictsCommand } from "./cli/ConflictsCommand.js"
+import { costsCommand } from "./cli/CostsCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ExitCode } from "./platform/ExitCode.js"
 import { rejectedCommand } from "./cli/RejectedCommand.js"
@@ -49,7 +51,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, outboxCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

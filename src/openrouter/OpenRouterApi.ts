@@ -47,6 +47,10 @@ export const ActivityItem = Schema.Struct({
 })
 
 /** `GET /key`: the calling key. `usage` is cumulative USD, `usage_daily` the current UTC day's. */
+/** `GET /generation?id=…`'s data: OpenRouter's own record of one request (what a pending cost is filled from). */
+export const Generation = Schema.Struct({ id: Schema.String, total_cost: Schema.Number })
+export type Generation = typeof Generation.Type
+
 export const CurrentKey = Schema.Struct({ usage: Schema.Number, usage_daily: Schema.Number, ...maybe({ label: Schema.String }) })
 
 /** One key of `GET /keys` (management key). */
@@ -99,6 +103,8 @@ export interface OpenRouterApiShape {
   readonly hasApiKey: boolean
   /** `GET /activity?date=D&api_key_hash=H` (management key) */
   readonly activity: (date: string, apiKeyHash: string) => Effect.Effect<ReadonlyArray<ActivityItem>, OpenRouterError>
+  /** `GET /generation?id=…` with OPENROUTER_API_KEY, else the management key */
+  readonly generation: (id: string) => Effect.Effect<Generation, OpenRouterError>
   /** `GET /key` with OPENROUTER_API_KEY */
   readonly currentKey: Effect.Effect<CurrentKey, OpenRouterError>
   /** `GET /keys` (management key) */
@@ -124,7 +130,7 @@ export interface OpenRouterApiOptions {
 const ErrorBody = Schema.Struct({ error: Schema.Struct({ message: Schema.String }) })
 const decodeErrorBody = Schema.decodeUnknownEither(Schema.parseJson(ErrorBody))
 
-type Key = "management" | "api"
+type Key = "management" | "api" | "any"
 type Method = "GET" | "POST" | "PATCH"
 
 const PAGE = 100
@@ -146,13 +152,17 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
 
     /** One call, its whole JSON body decoded with `schema`. */
     const call = <A, I>(key: Key, method: Method, path: string, schema: Schema.Schema<A, I>, body?: unknown): Effect.Effect<A, OpenRouterError> => {
-      const secret = key === "management" ? options.managementKey : options.apiKey
+      const secret = key === "management" ? options.managementKey : key === "api" ? options.apiKey : options.apiKey ?? options.managementKey
       const what = `${method} ${path.split("?")[0]}`
       if (secret === undefined) {
         return Effect.fail(fail(
           "not-configured",
           null,
-          key === "management" ? `OPENROUTER_MANAGEMENT_KEY is not set (needed for ${what})` : `OPENROUTER_API_KEY is not set (needed for ${what})`
+          key === "management"
+            ? `OPENROUTER_MANAGEMENT_KEY is not set (needed for ${what})`
+            : key === "api"
+            ? `OPENROUTER_API_KEY is not set (needed for ${what})`
+            : `neither OPENROUTER_API_KEY nor OPENROUTER_MANAGEMENT_KEY is set (needed for ${what})`
         ))
       }
       let request = HttpClientRequest.make(method)(`${base}${path}`).pipe(
@@ -222,6 +232,7 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
           `/activity?date=${encodeURIComponent(date)}&api_key_hash=${encodeURIComponent(hash)}`,
           Schema.Array(ActivityItem)
         ),
+      generation: (id) => data("any", "GET", `/generation?id=${encodeURIComponent(id)}`, Generation),
       currentKey: data("api", "GET", "/key", CurrentKey),
       listKeys: data("management", "GET", "/keys", Schema.Array(ApiKeyInfo)),
       listDestinations,

@@ -5,6 +5,7 @@
  *
  *   GET    /api/v1/activity?date=D&api_key_hash=H   management key; last 30 completed UTC days
  *   GET    /api/v1/key                              the calling API key (usage, usage_daily)
+ *   GET    /api/v1/generation?id=…                  any key; a generation's record (`total_cost`), 404 until known
  *   GET    /api/v1/keys                             management key
  *   GET    /api/v1/observability/destinations       management key; offset/limit pages
  *   POST   /api/v1/observability/destinations       management key; at most 5 per type
@@ -51,6 +52,8 @@ export interface OpenRouterStandIn {
   readonly url: string
   readonly setActivity: (date: string, rows: ReadonlyArray<ActivityRow>, hash?: string) => void
   readonly setKeyUsage: (usage: number, usageDaily: number) => void
+  /** OpenRouter's record of a generation: its `total_cost` in USD (a JSON number) */
+  readonly setGeneration: (id: string, totalCost: number) => void
   /** "down": connections are destroyed; a number: every request answers that status */
   readonly setFailure: (failure: "down" | number | null) => void
   /** delay every answer (timeouts) */
@@ -76,6 +79,7 @@ const shown = (d: StoredDestination) => ({ ...d, config: maskConfig(d.config) })
 
 export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
   const activity = new Map<string, Array<ActivityRow>>()
+  const generations = new Map<string, number>()
   let usage = 0
   let usageDaily = 0
   let failure: "down" | number | null = null
@@ -110,6 +114,31 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     const error = (status: number, message: string) => ({ status, json: { error: { code: status, message } } })
     const bearer = auth?.startsWith("Bearer ") ? auth.slice(7) : undefined
     const path = url.pathname.replace(/^\/api\/v1/, "")
+    if (path === "/generation" && method === "GET") {
+      if (bearer !== API_KEY && bearer !== MANAGEMENT_KEY) return error(401, "No auth credentials found")
+      const id = url.searchParams.get("id") ?? ""
+      const cost = generations.get(id)
+      if (cost === undefined) return error(404, `Generation ${id} not found`)
+      return {
+        status: 200,
+        json: {
+          data: {
+            id,
+            upstream_id: "chatcmpl-standin",
+            total_cost: cost,
+            cache_discount: null,
+            created_at: new Date().toISOString(),
+            model: "anthropic/claude-haiku-4.5",
+            origin: "",
+            usage: cost,
+            is_byok: false,
+            provider_name: "Anthropic",
+            tokens_prompt: 10,
+            tokens_completion: 25
+          }
+        }
+      }
+    }
     if (path === "/key" && method === "GET") {
       if (bearer !== API_KEY) return error(401, "No auth credentials found")
       return {
@@ -254,6 +283,7 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
   return {
     url: `http://127.0.0.1:${port}/api/v1`,
     setActivity: (date, rows, hash = API_KEY_HASH) => void activity.set(`${date}|${hash}`, [...rows]),
+    setGeneration: (id, cost) => void generations.set(id, cost),
     setKeyUsage: (u, d) => {
       usage = u
       usageDaily = d
