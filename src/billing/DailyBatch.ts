@@ -12,7 +12,8 @@ import { AppConfig } from "../platform/Config.js"
 import { addDays, dayOf, dayWindow, monthOf } from "../domain/WarsawDay.js"
 import { Metrics } from "../platform/Metrics.js"
 import { NbpRate } from "../rates/NbpRate.js"
-import { UsageStore } from "../store/UsageStore.js"
+import { pendingCostsMessage } from "../store/Ledger.js"
+import { UsageStore, UsageStoreError } from "../store/UsageStore.js"
 import { BatchLock } from "./BatchLock.js"
 import { CATCH_UP_DAYS } from "./Days.js"
 import { priceRow, totals } from "./Pricing.js"
@@ -64,6 +65,9 @@ export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBat
           const w = dayWindow(day, tz)
           const window = { clientOrgId: config.clientOrgId, start: w.start, end: w.end }
           yield* store.ensureComplete(window)
+          // A cost still pending is never summarised as 0: the day waits until it is filled.
+          const pending = (yield* store.pendingByModel(window)).reduce((n, p) => n + p.requests, 0)
+          if (pending > 0) return yield* new UsageStoreError({ message: pendingCostsMessage(pending) })
           const aggregates = yield* store.aggregate(window)
           // A day without usage needs no rate: an NBP outage must not fail an empty day.
           const quote = aggregates.length === 0 ? undefined : yield* nbp.forUsageDay(day, config.exchangeRateRule)

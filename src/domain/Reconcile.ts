@@ -18,6 +18,11 @@ export type DayStatus = ModelStatus | "unavailable"
 export interface Side {
   readonly requests: number
   readonly costNusd: bigint
+  /**
+   * Of `requests`, those whose cost is not known yet (pending, on our side): known requests with
+   * an unknown cost. `costNusd` is the known part only.
+   */
+  readonly pendingRequests?: number
 }
 
 export interface ModelReconciliation {
@@ -44,8 +49,12 @@ export const withinTolerance = (openRouter: bigint, ledger: bigint): boolean => 
 
 export const compareModel = (model: string, openRouter: Side, ledger: Side): ModelReconciliation => {
   const missingRequests = Math.max(0, openRouter.requests - ledger.requests)
-  const missingNusd = openRouter.costNusd > ledger.costNusd ? openRouter.costNusd - ledger.costNusd : 0n
-  const costOk = withinTolerance(openRouter.costNusd, ledger.costNusd)
+  // With pending costs our cost is a lower bound: it can only be short of OpenRouter's, never beyond.
+  const unknownCost = (ledger.pendingRequests ?? 0) > 0
+  const missingNusd = unknownCost ? 0n : openRouter.costNusd > ledger.costNusd ? openRouter.costNusd - ledger.costNusd : 0n
+  const costOk = unknownCost
+    ? ledger.costNusd <= openRouter.costNusd || withinTolerance(openRouter.costNusd, ledger.costNusd)
+    : withinTolerance(openRouter.costNusd, ledger.costNusd)
   const status: ModelStatus = openRouter.requests > ledger.requests
     ? "missing"
     : openRouter.requests < ledger.requests
@@ -64,7 +73,7 @@ export const compareModel = (model: string, openRouter: Side, ledger: Side): Mod
  */
 export const reconcileDay = (
   openRouterRows: ReadonlyArray<{ readonly model: string; readonly permaslug?: string | null; readonly requests: number; readonly costNusd: bigint }>,
-  ledgerRows: ReadonlyArray<{ readonly model: string; readonly requests: number; readonly costNusd: bigint }>
+  ledgerRows: ReadonlyArray<{ readonly model: string; readonly requests: number; readonly costNusd: bigint; readonly pendingRequests?: number }>
 ): ReadonlyArray<ModelReconciliation> => {
   const zero = (): { requests: number; costNusd: bigint } => ({ requests: 0, costNusd: 0n })
   const or = new Map<string, { requests: number; costNusd: bigint }>()
@@ -76,12 +85,13 @@ export const reconcileDay = (
     or.set(r.model, s)
     if (r.permaslug) alias.set(r.permaslug, r.model)
   }
-  const ours = new Map<string, { requests: number; costNusd: bigint }>()
+  const ours = new Map<string, { requests: number; costNusd: bigint; pendingRequests: number }>()
   for (const r of ledgerRows) {
     const model = or.has(r.model) ? r.model : alias.get(r.model) ?? r.model
-    const s = ours.get(model) ?? zero()
+    const s = ours.get(model) ?? { ...zero(), pendingRequests: 0 }
     s.requests += r.requests
     s.costNusd += r.costNusd
+    s.pendingRequests += r.pendingRequests ?? 0
     ours.set(model, s)
   }
   const models = [...new Set([...or.keys(), ...ours.keys()])].sort()

@@ -100,7 +100,12 @@ export class Reconciler extends Effect.Service<Reconciler>()("mai-usage/Reconcil
         // InfluxDB mode: rows of the day still in the outbox would look missing.
         yield* store.ensureComplete(window)
         const aggregates = yield* store.aggregate(window)
-        return aggregates.map((a) => ({ model: a.model, requests: a.requests, costNusd: a.costNusd }))
+        // Requests whose cost is pending are known requests with an unknown cost.
+        const pending = yield* store.pendingByModel(window)
+        return [
+          ...aggregates.map((a) => ({ model: a.model, requests: a.requests, costNusd: a.costNusd })),
+          ...pending.map((p) => ({ model: p.model, requests: p.requests, costNusd: 0n, pendingRequests: p.requests }))
+        ]
       })
 
     /** Compares one completed UTC day and stores the outcome; OpenRouter's failures become `unavailable`. */

@@ -17,7 +17,7 @@
 import { Effect, Layer } from "effect"
 import type { UsageAggregate } from "../domain/UsageEvent.js"
 import * as InfluxClient from "./InfluxClient.js"
-import { Ledger, pendingCostsMessage } from "./Ledger.js"
+import { Ledger } from "./Ledger.js"
 import { exactCount, SUMMED, type SummedColumn, tokenCountsBy } from "./Rows.js"
 import * as Outbox from "./Outbox.js"
 import { decodeTag, encodeTag } from "./UsagePoint.js"
@@ -167,8 +167,6 @@ export const make = Effect.gen(function*() {
 
   const ensureComplete = (window: UsageWindow) =>
     Effect.gen(function*() {
-      const pending = yield* ledger.pendingCount(window)
-      if (pending > 0) return yield* new UsageStoreError({ message: pendingCostsMessage(pending) })
       const drained = yield* Effect.either(outbox.drain)
       const quarantined = yield* ledger.quarantinedCount(window)
       if (quarantined > 0) {
@@ -187,7 +185,10 @@ export const make = Effect.gen(function*() {
       }
     }).pipe(Effect.catchTag("LedgerUnavailable", (e) => new UsageStoreError({ message: e.message })))
 
-  return UsageStore.of({ source: "influxdb", aggregate: aggregateWith(client), ensureComplete })
+  const pendingByModel = (window: UsageWindow) =>
+    ledger.pendingByModel(window).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
+
+  return UsageStore.of({ source: "influxdb", aggregate: aggregateWith(client), ensureComplete, pendingByModel })
 })
 
 /** The InfluxDB usage store with its outbox (shared with the flusher: layers are memoised). */

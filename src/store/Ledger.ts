@@ -12,7 +12,7 @@ import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
 import { type LedgerSync, LedgerUnavailable, openWriter, unavailable } from "./LedgerWriter.js"
 import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
 import { safeIntegers as exact, sqliteLayer } from "../platform/Sqlite.js"
-import { toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
+import { type PendingRequests, toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
 export { LedgerUnavailable, type LedgerSync }
 
@@ -89,6 +89,8 @@ export interface LedgerShape {
   /** Gives quarantined rows (all, or these ids) back to the outbox; how many were released. */
   readonly releaseQuarantine: (ids?: ReadonlyArray<bigint>) => Effect.Effect<number, LedgerUnavailable>
   readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
+  /** Requests of the window whose cost is pending, per model. */
+  readonly pendingByModel: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, LedgerUnavailable>
   /** Events whose cost is pending, in total or in the window. */
   readonly pendingCount: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
   /** Generation ids of pending costs received before `beforeMs`, oldest first. */
@@ -206,6 +208,7 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
       sql<SplitAggregateColumns>`SELECT user, model, count(*) AS requests, ${sql.literal(splitSums)}
           FROM ledger_events
           WHERE client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
+            AND cost_pending = 0
           GROUP BY user, model ORDER BY user, model`
     ).pipe(
       Effect.mapError(unavailable("read")),
@@ -292,6 +295,14 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
           AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
+  const pendingByModel: LedgerShape["pendingByModel"] = (w) =>
+    sql<{ model: string; n: number }>`SELECT model, count(*) AS n FROM ledger_events WHERE cost_pending = 1
+        AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
+      GROUP BY model ORDER BY model`.pipe(
+      Effect.map((rows) => rows.map((r) => ({ model: r.model, requests: Number(r.n) }))),
+      Effect.mapError(unavailable("read"))
+    )
+
   const pendingIds: LedgerShape["pendingIds"] = (limit, beforeMs) =>
     sql<{ generation_id: string }>`SELECT generation_id FROM ledger_events WHERE cost_pending = 1 AND received_at < ${beforeMs}
       ORDER BY id LIMIT ${limit}`.pipe(Effect.map((rows) => rows.map((r) => r.generation_id)), Effect.mapError(unavailable("read")))
@@ -351,6 +362,7 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
     releaseQuarantine,
     pruneFlushedBefore,
     pendingCount,
+    pendingByModel,
     pendingIds,
     fillCost,
     conflicts,
@@ -374,11 +386,7 @@ export const usageStoreLayer = Layer.effect(
     UsageStore.of({
       source: "ledger",
       aggregate: (w) => ledger.aggregate(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message }))),
-      // Complete unless a cost of the window is still pending: never summarised as 0.
-      ensureComplete: (w) =>
-        ledger.pendingCount(w).pipe(
-          Effect.mapError((e) => new UsageStoreError({ message: e.message })),
-          Effect.flatMap((n) => (n === 0 ? Effect.void : Effect.fail(new UsageStoreError({ message: pendingCostsMessage(n) }))))
-        )
+      ensureComplete: () => Effect.void,
+      pendingByModel: (w) => ledger.pendingByModel(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
     }))
 )

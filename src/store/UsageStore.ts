@@ -17,16 +17,25 @@ export interface UsageWindow {
   readonly end: DateTime.Utc
 }
 
+export interface PendingRequests {
+  readonly model: string
+  readonly requests: number
+}
+
 export interface UsageStoreShape {
   readonly source: "ledger" | "influxdb"
-  /** Per (user, model) sums of the events whose event time lies in the window. */
+  /** Per (user, model) sums of the events whose event time lies in the window (those with a known cost). */
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, UsageStoreError>
   /**
-   * Makes the store complete for the window before it is summarised, or fails saying why: a cost
-   * of the window still pending (both modes), and in InfluxDB mode the outbox drained (fails if
-   * rows of the window remain unflushed or quarantined).
+   * Makes the store complete for the window before it is summarised (InfluxDB mode: drain the
+   * outbox, fail if rows of the window remain unflushed or quarantined). A no-op for the ledger.
    */
   readonly ensureComplete: (window: UsageWindow) => Effect.Effect<void, UsageStoreError>
+  /**
+   * Requests of the window whose cost is pending, per model (from the ledger in both modes: they
+   * are in neither `aggregate` nor InfluxDB until their cost is filled).
+   */
+  readonly pendingByModel: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, UsageStoreError>
 }
 
 export class UsageStore extends Context.Tag("mai-usage/UsageStore")<UsageStore, UsageStoreShape>() {}

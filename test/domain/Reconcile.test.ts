@@ -75,3 +75,27 @@ describe("the window and the schedule", () => {
     expect(new Date(lastFiring(Date.parse("2026-03-01T01:00:00Z"))).toISOString()).toBe("2026-03-01T01:00:00.000Z")
   })
 })
+
+describe("pending costs in a reconciliation", () => {
+  it("are known requests with an unknown cost: counted, never made missing or extra by their cost", () => {
+    const openRouter = { requests: 3, costNusd: 3_000_000_000n }
+    // Two of three known at 2 USD, one pending: OpenRouter's 3 USD is not "missing" 1 USD.
+    expect(compareModel("m", openRouter, { requests: 3, costNusd: 2_000_000_000n, pendingRequests: 1 })).toMatchObject({
+      status: "ok",
+      missingRequests: 0,
+      missingNusd: 0n
+    })
+    // Without the pending one, the same figures are missing a request and its dollar.
+    expect(compareModel("m", openRouter, { requests: 2, costNusd: 2_000_000_000n })).toMatchObject({ status: "missing", missingRequests: 1 })
+    // Known costs beyond OpenRouter's are still extra, pending or not.
+    expect(compareModel("m", openRouter, { requests: 3, costNusd: 5_000_000_000n, pendingRequests: 1 }).status).toBe("extra")
+  })
+
+  it("reconcileDay adds pending rows to their model", () => {
+    const models = reconcileDay(
+      [{ model: "m", requests: 2, costNusd: 2_000_000_000n }],
+      [{ model: "m", requests: 1, costNusd: 1_500_000_000n }, { model: "m", requests: 1, costNusd: 0n, pendingRequests: 1 }]
+    )
+    expect(models).toMatchObject([{ model: "m", status: "ok", ledger: { requests: 2, pendingRequests: 1 } }])
+  })
+})
