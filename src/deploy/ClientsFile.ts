@@ -1,3 +1,4 @@
+import { ORG_ID_PATTERN, ORG_ID_RULE } from "../domain/OrgId.js"
 import { Either, ParseResult, Schema } from "effect"
 
 /**
@@ -59,7 +60,7 @@ const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith
 
 export const ClientSpec = Schema.Struct({
   id: ClientId,
-  orgId: Text,
+  orgId: Schema.String.pipe(Schema.pattern(ORG_ID_PATTERN)),
   port: Port,
   openrouterApiKey: optional(Token),
   webhookSecret: optional(SecretList),
@@ -105,7 +106,7 @@ const fieldRules: Record<string, string> = {
   clients: "must be a list of clients",
   id:
     "must be a valid compose service name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters",
-  orgId: "must be a non-empty line of text",
+  orgId: `must be ${ORG_ID_RULE} (CLIENT_ORG_ID)`,
   port: "must be an integer port between 1 and 65535",
   openrouterApiKey: "must be printable ASCII without spaces or commas",
   webhookSecret:

@@ -6,6 +6,7 @@
 import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { isOrgId, ORG_ID_RULE } from "../domain/OrgId.js"
 import { ExchangeRateRule } from "../domain/RateRule.js"
 import { parseDay } from "../domain/WarsawDay.js"
 import { maskUrl } from "../domain/Redact.js"
@@ -199,7 +200,10 @@ const variable = <A>(name: string, fallback: A, parse: (text: string) => Either.
 const environment = Config.all({
   port: variable("PORT", 8080, port),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
-  clientOrgId: Config.string("CLIENT_ORG_ID").pipe(Config.withDefault("default")),
+  clientOrgId: Config.string("CLIENT_ORG_ID").pipe(
+    parsed((t) => (isOrgId(t) ? Either.right(t) : Either.left(`must be ${ORG_ID_RULE}, got ${JSON.stringify(t.slice(0, 80))}`))),
+    Config.withDefault("default")
+  ),
   batchTime: variable("DAILY_BATCH_TIME", { hour: 13, minute: 0 }, clockTime),
   batchTz: variable("DAILY_BATCH_TIMEZONE", "Europe/Warsaw", timeZone),
   markup: variable("USAGE_MARKUP_MULTIPLIER", BigDecimal.unsafeFromString("1.3"), markup),

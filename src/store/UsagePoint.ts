@@ -9,24 +9,27 @@
  * Two things line protocol cannot carry, decided here:
  * - An empty tag value: `Point` leaves such a tag out. InfluxQL's `GROUP BY` reads a missing tag
  *   as "", the same value the ledger holds, so nothing is lost (an empty api_key is the usual case).
- * - A tag value ending in a backslash: InfluxDB rejects the line ("invalid tag format") whatever
- *   the escaping, which would block the outbox forever. Such a value gets an invisible U+2060 WORD
- *   JOINER appended on write, and `decodeTag` removes it on read, so it round-trips exactly.
- *   (A real value ending in backslash + U+2060 would read back without its last character.)
- * Control characters in tag values are written as `Point` escapes them (`\n` as two characters)
- * and read back that way; user ids and model names do not carry them.
+ * - Characters line protocol cannot carry as they are, and the escape character itself. A tag value
+ *   ending in a backslash is refused by InfluxDB ("invalid tag format") whatever the escaping, and
+ *   control characters are written as two characters (`\n`), so a real newline and the two
+ *   characters backslash-n would become one value. `encodeTag` writes `%`, `\` and the control
+ *   characters (U+0000–U+001F, U+007F) as `%XX` (their UTF-8 byte in hex), everything else as it
+ *   is; `decodeTag` reverses it. Encoding the escape character `%` itself is what makes the
+ *   encoding injective: two different values never become one tag value, and decoding gives back
+ *   exactly the original (`test/store/TagEncoding.test.ts`). Commas, spaces and `=` are `Point`'s to
+ *   escape, and InfluxDB stores them as they are.
  */
 import { Point } from "@influxdata/influxdb-client"
 import { pointTimeNs } from "../domain/PointTime.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
 
-const TRAILING_BACKSLASH_GUARD = "\u2060"
+const ENCODED = /[%\\\u0000-\u001f\u007f]/g
+const hex = (c: string) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")
 
-export const encodeTag = (value: string): string =>
-  value.endsWith("\\") ? value + TRAILING_BACKSLASH_GUARD : value
+export const encodeTag = (value: string): string => value.replace(ENCODED, hex)
 
 export const decodeTag = (value: string): string =>
-  value.endsWith("\\" + TRAILING_BACKSLASH_GUARD) ? value.slice(0, -TRAILING_BACKSLASH_GUARD.length) : value
+  value.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 

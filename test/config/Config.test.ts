@@ -83,7 +83,13 @@ describe("configuration", () => {
     ["MAX_BODY_BYTES", "0"],
     ["LEDGER_SYNC", "off"],
     ["DAILY_BATCH_ENABLED", "maybe"],
-    ["USAGE_SUMMARY_DB", "postgres://x"]
+    ["USAGE_SUMMARY_DB", "postgres://x"],
+    // Org ids that an InfluxDB tag, a cookie name or a file name could not keep apart.
+    ["CLIENT_ORG_ID", "tenant\\"],
+    ["CLIENT_ORG_ID", "tenant\\\u2060"],
+    ["CLIENT_ORG_ID", "acme sp. z o.o."],
+    ["CLIENT_ORG_ID", "-leading-dash"],
+    ["CLIENT_ORG_ID", "x".repeat(65)]
   ])("refuses %s=%s with a message naming the variable", async (name, value) => {
     await refusal(name, value)
   })

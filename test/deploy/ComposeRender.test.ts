@@ -130,7 +130,7 @@ describe("compose render", () => {
     Effect.gen(function*() {
       const { out } = yield* render(threeClients())
       const config = parsedConfig(out)
-      const orgs: Record<string, string> = { alpha: "alpha-sp-z-o-o", beta_2: "beta org \"quoted\"", "3gamma": "gamma" }
+      const orgs: Record<string, string> = { alpha: "alpha-sp-z-o-o", beta_2: "beta.org_2", "3gamma": "gamma" }
       for (const [id, org] of Object.entries(orgs)) {
         const service = config.services[`mai-${id}`]
         expect(service.labels).toEqual({
@@ -162,7 +162,7 @@ describe("compose render", () => {
       expect(unescape(alpha.INFLUXDB_TOKEN)).toBe(SECRETS.influxToken)
 
       const beta = env("beta_2")
-      expect(beta.CLIENT_ORG_ID).toBe("beta org \"quoted\"")
+      expect(beta.CLIENT_ORG_ID).toBe("beta.org_2")
       expect(unescape(beta.OPENROUTER_WEBHOOK_SECRET)).toBe(SECRETS.betaWebhook)
       expect(unescape(beta.ADMIN_TOKEN)).toBe(SECRETS.betaAdmin)
 
@@ -312,6 +312,17 @@ describe("compose render", () => {
         expect(yield* refusal(clients)).toBe(
           "clients[1].id \"nbp-service\" is reserved: mai-nbp-service is the server's NBP rate service"
         )
+      }))
+
+    it.effect("an org id InfluxDB tags or file names could not keep apart (CLIENT_ORG_ID's rule)", () =>
+      Effect.gen(function*() {
+        for (const orgId of ["tenant\\", "tenant\\\u2060", "acme sp. z o.o.", "-x", "x".repeat(65)]) {
+          const clients = threeClients()
+          clients.clients[1].orgId = orgId
+          expect(yield* refusal(clients)).toBe(
+            "clients[1].orgId must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (CLIENT_ORG_ID)"
+          )
+        }
       }))
 
     it.effect("a duplicate client organisation", () =>

@@ -39,7 +39,7 @@ export const threeClients = () => ({
     },
     {
       id: "beta_2",
-      orgId: "beta org \"quoted\"",
+      orgId: "beta.org_2",
       port: 8102,
       webhookSecret: SECRETS.betaWebhook,
       adminToken: SECRETS.betaAdmin,

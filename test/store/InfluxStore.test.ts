@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { pointTimeNs } from "../../src/domain/PointTime.js"
 import type { UsageAggregate } from "../../src/domain/UsageEvent.js"
 import { Ledger } from "../../src/store/Ledger.js"
-import { encodeTag } from "../../src/store/UsagePoint.js"
 import { UsageStore, type UsageWindow } from "../../src/store/UsageStore.js"
 import { asAdmin, fixture, postWebhook, startApp, type TestApp } from "../support/app.js"
 import { eventually, hasInfluxd, type Influxd, rowsOf, startInfluxd, warnIfNoInfluxd } from "../support/influx.js"
@@ -18,8 +17,8 @@ import { delivery } from "../support/otlp.js"
 warnIfNoInfluxd("test/store/influxStore.test.ts")
 
 const DB = "usage_it"
-// Quotes, a backslash inside and one at the end: every query must filter on this exact value.
-const CLIENT = `acme "sp. z o.o." o'neil\\x\\`
+// Every query filters on this exact value (CLIENT_ORG_ID allows letters, digits, dots, dashes, underscores).
+const CLIENT = "acme-sp.z_o.o"
 const DAY_NS = 1_790_553_600_000_000_000n // 2026-09-28T00:00:00Z
 const window: UsageWindow = {
   clientOrgId: CLIENT,
@@ -77,7 +76,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
     const [point] = await pointsOf("gen-1790606306-ezgyzfrwf8AlRbQzSiGe")
     expect(point).toEqual({
       time: String(pointTimeNs(1_790_606_306_088_000_000n, "gen-1790606306-ezgyzfrwf8AlRbQzSiGe")),
-      client_org_id: encodeTag(CLIENT), // its trailing backslash guarded (UsagePoint.ts)
+      client_org_id: CLIENT,
       model: "anthropic/claude-haiku-4.5",
       user: "anna.kowalska@example.pl",
       api_key: "fixture key",
@@ -109,6 +108,20 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
     expect(fromLedger.reduce((n, r) => n + r.requests, 0)).toBe(15)
     expect(fromInflux).toEqual(fromLedger)
     expect(fromInflux.find((r) => r.user === "unknown")?.costNusd).toBe(5_334_000n)
+  })
+
+  it("keeps apart users InfluxDB's escaping would merge: a newline and backslash-n, a trailing backslash, quotes, %", async () => {
+    const awkward = ["ann\nb", "ann\\nb", "tenant\\", "tenant\\\u2060", `o'neil "x"`, "50%25", "50%", "a,b c=d"]
+    const base = DAY_NS + 20n * 3_600_000_000_000n
+    for (const [i, user] of awkward.entries()) {
+      await post(delivery({ generationId: `gen-awkward-${i}`, startNs: base + BigInt(i) * 1_000_000_000n, user, model: "m/awkward", cost: `${i + 1}` }))
+    }
+    await ensureComplete()
+    const fromInflux = (await influxAggregate()).filter((r) => r.model === "m/awkward")
+    expect(Object.fromEntries(fromInflux.map((r) => [r.user, r.costNusd]))).toEqual(
+      Object.fromEntries(awkward.map((u, i) => [u, BigInt(i + 1) * 1_000_000_000n]))
+    )
+    expect(sorted(fromInflux)).toEqual(sorted((await ledgerAggregate()).filter((r) => r.model === "m/awkward")))
   })
 
   it("filters on client_org_id: another client's points in the same measurement are not counted", async () => {
