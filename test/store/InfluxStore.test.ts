@@ -111,7 +111,7 @@ describe.skipIf(!hasInfluxd)("InfluxDB usage store (real influxd 1.x)", () => {
   })
 
   it("keeps apart users InfluxDB's escaping would merge: a newline and backslash-n, a trailing backslash, quotes, %", async () => {
-    const awkward = ["ann\nb", "ann\\nb", "tenant\\", "tenant\\\u2060", `o'neil "x"`, "50%25", "50%", "a,b c=d"]
+    const awkward = ["ann\nb", "ann\\nb", "tenant\\", "tenant\\\u2060", `o'neil "x"`, "50%25", "50%", "x,y z=w"]
     const base = DAY_NS + 20n * 3_600_000_000_000n
     for (const [i, user] of awkward.entries()) {
       await post(delivery({ generationId: `gen-awkward-${i}`, startNs: base + BigInt(i) * 1_000_000_000n, user, model: "m/awkward", cost: `${i + 1}` }))
