@@ -42,7 +42,14 @@ export class BatchLock extends Effect.Service<BatchLock>()("mai-usage/BatchLock"
             const holder = yield* repo.tryLock(owner, day, now, lockTtl).pipe(
               Effect.mapError((e) => new BatchBusy({ day, message: e.message }))
             )
-            if (Option.isNone(holder)) return
+            if (Option.isNone(holder)) {
+              // Held now: a run left `running` was its dead holder's.
+              const interrupted = yield* repo.failInterrupted(new Date(now).toISOString()).pipe(
+                Effect.catchAll((e) => Effect.as(Effect.logWarning("could not mark interrupted runs", { error: e.message }), 0))
+              )
+              if (interrupted > 0) yield* Effect.logWarning("batch runs of a process that died marked failed (interrupted)", { runs: interrupted })
+              return
+            }
             if (now >= deadline) return yield* Effect.fail(new BatchBusy({ day, message: describeHolder(holder.value) }))
             yield* Effect.sleep(Duration.millis(Math.min(500, deadline - now)))
           }

@@ -74,6 +74,11 @@ export interface DayHistoryRecord {
 export interface SummaryRuns {
   readonly startRun: (run: StartRun) => Effect.Effect<number, SummaryDbError>
   readonly failRun: (runId: number, error: string, at: string) => Effect.Effect<void, SummaryDbError>
+  /**
+   * Runs still `running` when the batch lock is taken belong to a process that died holding it
+   * (only the holder runs): each becomes `failed` with the reason `interrupted`; how many.
+   */
+  readonly failInterrupted: (at: string) => Effect.Effect<number, SummaryDbError>
   readonly listRuns: (limit: number) => Effect.Effect<ReadonlyArray<BatchRun>, SummaryDbError>
   readonly lastSuccess: (clientOrgId: string) => Effect.Effect<Option.Option<BatchRun>, SummaryDbError>
   /** The newest run of this client (of a status, of a day), or null. */
@@ -104,6 +109,13 @@ export const summaryRuns = (sql: SqlClient.SqlClient, clientOrgId: string): Summ
   const failRun: SummaryRuns["failRun"] = (runId, error, at) =>
     sql`UPDATE batch_runs SET status = 'failed', finished_at = ${at}, error = ${error} WHERE id = ${runId}`.pipe(
       Effect.asVoid,
+      Effect.mapError(failed("write"))
+    )
+
+  const failInterrupted: SummaryRuns["failInterrupted"] = (at) =>
+    sql`UPDATE batch_runs SET status = 'failed', finished_at = ${at}, error = 'interrupted'
+      WHERE status = 'running' AND client_org_id = ${clientOrgId}`.raw.pipe(
+      Effect.map((r) => Number((r as { changes: number }).changes)),
       Effect.mapError(failed("write"))
     )
 
@@ -163,5 +175,5 @@ export const summaryRuns = (sql: SqlClient.SqlClient, clientOrgId: string): Summ
       JOIN batch_runs l ON l.id = d.last_id
       ORDER BY d.usage_date`.pipe(Effect.mapError(failed("read")))
 
-  return { startRun, failRun, listRuns, lastSuccess, lastRun, succeededDays, dayHistory, catchUpCandidates }
+  return { startRun, failRun, failInterrupted, listRuns, lastSuccess, lastRun, succeededDays, dayHistory, catchUpCandidates }
 }

@@ -27,7 +27,24 @@ export const migrationsLayer = <E, R>(
     Layer.provide(NodeContext.layer)
   )
 
-/** Opens `filename` (creating its folder), with `migrations` applied when given. */
+/**
+ * The database file readable and writable by its owner only (0600), created so when missing; its
+ * `-wal` and `-shm` too when they exist (SQLite creates them with the database file's mode). The
+ * ledger holds users' e-mail addresses: no file of it is readable by others, like the secrets.
+ */
+export const ownerOnly = (filename: string): void => {
+  Fs.mkdirSync(Path.dirname(Path.resolve(filename)), { recursive: true })
+  Fs.closeSync(Fs.openSync(filename, "a", 0o600))
+  for (const f of [filename, `${filename}-wal`, `${filename}-shm`, `${filename}-journal`]) {
+    try {
+      if ((Fs.statSync(f).mode & 0o777) !== 0o600) Fs.chmodSync(f, 0o600)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
+    }
+  }
+}
+
+/** Opens `filename` (creating its folder; owner-only modes), with `migrations` applied when given. */
 export const sqliteLayer = (filename: string, migrations?: Migrations) => {
   const opened = Layer.effectDiscard(
     Effect.gen(function*() {
@@ -40,7 +57,7 @@ export const sqliteLayer = (filename: string, migrations?: Migrations) => {
   ).pipe(
     Layer.provideMerge(
       Layer.unwrapEffect(Effect.sync(() => {
-        Fs.mkdirSync(Path.dirname(Path.resolve(filename)), { recursive: true })
+        ownerOnly(filename)
         return SqliteClient.layer({ filename })
       }))
     )

@@ -6,6 +6,7 @@ import Sqlite from "better-sqlite3"
 import { Effect, Schedule, Schema } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
+import { ownerOnly } from "../platform/Sqlite.js"
 import { EVENT_COLUMNS, EVENT_FIELDS, FIGURE_COLUMNS, FIGURE_FIELDS } from "./LedgerRows.js"
 
 export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
@@ -36,6 +37,7 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
   const writer = yield* Effect.acquireRelease(
     Effect.try({
       try: () => {
+        ownerOnly(filename)
         const db = new Sqlite(filename)
         db.pragma("journal_mode = WAL")
         db.pragma(sync === "full" ? "synchronous = FULL" : "synchronous = NORMAL")

@@ -54,6 +54,7 @@ const fakeRepo = (b: Books) =>
       }),
     tryLock: () => Effect.sync(() => Option.fromNullable(b.holder)),
     renewLock: () => Effect.void,
+    failInterrupted: () => Effect.succeed(0),
     unlock: () => Effect.void
   } satisfies Partial<SummaryRepoShape>)
 
