@@ -188,6 +188,8 @@ const crossCheck = (file: ClientsFile): string | undefined => {
   }
   const placeholder = placeholderSecret(file)
   if (placeholder !== undefined) return placeholder
+  const syntax = templateSyntax(file)
+  if (syntax !== undefined) return syntax
   const ids = new Map<string, number>()
   const ports = new Map<number, number>()
   const orgs = new Map<string, number>()
@@ -213,6 +215,29 @@ const crossCheck = (file: ClientsFile): string | undefined => {
     secrets.set(use.value, use.where)
   }
   return undefined
+}
+
+/** Every text of the file, with where it is (`clients[1].adminToken`) and whose it is. */
+const textsOf = (file: ClientsFile) => {
+  const out: Array<{ readonly where: string; readonly client?: string; readonly value: string }> = []
+  const walk = (value: unknown, where: string, client?: string) => {
+    if (typeof value === "string") out.push({ where, client, value })
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`, client))
+    else if (typeof value === "object" && value !== null) {
+      for (const [k, v] of Object.entries(value)) walk(v, where === "" ? k : `${where}.${k}`, client)
+    }
+  }
+  for (const [k, v] of Object.entries(file)) if (k !== "clients") walk(v, k)
+  for (const [i, client] of file.clients.entries()) walk(client, `clients[${i}]`, client.id)
+  return out
+}
+
+/** `{{` or `}}` in a value would read as the template's placeholder syntax: refused, naming where, never the value. */
+const templateSyntax = (file: ClientsFile): string | undefined => {
+  const found = textsOf(file).find((t) => t.value.includes("{{") || t.value.includes("}}"))
+  if (found === undefined) return undefined
+  const whose = found.client === undefined ? "" : ` (client ${found.client})`
+  return `${found.where}${whose} contains "{{" or "}}", which the compose template reserves for its placeholders`
 }
 
 /**

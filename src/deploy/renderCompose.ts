@@ -72,9 +72,9 @@ const substitute = (line: string, lineNo: number, values: Values, inBlock: boole
     }
     if (values[name] === undefined) dropped = true
   }
+  if (line.replace(PLACEHOLDER, "").includes("{{")) return Either.left(`line ${lineNo}: malformed placeholder`)
   if (dropped) return Either.right(undefined)
-  const rendered = line.replace(PLACEHOLDER, (_, name: string) => escapeValue(values[name] as string))
-  return rendered.includes("{{") ? Either.left(`line ${lineNo}: malformed placeholder`) : Either.right(rendered)
+  return Either.right(line.replace(PLACEHOLDER, (_, name: string) => escapeValue(values[name] as string)))
 }
 
 const HEADER = [

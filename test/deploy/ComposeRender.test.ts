@@ -325,6 +325,17 @@ describe("compose render", () => {
         }
       }))
 
+    it.effect("template syntax in a value names the client and the field, never the value", () =>
+      Effect.gen(function*() {
+        const clients: any = threeClients()
+        clients.clients[1].adminToken = "tok-{{0123456789abcdef}}"
+        const why = yield* refusal(clients)
+        expect(why).toBe(
+          "clients[1].adminToken (client beta_2) contains \"{{\" or \"}}\", which the compose template reserves for its placeholders"
+        )
+        expect(why).not.toContain("0123456789abcdef")
+      }))
+
     it.effect("a duplicate client organisation", () =>
       Effect.gen(function*() {
         const clients = threeClients()
