@@ -13,6 +13,7 @@ import { AppConfig } from "../platform/Config.js"
 import * as Reply from "../ingest/Reply.js"
 import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
 import { API_BODY_LIMIT, bodyLimitFor } from "./BodyLimits.js"
+import { lingerIfUnread } from "./Linger.js"
 import { Metrics } from "../platform/Metrics.js"
 
 export interface ListeningShape {
@@ -83,9 +84,10 @@ export const make = Effect.gen(function*() {
         }
       }
       requests.inc({ status: String(reply.status) })
-      // A refused body may still be arriving: close rather than read what we will not use.
-      const headers = reply.status === 200 ? reply.headers : { ...reply.headers, connection: "close" }
-      res.writeHead(reply.status, headers).end(reply.body)
+      // An answer given before the body was read (401, 413, 503) must reach the sender, never a
+      // connection reset (Linger.ts): the rest of the body is read and dropped, nothing is kept.
+      if (reply.status !== 200) lingerIfUnread(req)
+      res.writeHead(reply.status, reply.headers).end(reply.body)
       latency.observe((performance.now() - started) / 1000, { route: "webhook" })
     })
   }
@@ -99,8 +101,9 @@ export const make = Effect.gen(function*() {
     res.once("finish", () => latency.observe((performance.now() - started) / 1000, { route: "other" }))
     const limit = bodyLimitFor(path)
     if (Number(req.headers["content-length"] ?? 0) > limit) {
-      // Refused before a byte of it is read; the connection closes rather than drain it.
-      res.writeHead(413, { ...JSON_HEADERS, connection: "close" })
+      // Refused before a byte of it is read; Node drains the rest (dropped) so the 413 is delivered.
+      lingerIfUnread(req)
+      res.writeHead(413, JSON_HEADERS)
       return res.end(JSON.stringify({ error: `request body too large: at most ${limit} bytes on ${path}` }))
     }
     appHandler(req, res)

@@ -17,11 +17,17 @@ import { Ledger } from "../store/Ledger.js"
 import { makeAuthenticator } from "./Auth.js"
 import { contentEncoding, inflate, readRaw } from "./Body.js"
 import { unavailable } from "../api/ApiErrors.js"
-import { BadRequest, Unauthorized, type WebhookRejection } from "../api/WebhookErrors.js"
+import { BadRequest, Unauthorized, Unavailable, type WebhookRejection } from "../api/WebhookErrors.js"
 import { decodeRequest } from "./OtlpProto.js"
 import type { WebhookReply } from "./Reply.js"
 
 export type { WebhookReply } from "./Reply.js"
+
+/** `X-Webhook-Signature`'s one shape: anything else cannot match, and is refused unread. */
+const SIGNATURE_FORMAT = /^sha256=[0-9a-fA-F]{64}$/
+
+/** Signature-checked bodies read at once; more get 503 with Retry-After. */
+export const MAX_SIGNATURE_READS = 4
 
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(["/api/v1/webhooks/openrouter", "/v1/traces"])
 
@@ -66,15 +72,33 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
       "reason"
     ])
 
+    // Bodies read only to check a signature (no valid bearer or header secret): a few at a time,
+    // so unauthenticated senders can make the server hold at most that many MAX_BODY_BYTES.
+    let signatureReads = 0
+    const readToVerify = (req: Http.IncomingMessage) =>
+      Effect.acquireUseRelease(
+        Effect.suspend(() =>
+          signatureReads >= MAX_SIGNATURE_READS
+            ? Effect.fail(new Unavailable({ message: "too many signed deliveries being checked at once; retry" }))
+            : Effect.sync(() => void signatureReads++)
+        ),
+        () => readRaw(req, config.maxBodyBytes),
+        () => Effect.sync(() => void signatureReads--)
+      )
+
     const handle = (req: Http.IncomingMessage): Effect.Effect<WebhookReply, WebhookRejection> =>
       Effect.gen(function*() {
         const headerAuthentic = auth.headerMatches(header(req, "authorization"), header(req, "x-webhook-secret"))
         const signature = header(req, "x-webhook-signature")
+        // A request whose credentials cannot be right is refused before its body is read.
         if (!headerAuthentic && signature === undefined) {
           return yield* new Unauthorized({ message: "missing or wrong webhook secret" })
         }
+        if (!headerAuthentic && !SIGNATURE_FORMAT.test(signature!.trim())) {
+          return yield* new Unauthorized({ message: "malformed webhook signature: expected sha256=<64 hex digits>" })
+        }
         const encoding = yield* contentEncoding(req)
-        const raw = yield* readRaw(req, config.maxBodyBytes)
+        const raw = yield* (headerAuthentic ? readRaw(req, config.maxBodyBytes) : readToVerify(req))
         // Over the bytes as received, before any decompression: an unauthenticated sender costs at
         // most MAX_BODY_BYTES, never an expansion.
         if (!headerAuthentic && !auth.signatureMatches(signature!, raw)) {
