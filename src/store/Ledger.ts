@@ -161,6 +161,9 @@ const migrations = {
       sql`ALTER TABLE ledger_events ADD COLUMN quarantine_reason TEXT`,
       sql`CREATE INDEX ledger_events_quarantine ON ledger_events (id) WHERE quarantined_at IS NOT NULL`
     ], { discard: true })),
+  // A row /ready writes to prove the disk takes a commit again after a failed write.
+  "0006_ledger_probe": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE ledger_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)`.pipe(Effect.asVoid)),
   // A cost not sent (the destination's cost flag off): the row waits with cost_pending = 1 and
   // cost_nusd 0 until OpenRouter's record of the generation gives it; never flushed or billed before.
   "0004_cost_pending": Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -188,7 +191,7 @@ const migrations = {
 
 const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const { db: writer, write, record } = yield* openWriter(filename, sync)
+  const { db: writer, write, record, lastWrite } = yield* openWriter(filename, sync)
 
   const rejectedSpans: LedgerShape["rejectedSpans"] = (limit) =>
     exact(sql<RawRejected>`SELECT * FROM rejected_spans ORDER BY id DESC LIMIT ${limit}`).pipe(
@@ -342,9 +345,19 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
       return out
     }).pipe(Effect.mapError(unavailable("read")))
 
-  // A write statement takes the write lock even when it matches nothing.
+  // The truth about writing, not about opening: after a failed write (disk full, I/O error, lock
+  // time-out) the ledger is not writable until a commit succeeds again. While it is failing, the
+  // check itself commits a one-row write (an empty statement would succeed on a full disk).
   const probe = writer.prepare("DELETE FROM ledger_events WHERE 0")
-  const checkWritable = write("write check", () => probe.run()).pipe(Effect.asVoid)
+  const realProbe = writer.prepare("INSERT INTO ledger_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at")
+  const checkWritable = Effect.suspend(() =>
+    lastWrite.failure === undefined
+      ? write("write check", () => probe.run())
+      : write("write check", () => realProbe.run(Date.now())).pipe(
+        Effect.tap(() => Effect.sync(() => (lastWrite.failure = undefined))),
+        Effect.mapError(() => new LedgerUnavailable({ message: `the last write failed: ${lastWrite.failure}` }))
+      )
+  ).pipe(Effect.asVoid)
 
   // 2 is FULL, 1 NORMAL: read back, so what is reported is what SQLite does.
   const reportedSync: LedgerSync = Number(writer.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal"

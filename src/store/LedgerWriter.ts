@@ -119,11 +119,17 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
     }
     return isNew
   })
+  /** The last commit's failure (one line), until a commit succeeds: what /ready reports. */
+  const lastWrite: { failure: string | undefined } = { failure: undefined }
   // How long a delivery may wait for another process's write lock before it gets 503.
   const BUSY_LIMIT_MS = 5_000
   const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
   const write = <A>(what: string, f: () => A) =>
     Effect.try({ try: f, catch: unavailable(what) }).pipe(
+      Effect.tapBoth({
+        onFailure: (e) => Effect.sync(() => void (isBusy(e) || (lastWrite.failure = e.message))),
+        onSuccess: () => Effect.sync(() => void (lastWrite.failure = undefined))
+      }),
       Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo("5 seconds")) })
     )
 
@@ -168,6 +174,7 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
         return
       }
       busySince = 0
+      lastWrite.failure = failure.message
       if (batch.length === 1 || isBusy(failure)) {
         for (const p of batch) p.resume(Effect.fail(failure))
         return
@@ -177,13 +184,17 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
       for (const p of batch) {
         try {
           resumeAll([p], insertAll([p], Date.now()))
+          lastWrite.failure = undefined
         } catch (e) {
-          p.resume(Effect.fail(unavailable("write")(e)))
+          const alone = unavailable("write")(e)
+          lastWrite.failure = alone.message
+          p.resume(Effect.fail(alone))
         }
       }
       return
     }
     busySince = 0
+    lastWrite.failure = undefined
     resumeAll(batch, isNew)
   }
   yield* Effect.addFinalizer(() => Effect.sync(() => {
@@ -202,5 +213,5 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
         if (pending.length === 0) setImmediate(commitPending)
         pending.push({ events, rejected, resume })
       })
-  return { db: writer, write, record }
+  return { db: writer, write, record, lastWrite }
 })
