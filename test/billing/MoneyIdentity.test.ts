@@ -14,7 +14,8 @@
  *     spreadsheet would run as a formula), four models; costs with up to 13 significant digits,
  *     beyond 9 decimals (rounded half up to nano-USD), in exponent notation (1.5e-6, 1.5e-9), one
  *     nano-USD, a 9876 USD one, two rows whose PLN is an exact half grosz (half up vs half even);
- *     a zero-cost span with tokens and a span with tokens and no cost attribute at all; a
+ *     a zero-cost span with tokens and a span with tokens and no cost attribute at all (its cost
+ *     pending until filled from OpenRouter's record of it, which says 0 USD, before any batch); a
  *     redelivered generation (a duplicate, stored once);
  *   - the DST change 2025-10-26 (25 h; both 02:30s) and the last/first millisecond of Warsaw days
  *     and of both months (including an event of 2025-12-01 that neither month may contain), NBP
@@ -60,7 +61,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, tempDir, type TestApp } from "../support/app.js"
 import { expectedPln, nanoUsd } from "../support/money.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
+import { API_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { delivery } from "../support/otlp.js"
+import { bareEnv, runCli } from "../support/process.js"
 
 /** SHA-256 of each normalised document (see above); a change here is a change in money, rates or counts. */
 const GOLDEN: Record<string, string> = {
@@ -147,7 +150,8 @@ const OCTOBER: ReadonlyArray<Ev> = [
   // 02:30 CEST and 02:30 CET: the hour that happens twice. 1.5e-9 USD → 2 nano-USD; 10 decimals rounded down.
   ev("08", "2025-10-26T00:30:00.000Z", OPS, DEEPSEEK, "0.0000000015", [1, 1, 0, 0]),
   ev("09", "2025-10-26T01:30:00.000Z", OPS, DEEPSEEK, "0.1234567894", [65432, 4321, 1000, 2345]),
-  // The last millisecond of 2025-10-26 (CET): tokens, no cost attribute at all (stored at cost 0).
+  // The last millisecond of 2025-10-26 (CET): tokens, no cost attribute at all (pending; OpenRouter's
+  // record of it says 0 USD, filled with `mai-usage costs fill` before the batch).
   ev("10", "2025-10-26T22:59:59.999Z", ANNA, GPT, null, [3000, 700, 0, 0]),
   ev("11", "2025-10-26T23:00:00.000Z", ANNA, GPT, "0.5", [500, 50, 0, 0]),
   // The last millisecond of October in Warsaw, a large cost.
@@ -313,16 +317,24 @@ const pdfText = (pdf: Buffer) => execFileSync("pdftotext", ["-raw", "-enc", "UTF
 
 let octoberCsvAtClose = ""
 let closing: any
+let openRouter: OpenRouterStandIn
+/** NBP and OpenRouter: the stand-ins. */
+const services = () => ({ NBP_API_URL: nbp.url, OPENROUTER_API_URL: openRouter.url, OPENROUTER_API_KEY: API_KEY })
 /** As served (not normalised), for the readable assertions. */
 const served = new Map<string, string>()
 
 beforeAll(async () => {
   nbp = await startNbpStandIn({ today: "2025-12-31" })
+  openRouter = await startOpenRouterStandIn()
   dataDir = tempDir("mai-usage-money-")
-  app = await startApp({ DATA_DIR: dataDir, NBP_API_URL: nbp.url })
+  app = await startApp({ DATA_DIR: dataDir, ...services() })
 
   for (const e of [...OCTOBER, ...NOVEMBER]) await send(e)
   await send(OCTOBER[1], { accepted: 0, duplicates: 1 }) // a redelivery, stored once
+  // The one cost Broadcast did not send: OpenRouter's record of the generation says 0 USD.
+  for (const e of OCTOBER) if (e.cost === null) openRouter.setGeneration(e.id, 0)
+  const filled = await runCli(["costs", "fill"], { ...bareEnv(), ...app.vars, DATA_DIR: dataDir })
+  expect(filled.code, filled.stderr).toBe(0)
 
   await run("from=2025-10-01&to=2025-10-31")
   const closed = await fetch(`${url()}/api/v1/admin/months/2025-10/close?reason=FV%2F10%2F2025`, { method: "POST", headers: admin })
@@ -333,7 +345,7 @@ beforeAll(async () => {
   // The markup changes from 15 November: a restart on the same DATA_DIR with the new configuration.
   await app.close()
   app = undefined
-  app = await startApp({ DATA_DIR: dataDir, NBP_API_URL: nbp.url, USAGE_MARKUP_MULTIPLIER: "1.45", USAGE_MARKUP_EFFECTIVE_FROM: "2025-11-15" })
+  app = await startApp({ DATA_DIR: dataDir, ...services(), USAGE_MARKUP_MULTIPLIER: "1.45", USAGE_MARKUP_EFFECTIVE_FROM: "2025-11-15" })
   await run("from=2025-11-01&to=2025-11-30")
 
   for (const e of LATE) await send(e)
@@ -389,6 +401,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close()
   await nbp?.close()
+  await openRouter?.close()
   if (dataDir !== undefined) Fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
