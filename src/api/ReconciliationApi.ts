@@ -30,6 +30,8 @@ export class ReconciledDay extends Schema.Class<ReconciledDay>("ReconciledDay")(
   error: Schema.NullOr(Schema.String).annotations({ description: "why the day is unavailable" }),
   missingRequests: Schema.Number,
   missingUsd: Usd,
+  otherKeysRequests: Schema.Number.annotations({ description: "requests the ledger received for keys that are not the client's (never compared)" }),
+  otherKeysUsd: Usd,
   models: Schema.Array(ReconciledModel)
 }) {}
 

@@ -66,7 +66,7 @@ export class DailyBatch extends Effect.Service<DailyBatch>()("mai-usage/DailyBat
           const window = { clientOrgId: config.clientOrgId, start: w.start, end: w.end }
           yield* store.ensureComplete(window)
           // A cost still pending is never summarised as 0: the day waits until it is filled.
-          const pending = (yield* store.pendingByModel(window)).reduce((n, p) => n + p.requests, 0)
+          const pending = (yield* store.pending(window)).reduce((n, p) => n + p.requests, 0)
           if (pending > 0) return yield* new UsageStoreError({ message: pendingCostsMessage(pending) })
           const aggregates = yield* store.aggregate(window)
           // A day without usage needs no rate: an NBP outage must not fail an empty day.

@@ -72,8 +72,12 @@ export const describeDay = (r: DayResult): Array<string> => {
   const head = r.status === "ok"
     ? `${r.date}: ok: ${r.models.length} model(s), ${requests} request(s) as OpenRouter counts them`
     : `${r.date}: ${r.status}: ${differing.length} of ${r.models.length} model(s) differ`
+  const other = r.otherKeys !== null && r.otherKeys.requests > 0
+    ? [`  other keys (not compared): ${r.otherKeys.requests} request(s), USD ${formatUsd(r.otherKeys.costNusd)}`]
+    : []
   return [
     head,
+    ...other,
     ...differing.map((m) =>
       m.status === "missing"
         ? `  ${m.model}: missing ${m.missingRequests} request(s), USD ${formatUsd(m.missingNusd)} ` +

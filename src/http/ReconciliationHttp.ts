@@ -48,6 +48,8 @@ export const ReconciliationApiLive = HttpApiBuilder.group(MaiApi, "reconciliatio
             error: d?.error ?? null,
             missingRequests: (d?.models ?? []).reduce((n, m) => n + m.missingRequests, 0),
             missingUsd: formatUsd((d?.models ?? []).reduce((n, m) => n + m.missingNusd, 0n)),
+            otherKeysRequests: d?.otherKeys.requests ?? 0,
+            otherKeysUsd: formatUsd(d?.otherKeys.costNusd ?? 0n),
             models
           }))
         }

@@ -3,9 +3,12 @@
  *
  * A destination "points at this client" when it is a webhook whose URL is the one given (or the
  * one the last `connect` recorded), or whose name is this client's (`mai-usage <CLIENT_ORG_ID>`).
- * The check flags what loses billing data: disabled, a sampling rate below 1, a key filter without
- * the client's key, an Authorization header without this client's webhook secret; and, as
- * warnings, privacy mode off (prompts and completions would be sent) and a method other than POST.
+ * The check flags, each by its own name, what loses billing data: disabled, cost metadata off
+ * (`broadcast_generation_cost`, OpenRouter's default), filter rules, a sampling rate below 1, a key
+ * filter that leaves out one of the client's keys, an Authorization header without this client's
+ * webhook secret, a method other than POST; and, as a warning, privacy mode off (prompts and
+ * completions would be sent). Destinations are those of OPENROUTER_WORKSPACE_ID (else the default
+ * workspace), where OpenRouter allows five per type.
  *
  * OpenRouter masks secrets in the configs it returns (`Bear...wxyz`): a masked header is compared
  * on the characters it shows, a plain one exactly.
@@ -19,7 +22,15 @@ import { Reconciler } from "./Reconciler.js"
 /** OpenRouter allows at most this many destinations of one type. */
 export const MAX_PER_TYPE = 5
 
-export type FindingCode = "disabled" | "sampling" | "key-filter" | "wrong-secret" | "privacy-off" | "method"
+export type FindingCode =
+  | "disabled"
+  | "cost-metadata-off"
+  | "filter-rules"
+  | "sampling"
+  | "key-filter"
+  | "wrong-secret"
+  | "privacy-off"
+  | "method"
 
 export interface Finding {
   readonly destination: string
@@ -84,9 +95,18 @@ const headerOf = (headers: Record<string, string> | null | undefined, name: stri
   return k === undefined ? undefined : headers[k]
 }
 
+/** Whether a destination's `filter_rules` can drop anything: null, absent, disabled or without groups cannot. */
+const filters = (rules: unknown): boolean => {
+  if (rules === null || rules === undefined) return false
+  if (typeof rules !== "object") return true
+  const r = rules as { enabled?: unknown; groups?: unknown }
+  if (r.enabled === false) return false
+  return !(Array.isArray(r.groups) && r.groups.length === 0)
+}
+
 export const judge = (
   d: Destination,
-  hash: string,
+  hashes: ReadonlyArray<string>,
   secrets: ReadonlyArray<Redacted.Redacted<string>>
 ): ReadonlyArray<Finding> => {
   const out: Array<Finding> = []
@@ -94,11 +114,18 @@ export const judge = (
     out.push({ destination: d.name, id: d.id, code, severity, message: `destination "${d.name}": ${message}` })
   const cfg = webhookConfig(d)
   if (!d.enabled) at("disabled", "error", "disabled: OpenRouter sends nothing to it; enable it (or run `mai-usage openrouter connect`)")
+  if (d.broadcast_generation_cost !== true) {
+    at("cost-metadata-off", "error", "cost metadata is off (broadcast_generation_cost): spans arrive without their cost, which waits as pending until filled from OpenRouter; turn it on (`mai-usage openrouter connect`)")
+  }
+  if (filters(d.filter_rules)) {
+    at("filter-rules", "error", "it has filter rules: the requests they exclude are never reported nor billed; remove them (`mai-usage openrouter connect`)")
+  }
   if (d.sampling_rate < 1) {
     at("sampling", "error", `sampling rate ${d.sampling_rate}: only that share of requests is reported, the rest is never billed; set it to 1`)
   }
-  if (d.api_key_hashes != null && !d.api_key_hashes.includes(hash)) {
-    at("key-filter", "error", "its API key filter does not include this client's key: none of its requests are reported; add the key or clear the filter")
+  const left = d.api_key_hashes == null ? [] : hashes.filter((h) => !d.api_key_hashes!.includes(h))
+  if (left.length > 0) {
+    at("key-filter", "error", `its API key filter leaves out ${left.length === hashes.length ? "this client's key" : `${left.length} of this client's ${hashes.length} keys`}: their requests are not reported; add them or clear the filter`)
   }
   if (!carriesSecret(headerOf(cfg?.headers, "authorization"), secrets)) {
     at("wrong-secret", "error", "its Authorization header is not `Bearer <this client's OPENROUTER_WEBHOOK_SECRET>`: deliveries are refused with 401 and lost; run `mai-usage openrouter connect`")
@@ -129,13 +156,13 @@ export const make = Effect.gen(function*() {
 
   const check = (url?: string) =>
     Effect.gen(function*() {
-      const hash = yield* reconciler.keyHash
+      const hashes = yield* reconciler.keyHashes
       const mine = yield* recorded
       const target = url ?? mine?.url
       const all = yield* api.listDestinations
       const here = pointingHere(all, target, mine?.id)
       const webhooksUsed = all.filter((d) => d.type === "webhook").length
-      const findings = here.flatMap((d) => judge(d, hash, config.webhookSecrets))
+      const findings = here.flatMap((d) => judge(d, hashes, config.webhookSecrets))
       const problems: Array<string> = []
       if (here.length === 0) {
         problems.push(
@@ -167,7 +194,7 @@ export const make = Effect.gen(function*() {
 
   const connect = (url: string) =>
     Effect.gen(function*() {
-      const hash = yield* reconciler.keyHash
+      const hashes = yield* reconciler.keyHashes
       const mine = yield* recorded
       const all = yield* api.listDestinations
       const here = pointingHere(all, url, mine?.id)
@@ -176,7 +203,9 @@ export const make = Effect.gen(function*() {
         enabled: true,
         privacy_mode: true,
         sampling_rate: 1,
-        api_key_hashes: [hash],
+        api_key_hashes: hashes,
+        broadcast_generation_cost: true,
+        filter_rules: null,
         config: { url, method: "POST", headers: { Authorization: `Bearer ${Redacted.value(config.webhookSecrets[0])}` } }
       }
       let action: "created" | "updated"
@@ -193,7 +222,9 @@ export const make = Effect.gen(function*() {
           return yield* new OpenRouterError({
             reason: "rejected",
             status: null,
-            message: `all ${MAX_PER_TYPE} webhook destinations of the workspace are in use; delete one in OpenRouter → Settings → Broadcast, then run connect again`
+            message: `all ${MAX_PER_TYPE} webhook destinations of the workspace${config.openRouter.workspaceId === undefined ? "" : ` ${config.openRouter.workspaceId}`} ` +
+              `are in use (OpenRouter allows ${MAX_PER_TYPE} per type and workspace); give this client its own workspace ` +
+              "(OPENROUTER_WORKSPACE_ID, docs/openrouter.md) or delete one in OpenRouter → Settings → Broadcast, then run connect again"
           })
         }
         destination = yield* api.createDestination(body)

@@ -68,7 +68,14 @@ export const Destination = Schema.Struct({
   privacy_mode: Schema.Boolean,
   sampling_rate: Schema.Number,
   config: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-  ...maybe({ api_key_hashes: Schema.Array(Schema.String) })
+  ...maybe({
+    api_key_hashes: Schema.Array(Schema.String),
+    /** cost and billing metadata on the spans; OpenRouter's default is false */
+    broadcast_generation_cost: Schema.Boolean,
+    /** structured rules on which events are forwarded; null: all */
+    filter_rules: Schema.Unknown,
+    workspace_id: Schema.String
+  })
 })
 const DestinationsPage = Schema.Struct({ data: Schema.Array(Destination), ...maybe({ total_count: Schema.Number }) })
 
@@ -94,6 +101,10 @@ export interface DestinationBody {
   readonly privacy_mode: boolean
   readonly sampling_rate: number
   readonly api_key_hashes: ReadonlyArray<string>
+  /** always true: without it spans may carry no cost */
+  readonly broadcast_generation_cost: true
+  /** always null: any rule drops some requests */
+  readonly filter_rules: null
   readonly config: { readonly url: string; readonly method: "POST"; readonly headers: Record<string, string> }
 }
 
@@ -123,6 +134,8 @@ export interface OpenRouterApiOptions {
   readonly timeout?: Duration.DurationInput
   /** retries after the first attempt; default 3 */
   readonly retries?: number
+  /** OPENROUTER_WORKSPACE_ID: destinations are listed and created in it; unset → the default workspace */
+  readonly workspaceId?: string | undefined
   /** first back-off delay, doubled each retry (jittered); default 500 ms */
   readonly backoff?: Duration.DurationInput
 }
@@ -210,10 +223,11 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
     const data = <A, I>(key: Key, method: Method, path: string, schema: Schema.Schema<A, I>, body?: unknown) =>
       Effect.map(call(key, method, path, inData(schema), body), (r) => r.data)
 
+    const inWorkspace = options.workspaceId === undefined ? "" : `&workspace_id=${encodeURIComponent(options.workspaceId)}`
     const listDestinations = Effect.gen(function*() {
       const all: Array<Destination> = []
       for (let page = 0; page < MAX_PAGES; page++) {
-        const r = yield* call("management", "GET", `/observability/destinations?offset=${all.length}&limit=${PAGE}`, DestinationsPage)
+        const r = yield* call("management", "GET", `/observability/destinations?offset=${all.length}&limit=${PAGE}${inWorkspace}`, DestinationsPage)
         all.push(...r.data)
         const total = r.total_count ?? undefined
         if (r.data.length < PAGE || (total !== undefined && all.length >= total)) break
@@ -236,7 +250,12 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       currentKey: data("api", "GET", "/key", CurrentKey),
       listKeys: data("management", "GET", "/keys", Schema.Array(ApiKeyInfo)),
       listDestinations,
-      createDestination: (body) => data("management", "POST", "/observability/destinations", Destination, { ...body, type: "webhook" }),
+      createDestination: (body) =>
+        data("management", "POST", "/observability/destinations", Destination, {
+          ...body,
+          type: "webhook",
+          ...(options.workspaceId === undefined ? {} : { workspace_id: options.workspaceId })
+        }),
       updateDestination: (id, body) =>
         data("management", "PATCH", `/observability/destinations/${encodeURIComponent(id)}`, Destination, body)
     }
@@ -245,6 +264,6 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
 /** From the configuration: OPENROUTER_API_URL, OPENROUTER_MANAGEMENT_KEY, OPENROUTER_API_KEY. */
 export class OpenRouterApi extends Effect.Service<OpenRouterApi>()("mai-usage/OpenRouterApi", {
   effect: Effect.flatMap(AppConfig, (c) =>
-    make({ apiUrl: c.openRouter.apiUrl, managementKey: c.openRouter.managementKey, apiKey: c.openRouterApiKey })),
+    make({ apiUrl: c.openRouter.apiUrl, managementKey: c.openRouter.managementKey, apiKey: c.openRouterApiKey, workspaceId: c.openRouter.workspaceId })),
   dependencies: [FetchHttpClient.layer]
 }) {}

@@ -138,6 +138,11 @@ const Observability = Layer.effectDiscard(
       "USD OpenRouter counted for the client's key beyond what reached the ledger, per UTC day and model (last successful check)",
       ["date", "model"]
     )
+    const otherRequests = metrics.gauge(
+      "mai_reconciliation_other_keys_requests",
+      "Requests the ledger received for keys that are not the client's, per UTC day (reported apart, never compared)",
+      ["date"]
+    )
     const windowDays = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const w = completedWindow(now)
       return repo.days(w[0], w[w.length - 1])
@@ -148,7 +153,9 @@ const Observability = Layer.effectDiscard(
           Effect.sync(() => {
             missingRequests.clear()
             missingUsd.clear()
+            otherRequests.clear()
             for (const d of days) {
+              if (d.otherKeys.requests > 0) otherRequests.set(d.otherKeys.requests, { date: d.date })
               for (const m of d.models) {
                 missingRequests.set(m.missingRequests, { date: d.date, model: m.model })
                 missingUsd.set(Number(formatUsd(m.missingNusd)), { date: d.date, model: m.model })

@@ -22,7 +22,14 @@ export interface StoredModel {
   readonly checkedAt: string
 }
 
+/** What the ledger received for keys that are not the client's: reported apart, never compared. */
+export interface OtherKeys {
+  readonly requests: number
+  readonly costNusd: bigint
+}
+
 export interface StoredDay {
+  readonly otherKeys: OtherKeys
   readonly date: string
   readonly status: DayStatus
   readonly checkedAt: string
@@ -51,7 +58,13 @@ export class OpenRouterRepo extends Effect.Service<OpenRouterRepo>()("mai-usage/
     const sql = yield* SummaryDb
     const exact = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, SqlClient.SafeIntegers, true)
 
-    const saveSuccess = (day: string, hash: string, models: ReadonlyArray<ModelReconciliation>, at: string) =>
+    const saveSuccess = (
+      day: string,
+      hashes: ReadonlyArray<string>,
+      models: ReadonlyArray<ModelReconciliation>,
+      other: OtherKeys,
+      at: string
+    ) =>
       sql.withTransaction(Effect.gen(function*() {
         yield* sql`DELETE FROM reconciliations WHERE usage_date = ${day}`
         for (const m of models) {
@@ -71,10 +84,12 @@ export class OpenRouterRepo extends Effect.Service<OpenRouterRepo>()("mai-usage/
           }`
         }
         const status = dayStatus(models)
-        yield* sql`INSERT INTO reconciliation_days (usage_date, status, checked_at, last_success_at, api_key_hash, error)
-          VALUES (${day}, ${status}, ${at}, ${at}, ${hash}, NULL)
+        yield* sql`INSERT INTO reconciliation_days (usage_date, status, checked_at, last_success_at, api_key_hash, error,
+            other_requests, other_nusd)
+          VALUES (${day}, ${status}, ${at}, ${at}, ${hashes.join(",")}, NULL, ${other.requests}, ${other.costNusd})
           ON CONFLICT (usage_date) DO UPDATE SET status = excluded.status, checked_at = excluded.checked_at,
-            last_success_at = excluded.last_success_at, api_key_hash = excluded.api_key_hash, error = NULL`
+            last_success_at = excluded.last_success_at, api_key_hash = excluded.api_key_hash, error = NULL,
+            other_requests = excluded.other_requests, other_nusd = excluded.other_nusd`
       })).pipe(Effect.mapError(failed("write")))
 
     /** Records the attempt only: the models' rows of the last success stay as they were. */
@@ -92,7 +107,9 @@ export class OpenRouterRepo extends Effect.Service<OpenRouterRepo>()("mai-usage/
           checked_at: string
           last_success_at: string | null
           error: string | null
-        }>`SELECT usage_date, status, checked_at, last_success_at, error FROM reconciliation_days
+          other_requests: bigint | null
+          other_nusd: bigint | null
+        }>`SELECT usage_date, status, checked_at, last_success_at, error, other_requests, other_nusd FROM reconciliation_days
             WHERE usage_date >= ${from} AND usage_date <= ${to} ORDER BY usage_date`
         const modelRows = yield* sql<{
           usage_date: string
@@ -112,6 +129,7 @@ export class OpenRouterRepo extends Effect.Service<OpenRouterRepo>()("mai-usage/
           checkedAt: d.checked_at,
           lastSuccessAt: d.last_success_at,
           error: d.error,
+          otherKeys: { requests: Number(d.other_requests ?? 0), costNusd: BigInt(d.other_nusd ?? 0) },
           models: modelRows.filter((m) => m.usage_date === d.usage_date).map((m) => ({
             model: m.model,
             status: m.status,

@@ -39,6 +39,13 @@ export const openRouterMigrations = {
     )`.pipe(Effect.asVoid)),
   // Small facts about this client's OpenRouter set-up (the key hash found, the destination connected,
   // the last destination check), as JSON values; never a secret.
+  // Per day: what the ledger received for keys that are not the client's (reported apart, never
+  // compared), and the client's key hashes compared.
+  "0010_other_keys": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`ALTER TABLE reconciliation_days ADD COLUMN other_requests INTEGER`,
+      sql`ALTER TABLE reconciliation_days ADD COLUMN other_nusd INTEGER`
+    ], { discard: true })),
   "0009_openrouter_state": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`CREATE TABLE openrouter_state (
       name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL

@@ -59,8 +59,10 @@ export interface OpenRouterSettings {
   readonly apiUrl: string
   /** activity reconciliation and destination set-up need it; unset → both are off */
   readonly managementKey: Redacted.Redacted<string> | undefined
-  /** unset → looked up with the management key */
-  readonly apiKeyHash: string | undefined
+  /** the client's keys (OPENROUTER_API_KEY_HASH, comma-separated); unset → looked up with the management key */
+  readonly apiKeyHashes: ReadonlyArray<string> | undefined
+  /** OPENROUTER_WORKSPACE_ID: scopes destinations and activity to one workspace; unset → the default workspace */
+  readonly workspaceId: string | undefined
 }
 
 export class AppConfig extends Context.Tag("mai-usage/AppConfig")<AppConfig, AppSettings>() {}
@@ -157,10 +159,17 @@ const ledgerSync = (text: string) => oneOf("full", "normal")(text.trim().toLower
   Either.mapLeft(() => `expected full or normal, got ${text}`)
 )
 
-const apiKeyHash = (text: string): Either.Either<string, string> =>
-  /^[A-Za-z0-9_-]{16,128}$/.test(text.trim())
+const apiKeyHashes = (text: string): Either.Either<ReadonlyArray<string>, string> => {
+  const hashes = text.split(",").map((h) => h.trim())
+  return hashes.every((h) => /^[A-Za-z0-9_-]{16,128}$/.test(h))
+    ? Either.right([...new Set(hashes)])
+    : Either.left("expected the keys' hashes as OpenRouter's keys API reports them (64 hex digits each, comma-separated)")
+}
+
+const workspaceId = (text: string): Either.Either<string, string> =>
+  /^[A-Za-z0-9_-]{1,128}$/.test(text.trim())
     ? Either.right(text.trim())
-    : Either.left("expected the key's hash as OpenRouter's keys API reports it (64 hex digits)")
+    : Either.left("expected an OpenRouter workspace id (letters, digits, '-' or '_')")
 
 /**
  * SQLAlchemy's spelling, as Open WebUI's template uses it: `sqlite:///relative/file.db`,
@@ -218,7 +227,8 @@ const environment = Config.all({
   nbpServiceUrl: optional("NBP_SERVICE_URL", httpUrl),
   nbpApiUrl: variable("NBP_API_URL", "https://api.nbp.pl/api/exchangerates/rates/a/usd/", httpUrl),
   openRouterApiUrl: variable("OPENROUTER_API_URL", "https://openrouter.ai/api/v1", httpUrl),
-  openRouterApiKeyHash: optional("OPENROUTER_API_KEY_HASH", apiKeyHash),
+  openRouterApiKeyHashes: optional("OPENROUTER_API_KEY_HASH", apiKeyHashes),
+  openRouterWorkspaceId: optional("OPENROUTER_WORKSPACE_ID", workspaceId),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"), Config.map((dir) => Path.resolve(dir))),
   summaryDb: optional("USAGE_SUMMARY_DB", sqlitePath),
   ledgerDb: optional("USAGE_LEDGER_DB", sqlitePath),
@@ -297,7 +307,8 @@ const read = Effect.gen(function*() {
     openRouter: {
       apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
       managementKey: Option.getOrUndefined(env.openRouterManagementKey),
-      apiKeyHash: Option.getOrUndefined(env.openRouterApiKeyHash)
+      apiKeyHashes: Option.getOrUndefined(env.openRouterApiKeyHashes),
+      workspaceId: Option.getOrUndefined(env.openRouterWorkspaceId)
     }
   }
   return settings
@@ -341,7 +352,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
   adminTokens: [Redacted.make("test-admin-token-0123456789")],
   maxBodyBytes: 33_554_432,
   ledgerSync: "full",
-  openRouter: { apiUrl: "http://127.0.0.1:9/api/v1", managementKey: undefined, apiKeyHash: undefined },
+  openRouter: { apiUrl: "http://127.0.0.1:9/api/v1", managementKey: undefined, apiKeyHashes: undefined, workspaceId: undefined },
   ...overrides
 })
 

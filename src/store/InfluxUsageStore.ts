@@ -30,13 +30,13 @@ export const identifier = (name: string) => `"${name.replace(/\\/g, "\\\\").repl
 export const stringLiteral = (value: string) =>
   `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n")}'`
 
-export const aggregateQuery = (measurement: string, window: UsageWindow) =>
+export const aggregateQuery = (measurement: string, window: UsageWindow, by: "user" | "api_key" = "user") =>
   `SELECT count("cost_nusd") AS "requests", ` +
   SUMMED.map((f) => `sum(${identifier(f)}) AS ${identifier(f)}, sum(${identifier(f)}::float) AS ${identifier(`${f}_float`)}`).join(", ") +
   ` FROM ${identifier(measurement)}` +
   ` WHERE "client_org_id" = ${stringLiteral(encodeTag(window.clientOrgId))}` +
   ` AND time >= ${toNs(window.start)} AND time < ${toNs(window.end)}` +
-  ` GROUP BY "user", "model"`
+  ` GROUP BY ${identifier(by)}, "model"`
 
 const isDigit = (c: number) => c >= 48 && c <= 57
 const isNumberChar = (c: number) => isDigit(c) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45
@@ -111,7 +111,7 @@ const float = (v: unknown, column: string): number => {
 }
 
 /** The aggregate rows of an InfluxDB `/query` answer to `aggregateQuery`. */
-export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
+export const parseAggregate = (text: string, by: "user" | "api_key" = "user"): ReadonlyArray<UsageAggregate> => {
   const answer = parseJsonExact(text) as QueryAnswer
   if (answer.error !== undefined) throw new Error(answer.error)
   const result = answer.results?.[0]
@@ -133,7 +133,7 @@ export const parseAggregate = (text: string): ReadonlyArray<UsageAggregate> => {
         if (i < 0) throw new Error(`column ${column}_float missing`)
         return unwrapSum(at(row, column), float(row[i], `${column}_float`))
       }
-      const user = decodeTag(series.tags?.user ?? "")
+      const user = decodeTag(series.tags?.[by] ?? "")
       const model = decodeTag(series.tags?.model ?? "")
       const count = (column: SummedColumn) => exactCount(sum(column), `${column} of ${JSON.stringify(user.slice(0, 80))}`)
       rows.push({
@@ -185,10 +185,21 @@ export const make = Effect.gen(function*() {
       }
     }).pipe(Effect.catchTag("LedgerUnavailable", (e) => new UsageStoreError({ message: e.message })))
 
-  const pendingByModel = (window: UsageWindow) =>
-    ledger.pendingByModel(window).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
+  const pending = (window: UsageWindow) =>
+    ledger.pending(window).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
 
-  return UsageStore.of({ source: "influxdb", aggregate: aggregateWith(client), ensureComplete, pendingByModel })
+  const aggregateByKey = (window: UsageWindow) =>
+    client.query(aggregateQuery(client.settings.measurement, window, "api_key")).pipe(
+      Effect.mapError((e) => new UsageStoreError({ message: e.message })),
+      Effect.flatMap((text) =>
+        Effect.try({
+          try: () => parseAggregate(text, "api_key").map((r) => ({ apiKeyName: r.user, model: r.model, requests: r.requests, costNusd: r.costNusd })),
+          catch: (e) => new UsageStoreError({ message: `InfluxDB query answer: ${(e as Error).message}` })
+        })
+      )
+    )
+
+  return UsageStore.of({ source: "influxdb", aggregate: aggregateWith(client), ensureComplete, pending, aggregateByKey })
 })
 
 /** The InfluxDB usage store with its outbox (shared with the flusher: layers are memoised). */

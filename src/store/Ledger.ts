@@ -12,7 +12,7 @@ import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
 import { type LedgerSync, LedgerUnavailable, openWriter, unavailable } from "./LedgerWriter.js"
 import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
 import { safeIntegers as exact, sqliteLayer } from "../platform/Sqlite.js"
-import { type PendingRequests, toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
+import { type KeyAggregate, type PendingRequests, toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
 
 export { LedgerUnavailable, type LedgerSync }
 
@@ -89,8 +89,10 @@ export interface LedgerShape {
   /** Gives quarantined rows (all, or these ids) back to the outbox; how many were released. */
   readonly releaseQuarantine: (ids?: ReadonlyArray<bigint>) => Effect.Effect<number, LedgerUnavailable>
   readonly pruneFlushedBefore: (ms: number) => Effect.Effect<number, LedgerUnavailable>
-  /** Requests of the window whose cost is pending, per model. */
-  readonly pendingByModel: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, LedgerUnavailable>
+  /** Requests of the window whose cost is pending, per model and API key name. */
+  readonly pending: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, LedgerUnavailable>
+  /** Per (API key name, model) sums of the window's events with a known cost. */
+  readonly aggregateByKey: (window: UsageWindow) => Effect.Effect<ReadonlyArray<KeyAggregate>, LedgerUnavailable>
   /** Events whose cost is pending, in total or in the window. */
   readonly pendingCount: (window?: UsageWindow) => Effect.Effect<number, LedgerUnavailable>
   /** Generation ids of pending costs received before `beforeMs`, oldest first. */
@@ -206,13 +208,14 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
       Effect.mapError(unavailable("read"))
     )
 
-  const aggregate: LedgerShape["aggregate"] = (w) =>
+  /** Sums per (user, model), or per (API key name, model) read into `user`. */
+  const aggregateBy = (w: UsageWindow, by: "user" | "api_key_name") =>
     exact(
-      sql<SplitAggregateColumns>`SELECT user, model, count(*) AS requests, ${sql.literal(splitSums)}
+      sql<SplitAggregateColumns>`SELECT ${sql.literal(by)} AS user, model, count(*) AS requests, ${sql.literal(splitSums)}
           FROM ledger_events
           WHERE client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
             AND cost_pending = 0
-          GROUP BY user, model ORDER BY user, model`
+          GROUP BY ${sql.literal(by)}, model ORDER BY ${sql.literal(by)}, model`
     ).pipe(
       Effect.mapError(unavailable("read")),
       Effect.flatMap((rows) =>
@@ -222,6 +225,11 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
         })
       )
     )
+
+  const aggregate: LedgerShape["aggregate"] = (w) => aggregateBy(w, "user")
+  const aggregateByKey: LedgerShape["aggregateByKey"] = (w) =>
+    Effect.map(aggregateBy(w, "api_key_name"), (rows) =>
+      rows.map((r) => ({ apiKeyName: r.user, model: r.model, requests: r.requests, costNusd: r.costNusd })))
 
   // A pending cost is never written to InfluxDB: the row waits in the outbox until it is filled.
   const unflushed: LedgerShape["unflushed"] = (limit) =>
@@ -298,11 +306,12 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
           AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}`)
       .pipe(Effect.map((r) => Number(r[0].n)), Effect.mapError(unavailable("read")))
 
-  const pendingByModel: LedgerShape["pendingByModel"] = (w) =>
-    sql<{ model: string; n: number }>`SELECT model, count(*) AS n FROM ledger_events WHERE cost_pending = 1
+  const pending: LedgerShape["pending"] = (w) =>
+    sql<{ model: string; api_key_name: string; n: number }>`SELECT model, api_key_name, count(*) AS n FROM ledger_events
+      WHERE cost_pending = 1
         AND client_org_id = ${w.clientOrgId} AND event_time_ns >= ${toNs(w.start)} AND event_time_ns < ${toNs(w.end)}
-      GROUP BY model ORDER BY model`.pipe(
-      Effect.map((rows) => rows.map((r) => ({ model: r.model, requests: Number(r.n) }))),
+      GROUP BY model, api_key_name ORDER BY model, api_key_name`.pipe(
+      Effect.map((rows) => rows.map((r) => ({ model: r.model, apiKeyName: r.api_key_name, requests: Number(r.n) }))),
       Effect.mapError(unavailable("read"))
     )
 
@@ -375,7 +384,8 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
     releaseQuarantine,
     pruneFlushedBefore,
     pendingCount,
-    pendingByModel,
+    pending,
+    aggregateByKey,
     pendingIds,
     fillCost,
     conflicts,
@@ -400,6 +410,7 @@ export const usageStoreLayer = Layer.effect(
       source: "ledger",
       aggregate: (w) => ledger.aggregate(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message }))),
       ensureComplete: () => Effect.void,
-      pendingByModel: (w) => ledger.pendingByModel(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
+      pending: (w) => ledger.pending(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message }))),
+      aggregateByKey: (w) => ledger.aggregateByKey(w).pipe(Effect.mapError((e) => new UsageStoreError({ message: e.message })))
     }))
 )

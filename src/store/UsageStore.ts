@@ -19,7 +19,15 @@ export interface UsageWindow {
 
 export interface PendingRequests {
   readonly model: string
+  readonly apiKeyName: string
   readonly requests: number
+}
+
+export interface KeyAggregate {
+  readonly apiKeyName: string
+  readonly model: string
+  readonly requests: number
+  readonly costNusd: bigint
 }
 
 export interface UsageStoreShape {
@@ -32,10 +40,12 @@ export interface UsageStoreShape {
    */
   readonly ensureComplete: (window: UsageWindow) => Effect.Effect<void, UsageStoreError>
   /**
-   * Requests of the window whose cost is pending, per model (from the ledger in both modes: they
-   * are in neither `aggregate` nor InfluxDB until their cost is filled).
+   * Requests of the window whose cost is pending, per model and API key name (from the ledger in
+   * both modes: they are in neither `aggregate` nor InfluxDB until their cost is filled).
    */
-  readonly pendingByModel: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, UsageStoreError>
+  readonly pending: (window: UsageWindow) => Effect.Effect<ReadonlyArray<PendingRequests>, UsageStoreError>
+  /** Like `aggregate`, per API key name (as delivered) and model instead of user and model (reconciliation). */
+  readonly aggregateByKey: (window: UsageWindow) => Effect.Effect<ReadonlyArray<KeyAggregate>, UsageStoreError>
 }
 
 export class UsageStore extends Context.Tag("mai-usage/UsageStore")<UsageStore, UsageStoreShape>() {}

@@ -9,7 +9,7 @@ import { takeSnapshot } from "../../src/openrouter/KeyDrift.js"
 import { Reconciler } from "../../src/openrouter/Reconciler.js"
 import { postWebhook, startApp, type TestApp } from "../support/app.js"
 import { launchChromium, loggedInPage, offlineContext, screenshotDir } from "../support/chromium.js"
-import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
+import { API_KEY, API_KEY_NAME, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { waitForStartupRound } from "../support/openRouterApp.js"
 import { generationDelivery } from "../support/otlp.js"
 
@@ -34,7 +34,8 @@ beforeAll(async () => {
     model: "openai/gpt-4o",
     inputTokens: 10,
     outputTokens: 5,
-    cost: 0.0125
+    cost: 0.0125,
+    apiKeyName: API_KEY_NAME
   }))
   expect(res.status).toBe(200)
   expect((await run(Effect.flatMap(Reconciler, (r) => r.reconcile(MISSING_DAY)))).status).toBe("missing")
@@ -49,7 +50,8 @@ beforeAll(async () => {
     model: "openai/gpt-4o",
     inputTokens: 10,
     outputTokens: 5,
-    cost: 0.75
+    cost: 0.75,
+    apiKeyName: API_KEY_NAME
   }))
   or.setKeyUsage(12.5, 0.8)
   await run(takeSnapshot)

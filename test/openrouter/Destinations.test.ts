@@ -45,7 +45,7 @@ const noSecrets = (r: { stdout: string; stderr: string }) => {
 }
 
 describe("openrouter connect", () => {
-  it("twice creates one destination: privacy on, sampling 1, the key hash only, the bearer header, enabled", async () => {
+  it("twice creates one destination: cost metadata on, no filter rules, privacy on, sampling 1, the key hash only, the bearer header, enabled", async () => {
     const e = env()
     const first = await runCli(["openrouter", "connect", "--url", URL_], e)
     expect(first.stderr).toBe("")
@@ -66,9 +66,33 @@ describe("openrouter connect", () => {
       privacy_mode: true,
       sampling_rate: 1,
       api_key_hashes: [API_KEY_HASH],
+      broadcast_generation_cost: true,
+      filter_rules: null,
       config: { url: URL_, method: "POST", headers: { Authorization: `Bearer ${SECRET}` } }
     })
     expect(or.requests().filter((r) => r.method === "POST")).toHaveLength(1)
+    const check = await runCli(["openrouter", "check", "--url", URL_], e)
+    expect(check.code).toBe(0)
+  })
+
+  it("sets every one of the client's keys (several OPENROUTER_API_KEY_HASH), and works in the workspace named", async () => {
+    const second = "a".repeat(64)
+    const e = env({ OPENROUTER_API_KEY_HASH: `${API_KEY_HASH},${second}`, OPENROUTER_WORKSPACE_ID: "ws-acme" })
+    const r = await runCli(["openrouter", "connect", "--url", URL_], e)
+    expect(r.code).toBe(0)
+    expect(or.destinations()).toMatchObject([{ workspace_id: "ws-acme", api_key_hashes: [API_KEY_HASH, second] }])
+    expect(or.requests().some((q) => q.path.includes("workspace_id=ws-acme"))).toBe(true)
+  })
+
+  it("refuses a sixth webhook destination in a workspace, naming the limit; another workspace still has room", async () => {
+    for (let i = 0; i < 5; i++) or.addDestination({ name: `other-${i}`, config: { url: `https://other${i}.example/hook` }, workspace_id: "ws-full" })
+    const full = await runCli(["openrouter", "connect", "--url", URL_], env({ OPENROUTER_WORKSPACE_ID: "ws-full" }))
+    expect(full.code).not.toBe(0)
+    expect(full.stderr).toContain("all 5 webhook destinations of the workspace ws-full are in use (OpenRouter allows 5 per type and workspace)")
+    expect(or.destinations().filter((d) => d.workspace_id === "ws-full")).toHaveLength(5)
+    const roomy = await runCli(["openrouter", "connect", "--url", URL_], env({ OPENROUTER_WORKSPACE_ID: "ws-empty" }))
+    expect(roomy.code).toBe(0)
+    expect(or.destinations().filter((d) => d.workspace_id === "ws-empty")).toHaveLength(1)
   })
 
   it("repairs a destination someone changed, in place", async () => {
@@ -107,12 +131,14 @@ describe("openrouter check", () => {
   it("flags a disabled destination, sampling 0.5, a key filter without the client's key and a wrong secret, each by name", async () => {
     const e = env()
     const good = { url: URL_, method: "POST", headers: { Authorization: `Bearer ${SECRET}` } }
-    or.addDestination({ name: "off", enabled: false, privacy_mode: true, config: good })
-    or.addDestination({ name: "half", sampling_rate: 0.5, privacy_mode: true, config: good })
-    or.addDestination({ name: "other-key", api_key_hashes: ["0".repeat(64)], privacy_mode: true, config: good })
+    const costOn = { broadcast_generation_cost: true }
+    or.addDestination({ name: "off", enabled: false, privacy_mode: true, config: good, ...costOn })
+    or.addDestination({ name: "half", sampling_rate: 0.5, privacy_mode: true, config: good, ...costOn })
+    or.addDestination({ name: "other-key", api_key_hashes: ["0".repeat(64)], privacy_mode: true, config: good, ...costOn })
     or.addDestination({
       name: "old-secret",
       privacy_mode: true,
+      ...costOn,
       config: { ...good, headers: { Authorization: "Bearer some-previous-secret-9999" } }
     })
     // Not this client's: another URL, another name; never flagged.
@@ -124,7 +150,7 @@ describe("openrouter check", () => {
     const out = r.stderr
     expect(out).toMatch(/error: destination "off": disabled/)
     expect(out).toMatch(/error: destination "half": sampling rate 0\.5/)
-    expect(out).toMatch(/error: destination "other-key": its API key filter does not include this client's key/)
+    expect(out).toMatch(/error: destination "other-key": its API key filter leaves out this client's key/)
     expect(out).toMatch(/error: destination "old-secret": its Authorization header is not/)
     expect(out).not.toContain("someone else")
     // Each defect is flagged on its own destination only.
@@ -133,6 +159,25 @@ describe("openrouter check", () => {
     expect(out).toContain("webhook destinations in use: 5 of 5")
     expect(out).toContain("4 destinations point at this client")
     expect(out).toContain("NOT OK")
+  })
+
+  it("names cost metadata off, filter rules and sampling 0.5 as errors, and exits non-zero", async () => {
+    const good = { url: URL_, method: "POST", headers: { Authorization: `Bearer ${SECRET}` } }
+    const d = or.addDestination({
+      name: "mai-usage acme",
+      privacy_mode: true,
+      sampling_rate: 0.5,
+      filter_rules: { groups: [{ rules: [{ field: "model", operator: "equals", value: "openai/gpt-4o" }] }] },
+      config: good
+    })
+    const r = await runCli(["openrouter", "check", "--url", URL_], env())
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/error: destination "mai-usage acme": cost metadata is off \(broadcast_generation_cost\)/)
+    expect(r.stderr).toMatch(/error: destination "mai-usage acme": it has filter rules/)
+    expect(r.stderr).toMatch(/error: destination "mai-usage acme": sampling rate 0\.5/)
+    // connect repairs all three in place.
+    expect((await runCli(["openrouter", "connect", "--url", URL_], env())).code).toBe(0)
+    expect(or.destinations().find((x) => x.id === d.id)).toMatchObject({ broadcast_generation_cost: true, filter_rules: null, sampling_rate: 1 })
   })
 
   it("says so when no destination points at this client", async () => {

@@ -72,6 +72,8 @@ describe("OpenRouterApi", () => {
         enabled: true,
         privacy_mode: true,
         sampling_rate: 1,
+        broadcast_generation_cost: true,
+        filter_rules: null,
         api_key_hashes: ["h"],
         config: { url: "https://x.example/hook", method: "POST", headers: { Authorization: "Bearer s" } }
       })

@@ -2,7 +2,7 @@
 import * as Fs from "node:fs"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import { ADMIN_TOKEN, postWebhook, startApp, tempDir, WEBHOOK_SECRET } from "../support/app.js"
-import { API_KEY_HASH, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
+import { API_KEY_HASH, API_KEY_NAME, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { generationDelivery } from "../support/otlp.js"
 import { standInCliEnv } from "../support/openRouterApp.js"
 import { runCli } from "../support/process.js"
@@ -20,7 +20,7 @@ beforeAll(async () => {
   const app = await startApp({ DATA_DIR: dataDir })
   for (const [id, d, c] of [["gen-cli-1", day, 0.2], ["gen-cli-2", okDay, 0.1]] as const) {
     const res = await postWebhook(app.url, generationDelivery({
-      id, time: new Date(`${d}T08:00:00Z`), user: "u", model: "openai/gpt-4o", inputTokens: 1, outputTokens: 1, cost: c
+      id, time: new Date(`${d}T08:00:00Z`), user: "u", model: "openai/gpt-4o", inputTokens: 1, outputTokens: 1, cost: c, apiKeyName: API_KEY_NAME
     }))
     expect(res.status).toBe(200)
   }

@@ -10,7 +10,7 @@ import { Reconciler } from "../../src/openrouter/Reconciler.js"
 import { Ledger } from "../../src/store/Ledger.js"
 import { startApp, type TestApp } from "../support/app.js"
 import { eventually, hasInfluxd, type Influxd, rowsOf, startInfluxd, warnIfNoInfluxd } from "../support/influx.js"
-import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
+import { API_KEY, API_KEY_NAME, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { deliverGeneration, runIn, waitForStartupRound } from "../support/openRouterApp.js"
 import { addDays, dayOf } from "../../src/domain/WarsawDay.js"
 import { toLineProtocol } from "../../src/store/UsagePoint.js"
@@ -96,7 +96,7 @@ describe.skipIf(!hasInfluxd)("reconciliation against InfluxDB (production mode)"
 
   it("the usage side is InfluxDB's: a point written only there (never in the ledger) makes its model extra", async () => {
     const point = toLineProtocol({
-      ...usageEvent({ generationId: "gen-only-in-influx", costNusd: 50_000_000n, clientOrgId: "acme" }),
+      ...usageEvent({ generationId: "gen-only-in-influx", costNusd: 50_000_000n, clientOrgId: "acme", apiKeyName: API_KEY_NAME }),
       eventTimeNs: BigInt(Date.parse(`${DAY}T15:00:00Z`)) * 1_000_000n,
       clientOrgId: app.vars.CLIENT_ORG_ID ?? "default",
       model: MODELS[0]

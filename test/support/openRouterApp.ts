@@ -4,7 +4,7 @@ import { OpenRouterSchedule } from "../../src/openrouter/OpenRouterLive.js"
 import { expect } from "vitest"
 import { postWebhook, type TestApp } from "./app.js"
 import { type Generation, generationDelivery } from "./otlp.js"
-import { MANAGEMENT_KEY, type OpenRouterStandIn } from "./openRouterStandIn.js"
+import { API_KEY_NAME, MANAGEMENT_KEY, type OpenRouterStandIn } from "./openRouterStandIn.js"
 import { bareEnv } from "./process.js"
 
 /** A CLI child process's environment against the stand-in (its URL, the management key), then `vars`. */
@@ -31,6 +31,6 @@ export const deliverGeneration = async (
   url: string,
   g: Pick<Generation, "id" | "time" | "model" | "cost"> & Partial<Generation>
 ) => {
-  const res = await postWebhook(url, generationDelivery({ user: "anna.kowalska@example.pl", inputTokens: 100, outputTokens: 50, ...g }))
+  const res = await postWebhook(url, generationDelivery({ user: "anna.kowalska@example.pl", inputTokens: 100, outputTokens: 50, apiKeyName: API_KEY_NAME, ...g }))
   expect(res.status).toBe(200)
 }

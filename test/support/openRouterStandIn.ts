@@ -7,8 +7,8 @@
  *   GET    /api/v1/key                              the calling API key (usage, usage_daily)
  *   GET    /api/v1/generation?id=…                  any key; a generation's record (`total_cost`), 404 until known
  *   GET    /api/v1/keys                             management key
- *   GET    /api/v1/observability/destinations       management key; offset/limit pages
- *   POST   /api/v1/observability/destinations       management key; at most 5 per type
+ *   GET    /api/v1/observability/destinations       management key; offset/limit pages, workspace_id
+ *   POST   /api/v1/observability/destinations       management key; at most 5 per type and workspace
  *   PATCH  /api/v1/observability/destinations/{id}  management key; only the fields sent change
  *
  * What OpenRouter "knows" is set by the test (`setActivity`), so it can differ from what was
@@ -23,6 +23,14 @@ export const MANAGEMENT_KEY = "sk-or-v1-mgmt-standin-0123456789abcdef"
 export const API_KEY = "sk-or-v1-client-standin-fedcba9876543210"
 export const API_KEY_NAME = "client-acme"
 export const API_KEY_HASH = Crypto.createHash("sha256").update(API_KEY).digest("hex")
+/** The workspace destinations are in when none is named. */
+export const DEFAULT_WORKSPACE = "0df9e665-d932-5740-b2c7-b52af166bc11"
+
+export interface StandInKey {
+  readonly hash: string
+  readonly name: string
+  readonly label?: string
+}
 
 export interface ActivityRow {
   readonly model: string
@@ -41,6 +49,9 @@ export interface StoredDestination {
   privacy_mode: boolean
   sampling_rate: number
   api_key_hashes: Array<string> | null
+  /** OpenRouter's default: false (spans without cost metadata) */
+  broadcast_generation_cost: boolean
+  filter_rules: unknown
   config: Record<string, unknown>
   created_at: string
   updated_at: string
@@ -54,6 +65,8 @@ export interface OpenRouterStandIn {
   readonly setKeyUsage: (usage: number, usageDaily: number) => void
   /** OpenRouter's record of a generation: its `total_cost` in USD (a JSON number) */
   readonly setGeneration: (id: string, totalCost: number) => void
+  /** the account's keys (`GET /keys`): add keys, or rename one by giving its hash a new name */
+  readonly setKeys: (keys: ReadonlyArray<StandInKey>) => void
   /** "down": connections are destroyed; a number: every request answers that status */
   readonly setFailure: (failure: "down" | number | null) => void
   /** delay every answer (timeouts) */
@@ -79,6 +92,10 @@ const shown = (d: StoredDestination) => ({ ...d, config: maskConfig(d.config) })
 
 export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
   const activity = new Map<string, Array<ActivityRow>>()
+  let keys: Array<StandInKey> = [
+    { hash: API_KEY_HASH, name: API_KEY_NAME, label: "sk-or-v1-cli...3210" },
+    { hash: "0".repeat(64), name: "someone-else", label: "sk-or-v1-oth...0000" }
+  ]
   const generations = new Map<string, number>()
   let usage = 0
   let usageDaily = 0
@@ -98,10 +115,12 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
       privacy_mode: d.privacy_mode ?? false,
       sampling_rate: d.sampling_rate ?? 1,
       api_key_hashes: d.api_key_hashes ?? null,
+      broadcast_generation_cost: d.broadcast_generation_cost ?? false,
+      filter_rules: d.filter_rules ?? null,
       config: d.config,
       created_at: at,
       updated_at: at,
-      workspace_id: "0df9e665-d932-5740-b2c7-b52af166bc11"
+      workspace_id: d.workspace_id ?? DEFAULT_WORKSPACE
     }
   }
 
@@ -164,10 +183,7 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
       return {
         status: 200,
         json: {
-          data: [
-            { hash: API_KEY_HASH, name: API_KEY_NAME, label: "sk-or-v1-cli...3210", disabled: false, usage },
-            { hash: "0".repeat(64), name: "someone-else", label: "sk-or-v1-oth...0000", disabled: false, usage: 0 }
-          ]
+          data: keys.map((k) => ({ hash: k.hash, name: k.name, label: k.label ?? `sk-or-v1-${k.hash.slice(0, 3)}...${k.hash.slice(-4)}`, disabled: false, usage: k.hash === API_KEY_HASH ? usage : 0 }))
         }
       }
     }
@@ -203,16 +219,21 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     if (path === "/observability/destinations" && method === "GET") {
       const offset = Number(url.searchParams.get("offset") ?? "0")
       const limit = Number(url.searchParams.get("limit") ?? "50")
-      return { status: 200, json: { data: destinations.slice(offset, offset + limit).map(shown), total_count: destinations.length } }
+      const workspace = url.searchParams.get("workspace_id") ?? DEFAULT_WORKSPACE
+      const inWorkspace = destinations.filter((d) => d.workspace_id === workspace)
+      return { status: 200, json: { data: inWorkspace.slice(offset, offset + limit).map(shown), total_count: inWorkspace.length } }
     }
     if (path === "/observability/destinations" && method === "POST") {
       if (typeof body?.name !== "string" || typeof body?.type !== "string" || typeof body?.config !== "object") {
         return error(400, "name, type and config are required")
       }
       if (body.type === "webhook" && typeof body.config.url !== "string") return error(400, "config.url is required")
-      if (destinations.filter((d) => d.type === body.type).length >= 5) return error(400, "A maximum of 5 destinations per type is allowed")
+      const workspace = typeof body.workspace_id === "string" ? body.workspace_id : DEFAULT_WORKSPACE
+      if (destinations.filter((d) => d.type === body.type && d.workspace_id === workspace).length >= 5) {
+        return error(400, "A maximum of 5 destinations per type is allowed")
+      }
       if (Array.isArray(body.api_key_hashes) && body.api_key_hashes.length === 0) return error(400, "api_key_hashes must contain at least one hash")
-      const d = newDestination(body)
+      const d = newDestination({ ...body, workspace_id: workspace })
       destinations.push(d)
       return { status: 201, json: { data: shown(d) } }
     }
@@ -220,7 +241,7 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     if (one !== null && method === "PATCH") {
       const d = destinations.find((x) => x.id === decodeURIComponent(one[1]))
       if (d === undefined) return error(404, "Destination not found")
-      for (const k of ["name", "enabled", "privacy_mode", "sampling_rate", "api_key_hashes"] as const) {
+      for (const k of ["name", "enabled", "privacy_mode", "sampling_rate", "api_key_hashes", "broadcast_generation_cost", "filter_rules"] as const) {
         if (k in body) (d as any)[k] = body[k]
       }
       if (body.config !== undefined) {
@@ -284,6 +305,7 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     url: `http://127.0.0.1:${port}/api/v1`,
     setActivity: (date, rows, hash = API_KEY_HASH) => void activity.set(`${date}|${hash}`, [...rows]),
     setGeneration: (id, cost) => void generations.set(id, cost),
+    setKeys: (k) => void (keys = [...k]),
     setKeyUsage: (u, d) => {
       usage = u
       usageDaily = d

@@ -101,6 +101,8 @@ export interface Generation {
   readonly outputTokens: number
   /** USD, as OpenRouter sends it */
   readonly cost: number
+  /** the API key's name (`trace.metadata.openrouter.api_key_name`); the fixture's when absent */
+  readonly apiKeyName?: string
 }
 
 export const generationDelivery = (g: Generation): string =>
@@ -113,5 +115,6 @@ export const generationDelivery = (g: Generation): string =>
     inputTokens: g.inputTokens,
     outputTokens: g.outputTokens,
     cachedTokens: 0,
-    reasoningTokens: 0
+    reasoningTokens: 0,
+    ...(g.apiKeyName === undefined ? {} : { apiKeyName: g.apiKeyName })
   })
