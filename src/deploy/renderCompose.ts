@@ -1,5 +1,6 @@
 import { Either } from "effect"
 import type { ClientSpec, ClientsFile } from "./ClientsFile.js"
+import { placeholderOf, type Setting, SETTINGS, settingsOf } from "./settings.js"
 
 /**
  * Renders docker-compose.template.yml for the clients of one server.
@@ -10,10 +11,18 @@ import type { ClientSpec, ClientsFile } from "./ClientsFile.js"
  * placeholder has no value (an optional setting left out) is dropped, so the
  * container falls back to its own default. Text substitution rather than a YAML
  * round-trip keeps the template's comments and order, and needs no YAML library.
+ *
+ * The settings of clients.json (the table in settings.ts) need no line of their own: a
+ * `# SETTINGS` line inside a client region becomes one `VARIABLE: "value"` line, at its
+ * indentation, per setting that has a value and that the region does not already place through
+ * its placeholder (the deployment template's historical lines such as
+ * `OPENROUTER_WEBHOOK_SECRET: "{{WEBHOOK_SECRET}}"`). A template must have such a line unless
+ * it places every setting itself, so no setting can be silently left out of the containers.
  */
 
 export const BEGIN_CLIENT = "# BEGIN client"
 export const END_CLIENT = "# END client"
+export const SETTINGS_LINE = "# SETTINGS"
 
 export const DEFAULT_APP_IMAGE = "mai-usage"
 export const DEFAULT_NBP_IMAGE = "mai-nbp-service"
@@ -25,6 +34,13 @@ export const DEFAULT_INFLUXDB_MEASUREMENT = "usage_tracking"
 
 type Values = Readonly<Record<string, string | undefined>>
 
+/** A setting's value as decoded (its variable's text), or undefined when absent. */
+const valueOf = (holder: object, setting: Setting): string | undefined =>
+  (holder as Record<string, string | undefined>)[setting.field]
+
+const settingValues = (holder: object, scope: Setting["scope"]): Values =>
+  Object.fromEntries(settingsOf(scope).map((setting) => [placeholderOf(setting), valueOf(holder, setting)]))
+
 const serverValues = (file: ClientsFile): Values => ({
   IMAGE_VERSION: file.imageVersion,
   APP_IMAGE: file.appImage ?? DEFAULT_APP_IMAGE,
@@ -34,18 +50,15 @@ const serverValues = (file: ClientsFile): Values => ({
   INFLUXDB_CLOUD_TOKEN: file.influxdb?.token,
   INFLUXDB_ORG: file.influxdb?.org,
   INFLUXDB_BUCKET: file.influxdb === undefined ? undefined : (file.influxdb.bucket ?? DEFAULT_INFLUXDB_BUCKET),
-  INFLUXDB_MEASUREMENT: DEFAULT_INFLUXDB_MEASUREMENT
+  INFLUXDB_MEASUREMENT: DEFAULT_INFLUXDB_MEASUREMENT,
+  ...settingValues(file, "server")
 })
 
 const clientValues = (client: ClientSpec): Values => ({
   CLIENT_ID: client.id,
   CLIENT_ORG_ID: client.orgId,
   CLIENT_PORT: String(client.port),
-  CLIENT_OPENROUTER_KEY: client.openrouterApiKey,
-  WEBHOOK_SECRET: client.webhookSecret,
-  ADMIN_TOKEN: client.adminToken,
-  OPENROUTER_API_KEY_NAMES: client.apiKeyNames?.join(","),
-  USAGE_MARKUP_MULTIPLIER: client.markup === undefined ? undefined : String(client.markup)
+  ...settingValues(client, "client")
 })
 
 const CLIENT_PLACEHOLDERS = new Set(Object.keys(clientValues({ id: "", orgId: "", port: 0 })))
@@ -58,6 +71,18 @@ const escapeValue = (value: string): string =>
   value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\$/g, "$$$$")
 
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g
+
+const placeholdersIn = (lines: ReadonlyArray<string>): Set<string> =>
+  new Set(lines.flatMap((line) => [...line.matchAll(PLACEHOLDER)].map((m) => m[1])))
+
+/** The `# SETTINGS` line of a region: every setting with a value that the region does not place itself. */
+const settingLines = (indent: string, values: Values, placed: ReadonlySet<string>): Array<string> =>
+  SETTINGS.flatMap((setting: Setting) => {
+    const value = values[placeholderOf(setting)]
+    return placed.has(placeholderOf(setting)) || value === undefined
+      ? []
+      : [`${indent}${setting.variable}: "${escapeValue(value)}"`]
+  })
 
 /** One template line with its values; undefined when an absent optional value drops it. */
 const substitute = (line: string, lineNo: number, values: Values, inBlock: boolean): Either.Either<string | undefined, string> => {
@@ -97,10 +122,16 @@ export const renderCompose = (template: string, file: ClientsFile): Either.Eithe
   const perClient = file.clients.map((client) => ({ id: client.id, values: { ...server, ...clientValues(client) } }))
   const out: Array<string> = [...HEADER, ""]
   let blocks = 0
+  let settingsLines = 0
+  /** Placeholders some client region uses: the settings it places on its own lines. */
+  const placedSomewhere = new Set<string>()
 
   for (let i = start; i < lines.length; i++) {
     const line = lines[i]
     if (line.trim() === END_CLIENT) return Either.left(`line ${i + 1}: "${END_CLIENT}" without "${BEGIN_CLIENT}"`)
+    if (line.trim() === SETTINGS_LINE) {
+      return Either.left(`line ${i + 1}: "${SETTINGS_LINE}" outside a "${BEGIN_CLIENT}" region (the settings are a client's)`)
+    }
     if (line.trim() !== BEGIN_CLIENT) {
       const rendered = substitute(line, i + 1, server, false)
       if (Either.isLeft(rendered)) return Either.left(rendered.left)
@@ -112,9 +143,22 @@ export const renderCompose = (template: string, file: ClientsFile): Either.Eithe
       return Either.left(`line ${i + 1}: "${BEGIN_CLIENT}" without a matching "${END_CLIENT}"`)
     }
     const indent = line.slice(0, line.length - line.trimStart().length)
+    const region = lines.slice(i + 1, end)
+    const placed = placeholdersIn(region)
+    placed.forEach((name) => placedSomewhere.add(name))
+    const markers = region.flatMap((l, k) => (l.trim() === SETTINGS_LINE ? [i + 2 + k] : []))
+    if (markers.length > 1) {
+      return Either.left(`line ${markers[1]}: a second "${SETTINGS_LINE}" line in one client region (also line ${markers[0]})`)
+    }
+    settingsLines += markers.length
     for (const client of perClient) {
       out.push(`${indent}# client ${client.id}`)
       for (let j = i + 1; j < end; j++) {
+        if (lines[j].trim() === SETTINGS_LINE) {
+          const at = lines[j].slice(0, lines[j].length - lines[j].trimStart().length)
+          out.push(...settingLines(at, client.values, placed))
+          continue
+        }
         const rendered = substitute(lines[j], j + 1, client.values, true)
         if (Either.isLeft(rendered)) return Either.left(rendered.left)
         if (rendered.right !== undefined) out.push(rendered.right)
@@ -124,5 +168,13 @@ export const renderCompose = (template: string, file: ClientsFile): Either.Eithe
     i = end
   }
   if (blocks === 0) return Either.left(`no "${BEGIN_CLIENT}" … "${END_CLIENT}" region to repeat per client`)
+  const unplaced = SETTINGS.filter((setting: Setting) => !placedSomewhere.has(placeholderOf(setting)))
+  if (settingsLines === 0 && unplaced.length > 0) {
+    return Either.left(
+      `no "${SETTINGS_LINE}" line in a client region, so ${unplaced[0].variable}${
+        unplaced.length > 1 ? ` and ${unplaced.length - 1} other settings` : ""
+      } of clients.json would reach no container: put one under the client service's environment:`
+    )
+  }
   return Either.right(out.join("\n").replace(/\n*$/, "\n"))
 }

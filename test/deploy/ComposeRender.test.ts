@@ -2,81 +2,14 @@
  * `mai-usage compose render` end to end: the command as the CLI runs it, and the
  * rendered file checked by Debian's `docker-compose` itself.
  */
-import * as Command from "@effect/cli/Command"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFileSync, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { vi } from "vitest"
-import { composeCommand } from "../../src/cli/ComposeCommand.js"
 import { ComposeInputError } from "../../src/deploy/errors.js"
-import { allSecrets, SECRETS, tempDir, threeClients, writeJson } from "./fixtures.js"
-
-const cli = Command.run(composeCommand, { name: "mai-usage", version: "test" })
-
-/** Runs `mai-usage compose <args>` the way bin.ts does (argv[0..1] are node and the script). */
-const compose = (...args: Array<string>) => cli(["node", "mai-usage", ...args]).pipe(Effect.provide(NodeContext.layer))
-
-/**
- * `docker-compose` must be installed (Debian package `docker-compose`, installed by .ci/run).
- * Without it this fails: a deployment check that silently skips proves nothing.
- */
-const dockerCompose = (() => {
-  const probe = spawnSync("docker-compose", ["version"], { encoding: "utf8" })
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error(
-      "docker-compose is not installed, so the rendered compose file cannot be checked: apt-get install -y docker-compose"
-    )
-  }
-  return "docker-compose"
-})()
-
-/** Runs `docker-compose -f file config` in the file's directory with a bare environment. */
-const composeConfig = (file: string, ...extra: Array<string>) => {
-  const result = spawnSync(dockerCompose, ["-f", Path.basename(file), "config", ...extra], {
-    cwd: Path.dirname(file),
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: Path.dirname(file) }
-  })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-/** The normalised config as data, parsed by the PyYAML that docker-compose itself runs on. */
-const parsedConfig = (file: string): any => {
-  const config = composeConfig(file)
-  expect(config.stderr + `\n(exit ${config.status})`).toMatch(/\(exit 0\)$/)
-  const json = execFileSync("python3", ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"], {
-    input: config.stdout,
-    encoding: "utf8"
-  })
-  return JSON.parse(json)
-}
-
-const render = (clients: unknown) =>
-  Effect.gen(function*() {
-    const dir = tempDir()
-    const clientsFile = writeJson(dir, clients)
-    const out = Path.join(dir, "docker-compose.yml")
-    yield* compose("render", "--clients", clientsFile, "--out", out)
-    return { dir, out, text: Fs.readFileSync(out, "utf8") }
-  })
-
-const refusal = (clients: unknown) =>
-  Effect.gen(function*() {
-    const dir = tempDir()
-    const clientsFile = writeJson(dir, clients)
-    const out = Path.join(dir, "docker-compose.yml")
-    const error = yield* Effect.flip(compose("render", "--clients", clientsFile, "--out", out))
-    expect(error).toBeInstanceOf(ComposeInputError)
-    const message = (error as ComposeInputError).message
-    expect(message).not.toContain("\n")
-    expect(message.startsWith(`${clientsFile}: `)).toBe(true)
-    for (const secret of allSecrets) expect(message).not.toContain(secret)
-    expect(Fs.existsSync(out)).toBe(false)
-    return message.slice(clientsFile.length + 2)
-  })
+import { compose, composeConfig, parsedConfig, refusal, render } from "./composeCli.js"
+import { SECRETS, tempDir, threeClients, writeJson } from "./fixtures.js"
 
 describe("compose render", () => {
   it.effect("renders three clients into a file docker-compose accepts: one service each, one NBP service", () =>
@@ -193,15 +126,26 @@ describe("compose render", () => {
       )
       example.influxdb.token = SECRETS.influxToken
       expect(yield* refusal(example)).toBe(
-        "clients[0].openrouterApiKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out to have the container generate its own"
+        "clients[0].openrouterApiKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out (then there is no key drift check)"
       )
       example.clients[0].openrouterApiKey = SECRETS.alphaOpenRouter
-      expect(yield* refusal(example)).toMatch(/^clients\[0\]\.webhookSecret is still the example's REPLACE-… placeholder/)
+      expect(yield* refusal(example)).toBe(
+        "clients[0].webhookSecret is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out to have the container generate its own"
+      )
       example.clients[0].webhookSecret = SECRETS.alphaWebhook
       expect(yield* refusal(example)).toMatch(/^clients\[0\]\.adminToken is still the example's REPLACE-… placeholder/)
       example.clients[0].adminToken = SECRETS.alphaAdmin
+      expect(yield* refusal(example)).toBe(
+        "clients[0].openrouterManagementKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out (then the reconciliation and the Broadcast destination check are off)"
+      )
+      example.clients[0].openrouterManagementKey = SECRETS.alphaManagement
       const { out } = yield* render(example)
-      expect(Object.keys(parsedConfig(out).services)).toHaveLength(example.clients.length + 1)
+      const services = parsedConfig(out).services
+      expect(Object.keys(services)).toHaveLength(example.clients.length + 1)
+      const acme = services["mai-acme"].environment
+      expect(acme.CLIENT_NIP).toBe(example.clients[0].clientNip)
+      expect(acme.RESELLER_NIP).toBe(example.resellerNip)
+      expect(acme.OPENROUTER_MANAGEMENT_KEY).toBe(SECRETS.alphaManagement)
     }))
 
   it.effect("without --out writes the compose file, and only it, to stdout", () =>

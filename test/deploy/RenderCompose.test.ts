@@ -4,6 +4,7 @@ import { Either } from "effect"
 import * as Fs from "node:fs"
 import { parseClientsFile } from "../../src/deploy/ClientsFile.js"
 import { renderCompose } from "../../src/deploy/renderCompose.js"
+import { placeholderOf, type Setting, SETTINGS } from "../../src/deploy/settings.js"
 import { allSecrets, threeClients } from "./fixtures.js"
 
 const clients = (value: unknown = threeClients()) => Either.getOrThrow(parseClientsFile(JSON.stringify(value)))
@@ -54,7 +55,10 @@ describe("renderCompose", () => {
 
   it("drops a line whose optional value is absent", () => {
     const text = Either.getOrThrow(
-      renderCompose("services:\n  # BEGIN client\n  c-{{CLIENT_ID}}:\n    k: \"{{ADMIN_TOKEN}}\"\n    p: \"{{CLIENT_PORT}}\"\n  # END client\n", clients())
+      renderCompose(
+        "services:\n  # BEGIN client\n  c-{{CLIENT_ID}}:\n    k: \"{{ADMIN_TOKEN}}\"\n    p: \"{{CLIENT_PORT}}\"\n    # SETTINGS\n  # END client\n",
+        clients()
+      )
     )
     expect(text.match(/ {4}k: /g)).toHaveLength(2) // alpha and beta have one, 3gamma has none
     expect(text.match(/p: /g)).toHaveLength(3)
@@ -68,7 +72,16 @@ describe("renderCompose", () => {
       ["services:\n  # BEGIN client\n  # BEGIN client\n  # END client\n", /^line 2: "# BEGIN client" without a matching/],
       ["services:\n  # END client\n", /^line 2: "# END client" without "# BEGIN client"$/],
       ["services:\n  x: 1\n", /^no "# BEGIN client" … "# END client" region/],
-      ["services:\n  # BEGIN client\n  x: \"{{ WEBHOOK_SECRET }}\"\n  # END client\n", /^line 3: malformed placeholder$/]
+      ["services:\n  # BEGIN client\n  x: \"{{ WEBHOOK_SECRET }}\"\n  # END client\n", /^line 3: malformed placeholder$/],
+      ["services:\n  # SETTINGS\n  # BEGIN client\n  # SETTINGS\n  # END client\n", /^line 2: "# SETTINGS" outside a "# BEGIN client" region/],
+      [
+        "services:\n  # BEGIN client\n  c:\n    # SETTINGS\n    # SETTINGS\n  # END client\n",
+        /^line 5: a second "# SETTINGS" line in one client region \(also line 4\)$/
+      ],
+      [
+        "services:\n  # BEGIN client\n  c-{{CLIENT_ID}}:\n    k: \"{{ADMIN_TOKEN}}\"\n  # END client\n",
+        /^no "# SETTINGS" line in a client region, so OPENROUTER_API_KEY and \d+ other settings of clients\.json would reach no container/
+      ]
     ]
     for (const [text, expected] of cases) {
       const result = renderCompose(text, clients())
@@ -77,6 +90,25 @@ describe("renderCompose", () => {
       expect(message).toMatch(expected)
       for (const secret of allSecrets) expect(message).not.toContain(secret)
     }
+  })
+
+  it("a template that places every setting itself needs no \"# SETTINGS\" line", () => {
+    const lines = SETTINGS.map((s: Setting) => `    ${s.variable}: "{{${placeholderOf(s)}}}"`).join("\n")
+    const text = Either.getOrThrow(renderCompose(`services:\n  # BEGIN client\n  c-{{CLIENT_ID}}:\n${lines}\n  # END client\n`, clients()))
+    expect(text.match(/^ {4}CLIENT_NIP: /gm)).toHaveLength(2)
+    expect(text.match(/^ {4}RESELLER_NIP: /gm)).toHaveLength(3)
+  })
+
+  it("the \"# SETTINGS\" line skips what its region places itself, and keeps its indentation", () => {
+    const text = Either.getOrThrow(
+      renderCompose(
+        "services:\n  # BEGIN client\n  c-{{CLIENT_ID}}:\n    labels:\n      nip: \"{{CLIENT_NIP}}\"\n    environment:\n        # SETTINGS\n  # END client\n",
+        clients()
+      )
+    )
+    expect(text).not.toMatch(/CLIENT_NIP:/)
+    expect(text.match(/^ {8}CLIENT_NAME: "/gm)).toHaveLength(2)
+    expect(text.match(/^ {8}OPENROUTER_WEBHOOK_SECRET: "/gm)).toHaveLength(3)
   })
 
   it("renders the same text twice for the same input (no generated secrets)", () => {
