@@ -17,6 +17,7 @@ import * as Server from "./http/Server.js"
 import { Webhook } from "./ingest/Webhook.js"
 import { CostFillerLive } from "./openrouter/CostFiller.js"
 import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
+import { ReconciliationGateLive } from "./openrouter/ReconciliationGateLive.js"
 import { type Platform, PlatformLive, platformFromMap } from "./platform/PlatformLive.js"
 import { NbpRateLive } from "./rates/RatesLive.js"
 import { Reports } from "./reporting/Reports.js"
@@ -35,6 +36,8 @@ export const serveLayer = <E, R>(platform: Layer.Layer<Platform, E, R>) =>
   HttpLive.pipe(
     Layer.provideMerge(Layer.mergeAll(Reports.Default, OpenRouterServerLive, CostFillerLive)),
     Layer.provideMerge(Layer.mergeAll(Webhook.Default, BillingLive)),
+    // Billing's month close asks reconciliation through its own interface (ReconciliationGate).
+    Layer.provideMerge(ReconciliationGateLive),
     Layer.provideMerge(Layer.mergeAll(StoreLive, NbpRateLive)),
     Layer.provideMerge(platform)
   )

@@ -32,7 +32,10 @@ export class AuditEntryView extends Schema.Class<AuditEntryView>("AuditEntryView
   reason: Schema.NullOr(Schema.String),
   costUsd: Schema.NullOr(Schema.String),
   costPln: Schema.NullOr(Schema.String),
-  statementSha256: Schema.NullOr(Schema.String)
+  statementSha256: Schema.NullOr(Schema.String),
+  reconciliation: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+    description: "a close: how the month stood with OpenRouter's reconciliation (with the days accepted, if any)"
+  })
 }) {}
 
 export class MonthsView extends Schema.Class<MonthsView>("MonthsView")({
@@ -46,7 +49,12 @@ export class MonthsApi extends adminGroup("months")
   .add(
     HttpApiEndpoint.post("close", "/:month/close")
       .setPath(MonthPath)
-      .setUrlParams(Schema.Struct({ reason: Schema.optional(Schema.String) }))
+      .setUrlParams(Schema.Struct({
+        reason: Schema.optional(Schema.String),
+        acceptUnreconciled: Schema.optional(Schema.Literal("true", "false")).annotations({
+          description: "true: close although reconciliation found days missing or never reconciled (needs a reason)"
+        })
+      }))
       .addSuccess(ClosedMonth)
       .annotateContext(OpenApi.annotations({
         description: "Closes a month: refused, naming the days, unless every day is over and has a successful batch " +

@@ -25,7 +25,10 @@ export class Closing extends Schema.Class<Closing>("Closing")({
   costPln: Decimal,
   requests: Schema.Int,
   totalTokens: Schema.Int,
-  statementSha256: Schema.String.annotations({ description: "SHA-256 (hex) of the statement CSV (default dialect) when closed" })
+  statementSha256: Schema.String.annotations({ description: "SHA-256 (hex) of the statement CSV (default dialect) when closed" }),
+  reconciliation: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+    description: "how the month stood with OpenRouter's reconciliation when closed (absent for closes before it was recorded)"
+  })
 }) {}
 
 /** A day's batch history as the dashboard shows it: corrected or not, and whether its last run failed. */

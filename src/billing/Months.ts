@@ -7,6 +7,7 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import { BatchLock } from "./BatchLock.js"
+import { ReconciliationGate } from "./ReconciliationGate.js"
 import type { BatchBusy } from "./RunRecord.js"
 import { AppConfig } from "../platform/Config.js"
 import { daysFrom, dayOf, firstDay, isMonth, lastDay } from "../domain/WarsawDay.js"
@@ -33,7 +34,12 @@ export interface Reopened {
 }
 
 export interface MonthsShape {
-  readonly close: (month: string, by: ClosedBy, reason?: string) => Effect.Effect<ClosingRecord, MonthError>
+  readonly close: (
+    month: string,
+    by: ClosedBy,
+    reason?: string,
+    options?: { readonly acceptUnreconciled?: boolean }
+  ) => Effect.Effect<ClosingRecord, MonthError>
   readonly reopen: (month: string, by: ClosedBy, reason: string) => Effect.Effect<Reopened, MonthError>
   readonly closings: Effect.Effect<ReadonlyArray<ClosingRecord>, MonthUnavailable>
   readonly audit: (month?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, MonthUnavailable>
@@ -56,6 +62,7 @@ const make = Effect.gen(function*() {
   const config = yield* AppConfig
   const repo = yield* SummaryRepo
   const lock = yield* BatchLock
+  const gate = yield* ReconciliationGate
   const statements = yield* Statements
   const unavailable = (e: { readonly message: string }) => new MonthUnavailable({ message: e.message })
 
@@ -69,7 +76,33 @@ const make = Effect.gen(function*() {
   const checkMonth = (month: string) =>
     isMonth(month) ? Effect.void : Effect.fail(new MonthRefused({ message: `invalid month ${JSON.stringify(month)}: expected YYYY-MM` }))
 
-  const close: MonthsShape["close"] = (month, by, reason) =>
+  /**
+   * Reconcile before you invoice: with reconciliation configured, a day of the month `missing` or
+   * never reconciled refuses the close, naming the days, unless the closer accepts it with a reason.
+   * What the close records about it: "reconciled", "not reconciled", or the days accepted.
+   */
+  const reconciliationAtClose = (month: string, days: ReadonlyArray<string>, reason: string | undefined, accept: boolean) =>
+    Effect.gen(function*() {
+      const r = yield* Effect.mapError(gate.ofDays(days[0], days[days.length - 1]), unavailable)
+      if (!r.configured) return "not reconciled (no OpenRouter management key)"
+      if (r.missing.length === 0 && r.unreconciled.length === 0) return "reconciled with OpenRouter"
+      const found = [
+        ...(r.missing.length > 0 ? [`OpenRouter counted requests the ledger never received on ${describeDays(r.missing)}`] : []),
+        ...(r.unreconciled.length > 0 ? [`${describeDays(r.unreconciled)} ${r.unreconciled.length === 1 ? "was" : "were"} never reconciled`] : [])
+      ].join("; ")
+      if (!accept) {
+        return yield* new MonthRefused({
+          message: `cannot close ${month}: ${found}; run \`mai-usage reconcile --from ${days[0]} --to ${days[days.length - 1]}\` ` +
+            "(OpenRouter keeps 30 completed days), or close with --accept-unreconciled --reason …"
+        })
+      }
+      if (reason === undefined || reason.trim() === "") {
+        return yield* new MonthRefused({ message: `closing ${month} with unreconciled days needs a reason (--reason …): ${found}` })
+      }
+      return `accepted unreconciled: ${found}`
+    })
+
+  const close: MonthsShape["close"] = (month, by, reason, options = {}) =>
     Effect.gen(function*() {
       yield* checkMonth(month)
       return yield* withBatchLock(
@@ -97,6 +130,7 @@ const make = Effect.gen(function*() {
                 `\`mai-usage batch --run-now --from ${missing[0]} --to ${missing[missing.length - 1]}\` first`
             })
           }
+          const reconciliation = yield* reconciliationAtClose(month, days, reason, options.acceptUnreconciled === true)
           const closedAt = new Date(now).toISOString()
           const draft: ClosingRecord = {
             month,
@@ -107,7 +141,8 @@ const make = Effect.gen(function*() {
             totalTokens: 0,
             costUsd: "0",
             costPln: "0",
-            statementSha256: ""
+            statementSha256: "",
+            reconciliation
           }
           // The statement as it will read once closed: its status line names this close.
           const statement = yield* Effect.mapError(statements.build(month, draft), unavailable)
@@ -163,5 +198,5 @@ const make = Effect.gen(function*() {
   return months
 })
 
-/** Over SummaryRepo, BatchLock, Statements and AppConfig. */
+/** Over SummaryRepo, BatchLock, Statements, ReconciliationGate and AppConfig. */
 export class Months extends Effect.Service<Months>()("mai-usage/Months", { effect: make }) {}

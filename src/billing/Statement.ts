@@ -34,7 +34,8 @@ export const closingOf = (c: ClosingRecord): Closing =>
     costPln: c.costPln,
     requests: c.requests,
     totalTokens: c.totalTokens,
-    statementSha256: c.statementSha256
+    statementSha256: c.statementSha256,
+    ...(c.reconciliation === null ? {} : { reconciliation: c.reconciliation })
   })
 
 export interface StatementInput {
@@ -120,6 +121,7 @@ export const statementRecords = (s: Statement): Array<CsvRecord> => [
   { section: "client", note: s.clientOrgId },
   { section: "period", date: s.month, note: `${s.from} to ${s.to}` },
   { section: "status", note: statusText(s) },
+  ...(s.closing?.reconciliation === undefined ? [] : [{ section: "reconciliation", note: s.closing.reconciliation }]),
   ...s.lines.map((l): CsvRecord => ({ section: "line", ...l })),
   { section: "lines total", ...sums(s.linesTotals) },
   ...s.adjustments.map((a): CsvRecord => ({ section: "adjustment", date: a.originalDate, ...a, note: a.reason })),

@@ -103,6 +103,7 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
     doc.text(`Client organisation: ${s.clientOrgId}`)
     doc.text(`Period: ${s.from} to ${s.to}`)
     doc.text(`Status: ${statusText(s)}`)
+    if (s.closing?.reconciliation !== undefined) doc.text(`Reconciliation with OpenRouter: ${s.closing.reconciliation}`)
     if (s.closing !== null) doc.text(`Statement CSV SHA-256 when closed: ${s.closing.statementSha256}`)
     doc.text(`Generated at: ${s.generatedAt}`)
     doc.moveDown()

@@ -24,6 +24,8 @@ export interface ClosingRecord {
   readonly costUsd: string
   readonly costPln: string
   readonly statementSha256: string
+  /** how the month stood with OpenRouter's reconciliation at close; null for closes before it was recorded */
+  readonly reconciliation: string | null
 }
 
 export interface AuditEntry {
@@ -36,6 +38,7 @@ export interface AuditEntry {
   readonly costUsd: string | null
   readonly costPln: string | null
   readonly statementSha256: string | null
+  readonly reconciliation: string | null
 }
 
 /** An adjustment row as stored: signed differences for one (original day, user, model). */
@@ -92,6 +95,7 @@ interface RawClosing {
   readonly cost_usd: string
   readonly cost_pln: string
   readonly statement_sha256: string
+  readonly reconciliation: string | null
 }
 
 const toClosing = (r: RawClosing): ClosingRecord => ({
@@ -103,7 +107,8 @@ const toClosing = (r: RawClosing): ClosingRecord => ({
   totalTokens: Number(r.total_tokens),
   costUsd: r.cost_usd,
   costPln: r.cost_pln,
-  statementSha256: r.statement_sha256
+  statementSha256: r.statement_sha256,
+  reconciliation: r.reconciliation ?? null
 })
 
 export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, upsertRow: UpsertRow) => {
@@ -152,6 +157,7 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
       cost_usd: string | null
       cost_pln: string | null
       statement_sha256: string | null
+      reconciliation: string | null
     }>`SELECT * FROM month_audit WHERE client_org_id = ${clientOrgId}
       ${month === undefined ? sql`` : sql`AND month = ${month}`} ORDER BY id`).pipe(
       Effect.map((rows) => rows.map(({ client_org_id: _, id, ...r }): AuditEntry => ({ id: Number(id), ...camelRow(r) }))),
@@ -162,12 +168,13 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
   const insertClosing = (c: ClosingRecord) =>
     sql.withTransaction(Effect.all([
       sql`INSERT INTO closed_months (client_org_id, month, closed_at, closed_by, reason, requests, total_tokens,
-          cost_usd, cost_pln, statement_sha256)
+          cost_usd, cost_pln, statement_sha256, reconciliation)
         VALUES (${clientOrgId}, ${c.month}, ${c.closedAt}, ${c.closedBy}, ${c.reason}, ${c.requests}, ${c.totalTokens},
-          ${c.costUsd}, ${c.costPln}, ${c.statementSha256})`,
-      sql`INSERT INTO month_audit (client_org_id, month, action, at, by, reason, cost_usd, cost_pln, statement_sha256)
+          ${c.costUsd}, ${c.costPln}, ${c.statementSha256}, ${c.reconciliation})`,
+      sql`INSERT INTO month_audit (client_org_id, month, action, at, by, reason, cost_usd, cost_pln, statement_sha256,
+          reconciliation)
         VALUES (${clientOrgId}, ${c.month}, 'close', ${c.closedAt}, ${c.closedBy}, ${c.reason}, ${c.costUsd},
-          ${c.costPln}, ${c.statementSha256})`
+          ${c.costPln}, ${c.statementSha256}, ${c.reconciliation})`
     ], { discard: true })).pipe(Effect.mapError(failed("closing the month")))
 
   /**

@@ -146,6 +146,14 @@ export const billingMigrations = {
       )`,
       sql`CREATE INDEX adjustments_month ON adjustments (client_org_id, month)`,
       sql`CREATE INDEX adjustments_day ON adjustments (client_org_id, original_date)`
+    ], { discard: true })),
+  // How the month stood with OpenRouter's reconciliation when it was closed (reconciled, not
+  // reconciled, or accepted with its days and the closer's reason). Numbered after reconciliation's
+  // 7–9, which databases from before the split recorded in this table too.
+  "0010_close_reconciliation": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`ALTER TABLE closed_months ADD COLUMN reconciliation TEXT`,
+      sql`ALTER TABLE month_audit ADD COLUMN reconciliation TEXT`
     ], { discard: true }))
 }
 

@@ -13,16 +13,21 @@ import * as Config from "../platform/Config.js"
 import { isMonth } from "../domain/WarsawDay.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { type MonthError, Months } from "../billing/Months.js"
+import { ReconciliationGateLive } from "../openrouter/ReconciliationGateLive.js"
 
 const month = Args.text({ name: "YYYY-MM" }).pipe(Args.withDescription("the calendar month, e.g. 2025-11"))
 const closeReason = Options.text("reason").pipe(
   Options.withDescription("why the month is closed (kept in the audit log)"),
   Options.optional
 )
+const acceptUnreconciled = Options.boolean("accept-unreconciled").pipe(
+  Options.withDescription("close although reconciliation found days missing or never reconciled (needs --reason; kept in the audit log and on the statement)")
+)
 const reopenReason = Options.text("reason").pipe(Options.withDescription("why the month is reopened (required; kept in the audit log)"))
 
-/** Months over the summary DB only: no ledger, no server. */
+/** Months over the summary DB only (with reconciliation's results in it): no ledger, no server. */
 const MonthsCliLive = MonthsLive.pipe(
+  Layer.provide(ReconciliationGateLive),
   Layer.provideMerge(SummaryDbLive),
   Layer.provideMerge(Config.layer)
 )
@@ -34,14 +39,17 @@ const checked = (m: string) =>
     ? Effect.void
     : Effect.zipRight(Console.error(`month: invalid month ${JSON.stringify(m)}: expected YYYY-MM`), Effect.fail(new ExitCode({ code: 2 })))
 
-const close = Command.make("close", { month, reason: closeReason }, (args) =>
+const close = Command.make("close", { month, reason: closeReason, acceptUnreconciled }, (args) =>
   Effect.gen(function*() {
     yield* checked(args.month)
     const months = yield* Months
-    const c = yield* Effect.catchAll(months.close(args.month, "cli", Option.getOrUndefined(args.reason)), refused)
+    const c = yield* Effect.catchAll(
+      months.close(args.month, "cli", Option.getOrUndefined(args.reason), { acceptUnreconciled: args.acceptUnreconciled }),
+      refused
+    )
     yield* Console.log(
       `${c.month} closed at ${c.closedAt} by cli: total PLN ${c.costPln}, USD ${c.costUsd}, ${c.requests} requests; ` +
-        `statement CSV SHA-256 ${c.statementSha256}`
+        `statement CSV SHA-256 ${c.statementSha256}${c.reconciliation === null ? "" : `; ${c.reconciliation}`}`
     )
   }).pipe(Effect.provide(MonthsCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(

@@ -27,7 +27,10 @@ export const MonthsApiLive = HttpApiBuilder.group(MaiApi, "months", (handlers) =
     const months = yield* Months
     return handlers
       .handle("close", ({ path, request, urlParams }) =>
-        months.close(path.month, whoAsks(request), urlParams.reason).pipe(Effect.map(closedMonth), Effect.mapError(asHttp)))
+        months.close(path.month, whoAsks(request), urlParams.reason, { acceptUnreconciled: urlParams.acceptUnreconciled === "true" }).pipe(
+          Effect.map(closedMonth),
+          Effect.mapError(asHttp)
+        ))
       .handle("reopen", ({ path, request, urlParams }) =>
         months.reopen(path.month, whoAsks(request), urlParams.reason).pipe(
           Effect.map((r) => new ReopenedMonth({ month: r.month, reopenedAt: r.at, foldedAdjustments: r.folded })),
@@ -38,7 +41,8 @@ export const MonthsApiLive = HttpApiBuilder.group(MaiApi, "months", (handlers) =
           Effect.map(([closed, audit]) =>
             new MonthsView({
               closed: closed.map(closedMonth),
-              audit: audit.map((a) => new AuditEntryView({ ...a }))
+              audit: audit.map(({ reconciliation, ...a }) =>
+                new AuditEntryView({ ...a, ...(reconciliation === null ? {} : { reconciliation }) }))
             })
           ),
           Effect.mapError(asHttp)

@@ -68,12 +68,12 @@ import { bareEnv, runCli } from "../support/process.js"
 /** SHA-256 of each normalised document (see above); a change here is a change in money, rates or counts. */
 const GOLDEN: Record<string, string> = {
   "batch-results.json": "adcc230894be448e237fc5da16bc70f09a71c047fd7ac609ba8f822adfcdc739",
-  "months.json": "608162a861b66e34a1f31a5c4f435b1519394e1dfa37cd70e2b9a1255e420ace",
-  "statement-2025-10.json": "52e9ce6c216e5d7860a495323e56f50b15e86e54fb484f721eb3f6243143c02c",
-  "statement-2025-10.csv": "77c1b245eb00b284de37d3babd78c4a29cbd9983f5f37f4d42c5221eb7c4334e",
-  "statement-2025-10.excel-pl.csv": "0213a1d2d5022e6e4568bf3a438911ee818c6a105493fd9b456ab22e99cf6b62",
-  "statement-2025-10.pdf.txt": "c3c5333dbee147619c8bab3c0decaf7b27e35d3a87dec1adbd5df150c974d976",
-  "summary-2025-10.json": "93f8ef8c9d255a4cdc204a072dd657196c465e6af3e52d20cb7c672cd1890ab5",
+  "months.json": "9d2b5d76d395a66c8f7e8424eb0d5a7337357b3834c3cb4873f8c9e4d77a3e46",
+  "statement-2025-10.json": "7bc9a65fd3b8a0ebc8de0b8b17b01dd1bfc6aeb8e74dfb0196d5435a07530f76",
+  "statement-2025-10.csv": "bc2d84f1726b8949ddaf2e8faf5504f3f1d5d90fff88e01cecae9c8bf83d97dd",
+  "statement-2025-10.excel-pl.csv": "0dc44f58e7842a54cf65442e4022996d8a1a8ec36c5a8e23c52ed7d2fedcd833",
+  "statement-2025-10.pdf.txt": "1143ed1f79de7be825b338c87d31abe0da93ebd0ea28608b36b4b1a74e52d271",
+  "summary-2025-10.json": "1a406d91cb7965a2f866fc83080e3f85dbc5325c47ff681072c5089018352b7b",
   "summary-2025-10.rows.csv": "ee4aeeba6e2691dfe60602f20432476a613fa98c89b1c5fd730cbd3e304b482b",
   "summary-2025-10.rows.excel-pl.csv": "1dd4e53b5cded3d2aab9a7c661a6493767511a4e449a80ac06dd405a1ddbbc9d",
   "summary-2025-10.days.csv": "5d1459c8cbad2323e32a86e6542d70c26bad6229a3b1786951189cab481e5907",

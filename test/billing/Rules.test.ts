@@ -8,6 +8,7 @@ import { DailyRow } from "../../src/api/UsageModel.js"
 import { BatchLock } from "../../src/billing/BatchLock.js"
 import { MarkupHistory } from "../../src/billing/MarkupHistory.js"
 import { Months } from "../../src/billing/Months.js"
+import { NoReconciliation, ReconciliationGate } from "../../src/billing/ReconciliationGate.js"
 import { priceRow, totals } from "../../src/billing/Pricing.js"
 import { Statements } from "../../src/billing/Statements.js"
 import type { BilledRow } from "../../src/billing/Summary.js"
@@ -58,10 +59,10 @@ const fakeRepo = (b: Books) =>
     unlock: () => Effect.void
   } satisfies Partial<SummaryRepoShape>)
 
-const billingOver = (b: Books, config: Partial<AppSettings> = {}) =>
+const billingOver = (b: Books, config: Partial<AppSettings> = {}, gate?: Layer.Layer<ReconciliationGate>) =>
   Layer.mergeAll(Months.Default, MarkupHistory.Default).pipe(
     Layer.provideMerge(Layer.mergeAll(Statements.Default, BatchLock.Default())),
-    Layer.provideMerge(fakeRepo(b)),
+    Layer.provideMerge(Layer.merge(fakeRepo(b), gate ?? NoReconciliation)),
     Layer.provideMerge(testLayer(config))
   )
 
@@ -156,6 +157,58 @@ describe("month close", () => {
   })
 })
 
+describe("reconcile before you invoice", () => {
+  const gate = (missing: Array<string>, unreconciled: Array<string>) =>
+    Layer.succeed(ReconciliationGate, { ofDays: () => Effect.succeed({ configured: true, missing, unreconciled }) })
+  const october = () => books({ succeeded: new Set(daysFrom("2025-10-01", "2025-10-31")), rows: [row("2025-10-03", "anna", "1.5", "7.17")] })
+
+  it.effect("a missing or never-reconciled day refuses the close, naming the days; nothing is written", () => {
+    const b = october()
+    return Effect.gen(function*() {
+      yield* at("2025-11-05T12:00:00Z")
+      const months = yield* Months
+      const refused = yield* Effect.flip(months.close("2025-10", "cli", "FV/10"))
+      expect(refused.message).toBe(
+        "cannot close 2025-10: OpenRouter counted requests the ledger never received on 2025-10-03; 2025-10-05 to 2025-10-06 were never " +
+          "reconciled; run `mai-usage reconcile --from 2025-10-01 --to 2025-10-31` (OpenRouter keeps 30 completed days), or close with " +
+          "--accept-unreconciled --reason …"
+      )
+      const noReason = yield* Effect.flip(months.close("2025-10", "cli", undefined, { acceptUnreconciled: true }))
+      expect(noReason.message).toMatch(/^closing 2025-10 with unreconciled days needs a reason/)
+      expect(b.writes).toEqual([])
+    }).pipe(Effect.provide(billingOver(b, {}, gate(["2025-10-03"], ["2025-10-05", "2025-10-06"]))))
+  })
+
+  it.effect("accepted with a reason: closed, and the days accepted are on the closing and its statement", () => {
+    const b = october()
+    return Effect.gen(function*() {
+      yield* at("2025-11-05T12:00:00Z")
+      const months = yield* Months
+      const statements = yield* Statements
+      const closed = yield* months.close("2025-10", "api", "OpenRouter confirmed by mail", { acceptUnreconciled: true })
+      expect(closed.reconciliation).toBe("accepted unreconciled: OpenRouter counted requests the ledger never received on 2025-10-03")
+      expect(closed.reason).toBe("OpenRouter confirmed by mail")
+      expect(b.writes).toEqual(["close 2025-10"])
+      const csv = statements.csv(yield* statements.build("2025-10"))
+      expect(csv).toContain("reconciliation,,,,,,,,,,,,,,,,accepted unreconciled: OpenRouter counted requests the ledger never received on 2025-10-03")
+    }).pipe(Effect.provide(billingOver(b, {}, gate(["2025-10-03"], []))))
+  })
+
+  it.effect("every day reconciled: closed as reconciled; without a management key: as not reconciled", () =>
+    Effect.gen(function*() {
+      const reconciled = yield* Effect.provide(
+        Effect.zipRight(at("2025-11-05T12:00:00Z"), Effect.flatMap(Months, (m) => m.close("2025-10", "cli"))),
+        billingOver(october(), {}, gate([], []))
+      )
+      expect(reconciled.reconciliation).toBe("reconciled with OpenRouter")
+      const without = yield* Effect.provide(
+        Effect.zipRight(at("2025-11-05T12:00:00Z"), Effect.flatMap(Months, (m) => m.close("2025-10", "cli"))),
+        billingOver(october())
+      )
+      expect(without.reconciliation).toBe("not reconciled (no OpenRouter management key)")
+    }))
+})
+
 describe("markup history", () => {
   it.effect("building it and reading from it writes nothing (only serve records a change)", () => {
     const b = books({ markups: [{ id: 1, effectiveFrom: "0001-01-01", multiplier: "1.3", recordedAt: "x" }] })
@@ -182,7 +235,7 @@ describe("markup history", () => {
   it.effect("refuses an effective day inside a closed month, naming the variable", () => {
     const b = books({
       markups: [{ id: 1, effectiveFrom: "0001-01-01", multiplier: "1.3", recordedAt: "x" }],
-      closings: [{ month: "2025-10", closedAt: "x", closedBy: "cli", reason: null, requests: 0, totalTokens: 0, costUsd: "0", costPln: "0", statementSha256: "" }]
+      closings: [{ month: "2025-10", closedAt: "x", closedBy: "cli", reason: null, requests: 0, totalTokens: 0, costUsd: "0", costPln: "0", statementSha256: "", reconciliation: null }]
     })
     return Effect.gen(function*() {
       const history = yield* MarkupHistory
