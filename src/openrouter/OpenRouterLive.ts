@@ -15,6 +15,7 @@ import { formatUsd } from "../domain/Money.js"
 import { completedWindow } from "../domain/Reconcile.js"
 import { Metrics } from "../platform/Metrics.js"
 import { Readiness } from "../platform/Readiness.js"
+import { SummaryRepo } from "../billing/SummaryRepo.js"
 import { type CheckState, make as makeDestinations } from "./Destinations.js"
 import { takeSnapshot } from "./KeyDrift.js"
 import { OpenRouterApi } from "./OpenRouterApi.js"
@@ -22,6 +23,8 @@ import { OpenRouterRepo } from "./OpenRouterRepo.js"
 import { Reconciler } from "./Reconciler.js"
 
 const HOUR = 3_600_000
+/** Days before leaving OpenRouter's window when an unreconciled day of an open month is warned about. */
+const EXPIRY_WARNING_DAYS = 5
 const STATE_LAST_ROUND = "lastReconciliationRound"
 
 export type SchedulePhase =
@@ -121,7 +124,8 @@ export class OpenRouterSchedule extends Effect.Service<OpenRouterSchedule>()("ma
 
 const Observability = Layer.effectDiscard(
   Effect.gen(function*() {
-    const { api, metrics, readiness, repo, schedule } = yield* Effect.all({
+    const { api, books, metrics, readiness, repo, schedule } = yield* Effect.all({
+      books: SummaryRepo,
       readiness: Readiness,
       metrics: Metrics,
       repo: OpenRouterRepo,
@@ -175,9 +179,20 @@ const Observability = Layer.effectDiscard(
         const count = (s: string) => days.filter((d) => d.status === s).length
         const phase = yield* SubscriptionRef.get(schedule.phase)
         const checked = days.map((d) => d.checkedAt).sort()
+        // Days of open months about to leave OpenRouter's 30-day window unreconciled: after that
+        // they can never be reconciled, and their month's close needs an acceptance.
+        const window = completedWindow(yield* Clock.currentTimeMillis)
+        const closed = new Set((yield* books.closings.pipe(Effect.orElseSucceed(() => []))).map((c) => c.month))
+        const stored = new Map(days.map((d) => [d.date, d]))
+        const leaving = window.slice(0, EXPIRY_WARNING_DAYS).filter((d) => {
+          const s = stored.get(d)
+          return !closed.has(d.slice(0, 7)) && (s === undefined || (s.status === "unavailable" && s.models.length === 0))
+        })
         return {
           ok: true,
           configured: true,
+          status: leaving.length > 0 ? "degraded" : "ok",
+          ...(leaving.length > 0 ? { leavingWindowUnreconciled: leaving, reconcile: `mai-usage reconcile --from ${leaving[0]} --to ${leaving[leaving.length - 1]}` } : {}),
           lastCheckAt: checked.length === 0 ? null : checked[checked.length - 1],
           days: { ok: count("ok"), missing: count("missing"), extra: count("extra"), unavailable: count("unavailable") },
           missingRequests: days.flatMap((d) => d.models).reduce((n, m) => n + m.missingRequests, 0),
