@@ -112,7 +112,7 @@ describe("markup history", () => {
     const closed = await runCli(["month", "close", "2025-10", "--reason", "invoiced"], cliEnv())
     expect(closed.stderr).toBe("")
     expect(closed.code).toBe(0)
-    expect(closed.stdout).toMatch(/^2025-10 closed at \S+ by cli: total PLN \d+\.\d\d, USD 4\.00, 2 requests; statement CSV SHA-256 [0-9a-f]{64}\n$/)
+    expect(closed.stdout).toMatch(/^2025-10 closed at \S+ by cli: total PLN \d+\.\d\d, USD 4\.00, 2 requests; statement CSV SHA-256 [0-9a-f]{64}; not reconciled \(no OpenRouter management key\)\n$/)
     expect((await runCli(["month", "close", "2025-1"], cliEnv())).code).toBe(2)
 
     await app!.close()

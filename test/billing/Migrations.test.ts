@@ -1,7 +1,7 @@
 /**
  * The summary DB's two owners apply their own migrations, each recorded apart; a database made
- * before the split (all nine migrations recorded in `effect_sql_migrations`) opens without applying
- * anything twice.
+ * before the split (migrations 1–9 recorded in `effect_sql_migrations`) opens without applying
+ * anything twice, and gets each owner's later migrations once.
  */
 import { Effect, Layer } from "effect"
 import * as Path from "node:path"
@@ -43,21 +43,23 @@ describe("the summary DB's migrations", () => {
       const ctx = yield* Layer.build(opened(file))
       return yield* Effect.provide(Effect.zip(records, useBoth), ctx)
     })))
-    expect(result[0]).toEqual({ billing: [1, 2, 3, 4, 5, 6], reconciliation: [7, 8, 9] })
+    expect(result[0]).toEqual({ billing: [1, 2, 3, 4, 5, 6, 10], reconciliation: [7, 8, 9, 10] })
     expect(result[1]).toBe(1)
   })
 
   it("a file from before the split (all nine in one record) opens as it is: nothing applied twice", async () => {
     const file = Path.join(tempDir(), "usage_summary.db")
     // What the earlier code did: one migrator over both owners' migrations.
-    await Effect.runPromise(Effect.scoped(Layer.build(sqliteLayer(file, { ...billingMigrations, ...openRouterMigrations }))))
+    const earlier = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => k < "0010")) as typeof billingMigrations
+    await Effect.runPromise(Effect.scoped(Layer.build(sqliteLayer(file, { ...earlier(billingMigrations), ...earlier(openRouterMigrations) }))))
     const twice = async () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function*() {
         const ctx = yield* Layer.build(opened(file))
         return yield* Effect.provide(Effect.zip(records, useBoth), ctx)
       })))
     const first = await twice()
-    expect(first[0]).toEqual({ billing: [1, 2, 3, 4, 5, 6, 7, 8, 9], reconciliation: [7, 8, 9] })
+    // Each owner's later migrations (10) applied once, in its own record.
+    expect(first[0]).toEqual({ billing: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], reconciliation: [7, 8, 9, 10] })
     expect(first[1]).toBe(1)
     expect((await twice())[0]).toEqual(first[0])
   })
