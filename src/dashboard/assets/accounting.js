@@ -58,7 +58,8 @@
       body = null
     }
     if (res.status === 401) return { ok: false, message: t("acc.sessionEnded") }
-    if (!res.ok) return { ok: false, message: (body && body.message) || t("acc.httpError", { status: res.status }) }
+    // The API answers every refusal as {"error": "one line"} (the reason, e.g. the days that block a close).
+    if (!res.ok) return { ok: false, message: (body && (body.error || body.message)) || t("acc.httpError", { status: res.status }) }
     return { ok: true, body }
   }
 
@@ -71,6 +72,9 @@
   const askToClose = (summary) => {
     const month = summary.month
     const reason = node("input", { id: "close-reason", name: "reason", type: "text", autocomplete: "off" })
+    // Reconciliation may refuse the close (days missing or never reconciled): the closer can accept
+    // them, with a reason, and the acceptance goes onto the statement.
+    const accept = node("input", { id: "close-accept", name: "acceptUnreconciled", type: "checkbox" })
     const error = node("p", { class: "alert error", role: "alert", id: "close-error", hidden: true })
     const confirm = node("button", { type: "submit", id: "close-confirm", text: t("acc.closeConfirm", { month }) })
     const cancel = node("button", { type: "button", class: "secondary", id: "close-cancel", text: t("acc.cancel"), onclick: () => dialog.close() })
@@ -81,7 +85,10 @@
         onsubmit: async (e) => {
           e.preventDefault()
           confirm.disabled = true
-          const q = reason.value.trim() === "" ? "" : `?reason=${encodeURIComponent(reason.value.trim())}`
+          const params = new URLSearchParams()
+          if (reason.value.trim() !== "") params.set("reason", reason.value.trim())
+          if (accept.checked) params.set("acceptUnreconciled", "true")
+          const q = params.size === 0 ? "" : `?${params}`
           const r = await post(`/api/v1/admin/months/${encodeURIComponent(month)}/close${q}`)
           confirm.disabled = false
           if (!r.ok) {
@@ -99,6 +106,7 @@
       }),
       node("label", { for: "close-reason", text: t("acc.reason") }),
       reason,
+      node("p", { class: "check" }, accept, node("label", { for: "close-accept", text: t("acc.acceptUnreconciled") })),
       error,
       node("p", { class: "dialog-buttons" }, confirm, cancel)
     )
@@ -131,6 +139,7 @@
       const item = (label, value) => dl.append(node("dt", { text: label }), node("dd", { text: value }))
       item(t("acc.totalClosed"), `${pln(closing.costPln)} · ${usd(closing.costUsd)} · ${requestsText(closing.requests)}`)
       item(t("acc.statementSha"), closing.statementSha256)
+      if (closing.reconciliation !== undefined) item(t("acc.reconciliation"), closing.reconciliation)
       parts.push(dl)
     }
     const actions = node("p", { class: "downloads" })
