@@ -3,16 +3,10 @@
  * (tokens, cost, user, model, key) differed from the stored ones, newest first, each beside the
  * stored (billed) version. The stored figures stay; nothing was dropped without a trace.
  */
-import * as Command from "@effect/cli/Command"
-import { Effect, Layer } from "effect"
 import { formatUsd } from "../domain/Money.js"
-import { PlatformLive } from "../platform/PlatformLive.js"
-import { type ConflictFigures, type ConflictRow, Ledger } from "../store/Ledger.js"
-import { LedgerLive } from "../store/StoreLive.js"
+import type { ConflictFigures, ConflictRow } from "../store/Ledger.js"
+import { ledgerListCommand } from "./LedgerCli.js"
 import { plural } from "./Output.js"
-import { listCommand } from "./Table.js"
-
-const LedgerCliLive = LedgerLive.pipe(Layer.provideMerge(PlatformLive))
 
 const figures = (f: ConflictFigures) =>
   `user=${JSON.stringify(f.user.slice(0, 80))} model=${JSON.stringify(f.model.slice(0, 80))} key=${JSON.stringify(f.apiKeyName.slice(0, 80))} ` +
@@ -26,17 +20,13 @@ export const describeConflict = (c: ConflictRow): string =>
 const toJson = (c: ConflictRow) =>
   JSON.stringify(c, (_, v) => (typeof v === "bigint" ? String(v) : v))
 
-const list = listCommand(
+export const conflictsCommand = ledgerListCommand(
+  "conflicts",
+  "Inspect redeliveries whose figures differ from the stored ones",
   {
     description: "List redeliveries whose figures differed from the stored ones (kept; the stored ones are billed), newest first",
     limit: "how many to list, newest first"
   },
-  (limit) => Effect.flatMap(Ledger, (ledger) => ledger.conflicts(limit)),
-  { toJson, line: describeConflict, none: "no conflicting redeliveries", summary: (listed) => `${plural(listed, "conflict")} listed` },
-  LedgerCliLive
-)
-
-export const conflictsCommand = Command.make("conflicts").pipe(
-  Command.withDescription("Inspect redeliveries whose figures differ from the stored ones"),
-  Command.withSubcommands([list])
+  (ledger, limit) => ledger.conflicts(limit),
+  { toJson, line: describeConflict, none: "no conflicting redeliveries", summary: (listed) => `${plural(listed, "conflict")} listed` }
 )

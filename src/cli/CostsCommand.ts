@@ -7,11 +7,10 @@ import * as Command from "@effect/cli/Command"
 import { Console, Effect, Layer, Logger, LogLevel } from "effect"
 import { CostFiller } from "../openrouter/CostFiller.js"
 import { ExitCode } from "../platform/ExitCode.js"
-import { PlatformLive } from "../platform/PlatformLive.js"
-import { LedgerLive } from "../store/StoreLive.js"
+import { LedgerCliLive } from "./LedgerCli.js"
 import { plural } from "./Output.js"
 
-const CostsCliLive = CostFiller.Default.pipe(Layer.provideMerge(LedgerLive), Layer.provideMerge(PlatformLive))
+const CostsCliLive = CostFiller.Default.pipe(Layer.provideMerge(LedgerCliLive))
 
 const fill = Command.make("fill", {}, () =>
   Effect.gen(function*() {

@@ -11,17 +11,14 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Console, Effect, Logger, LogLevel, Layer } from "effect"
-import { PlatformLive } from "../platform/PlatformLive.js"
-import { LedgerLive } from "../store/StoreLive.js"
+import { Console, Effect, Logger, LogLevel } from "effect"
+import { LedgerCliLive } from "./LedgerCli.js"
 import { AppConfig } from "../platform/Config.js"
 import { listCommand } from "./Table.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { Ledger, type OutboxQuarantinedRow } from "../store/Ledger.js"
 import * as Outbox from "../store/Outbox.js"
 
-/** The ledger over the platform: no server. */
-const LedgerCliLive = LedgerLive.pipe(Layer.provideMerge(PlatformLive))
 
 const ids = Options.integer("id").pipe(
   Options.withDescription("retry only this ledger row (repeatable; default: every quarantined row)"),

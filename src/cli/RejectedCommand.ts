@@ -4,16 +4,9 @@
  * out-of-range cost, an over-long user, model, key, provider or id), with the reason and the
  * numbers as received. They were not billed; the rest of their delivery was.
  */
-import * as Command from "@effect/cli/Command"
-import { Effect, Layer } from "effect"
-import { PlatformLive } from "../platform/PlatformLive.js"
-import { LedgerLive } from "../store/StoreLive.js"
 import { plural } from "./Output.js"
-import { listCommand } from "./Table.js"
-import { Ledger, type RejectedRow } from "../store/Ledger.js"
-
-/** The ledger over the platform: no server. */
-const LedgerCliLive = LedgerLive.pipe(Layer.provideMerge(PlatformLive))
+import { ledgerListCommand } from "./LedgerCli.js"
+import type { RejectedRow } from "../store/Ledger.js"
 
 const usage = (r: RejectedRow) =>
   [
@@ -33,14 +26,10 @@ export const describeRejected = (r: RejectedRow): string =>
 export const toJson = (r: RejectedRow) =>
   JSON.stringify({ ...r, eventTimeNs: r.eventTimeNs === null ? null : String(r.eventTimeNs) })
 
-const list = listCommand(
+export const rejectedCommand = ledgerListCommand(
+  "rejected",
+  "Inspect webhook spans rejected as invalid usage",
   { description: "List the quarantined spans (invalid usage, not billed), newest first, with their reasons", limit: "how many spans to list, newest first" },
-  (limit) => Effect.flatMap(Ledger, (ledger) => ledger.rejectedSpans(limit)),
-  { toJson, line: describeRejected, none: "no rejected spans", summary: (listed) => `${plural(listed, "rejected span")} listed` },
-  LedgerCliLive
-)
-
-export const rejectedCommand = Command.make("rejected").pipe(
-  Command.withDescription("Inspect webhook spans rejected as invalid usage"),
-  Command.withSubcommands([list])
+  (ledger, limit) => ledger.rejectedSpans(limit),
+  { toJson, line: describeRejected, none: "no rejected spans", summary: (listed) => `${plural(listed, "rejected span")} listed` }
 )
