@@ -3,20 +3,16 @@
  * on one held connection, a slow-loris connection and a body that never finishes. The server's own
  * RSS (from /proc) stays bounded and /health keeps answering quickly.
  */
-import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ADMIN_TOKEN, tempDir, WEBHOOK_SECRET } from "../support/app.js"
-import { bareEnv, freePort, type Running, spawnCli, waitForHealth } from "../support/process.js"
+import { WEBHOOK_SECRET } from "../support/app.js"
+import { startServeProcess } from "../support/process.js"
 
-let server: Running
+let serving: Awaited<ReturnType<typeof startServeProcess>>
 let url: string
 let port: number
 
-const rssMb = () => {
-  const status = Fs.readFileSync(`/proc/${server.child.pid}/status`, "utf8")
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024
-}
+const rssMb = () => serving.rssMb()
 
 const healthMs = async () => {
   const t = performance.now()
@@ -45,24 +41,11 @@ const dripUntilClosed = async (head: string, byte: string) => {
 }
 
 beforeAll(async () => {
-  port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  server = spawnCli(["serve"], {
-    ...bareEnv(),
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: tempDir(),
-    OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    ADMIN_TOKEN,
-    DAILY_BATCH_ENABLED: "false"
-  })
-  await waitForHealth(url, server, 60_000)
+  serving = await startServeProcess()
+  ;({ port, url } = serving)
 }, 70_000)
 
-afterAll(async () => {
-  server?.child.kill("SIGTERM")
-  await server?.exited
-})
+afterAll(() => serving?.stop())
 
 describe("held connections", () => {
   it("a 300 MB chunked login body is cut off early: RSS stays bounded, /health stays fast", async () => {

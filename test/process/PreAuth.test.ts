@@ -4,18 +4,17 @@
  * 503 with Retry-After); every early answer (401, 413, 503) reaches the sender, never a reset. The
  * server's RSS is read from /proc.
  */
-import * as Fs from "node:fs"
 import * as Http from "node:http"
 import * as Net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { ADMIN_TOKEN, tempDir, WEBHOOK_SECRET } from "../support/app.js"
-import { bareEnv, freePort, type Running, spawnCli, waitForHealth } from "../support/process.js"
+import { WEBHOOK_SECRET } from "../support/app.js"
+import { startServeProcess } from "../support/process.js"
 
 const MAX = 4 * 1024 * 1024
-let server: Running
+let process_: Awaited<ReturnType<typeof startServeProcess>>
 let port: number
+const rssMb = () => process_.rssMb()
 
-const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(Fs.readFileSync(`/proc/${server.child.pid}/status`, "utf8"))![1]) / 1024
 
 /** POSTs `size` bytes to the webhook with `headers`; the status, or the error the connection ended with. */
 const post = (size: number, headers: Record<string, string>) =>
@@ -45,23 +44,10 @@ const post = (size: number, headers: Record<string, string>) =>
   })
 
 beforeAll(async () => {
-  port = await freePort()
-  server = spawnCli(["serve"], {
-    ...bareEnv(),
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: tempDir(),
-    OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    ADMIN_TOKEN,
-    DAILY_BATCH_ENABLED: "false",
-    MAX_BODY_BYTES: String(MAX)
-  })
-  await waitForHealth(`http://127.0.0.1:${port}`, server, 60_000)
+  process_ = await startServeProcess({ MAX_BODY_BYTES: String(MAX) })
+  port = process_.port
 }, 70_000)
-afterAll(async () => {
-  server?.child.kill("SIGTERM")
-  await server?.exited
-})
+afterAll(() => process_?.stop())
 
 describe("doors before the body", () => {
   it("a malformed signature is refused unread: 8 × 4 MiB posts cost the server no memory", async () => {

@@ -1,7 +1,10 @@
 /** Runs the real `mai-usage` binary as a child process, as an operator would. */
 import { type ChildProcess, spawn } from "node:child_process"
+import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
+import { ADMIN_TOKEN, WEBHOOK_SECRET } from "./app.js"
+import { tempDir } from "./tmp.js"
 
 export const repoRoot = Path.resolve(new URL("../..", import.meta.url).pathname)
 export const binPath = Path.join(repoRoot, "bin", "mai-usage.js")
@@ -64,4 +67,33 @@ export const waitForHealth = async (url: string, running?: Running, timeoutMs = 
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`server did not become healthy: ${running?.stderr() ?? ""}`)
+}
+
+/** The server's resident memory in MB, from its own /proc/PID/status. */
+export const rssMbOf = (pid: number | undefined): number =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
+/**
+ * `mai-usage serve` from the production build on a free loopback port, with its own data folder,
+ * the test secrets and no schedule; `vars` go over those. Ready once /health answers.
+ */
+export const startServeProcess = async (vars: Record<string, string> = {}) => {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const server = spawnCli(["serve"], {
+    ...bareEnv(),
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: tempDir(),
+    OPENROUTER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ADMIN_TOKEN,
+    DAILY_BATCH_ENABLED: "false",
+    ...vars
+  })
+  await waitForHealth(url, server, 60_000)
+  const stop = async () => {
+    server.child.kill("SIGTERM")
+    await server.exited
+  }
+  return { server, port, url, rssMb: () => rssMbOf(server.child.pid), stop }
 }
