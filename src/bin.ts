@@ -17,6 +17,7 @@ import { batchCommand } from "./cli/BatchCommand.js"
 import { composeCommand } from "./cli/ComposeCommand.js"
 import { conflictsCommand } from "./cli/ConflictsCommand.js"
 import { costsCommand } from "./cli/CostsCommand.js"
+import { invoiceCommand } from "./cli/InvoiceCommand.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ExitCode } from "./platform/ExitCode.js"
 import { rejectedCommand } from "./cli/RejectedCommand.js"
@@ -51,7 +52,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, monthCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, invoiceCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

@@ -8,6 +8,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "./AccountingApi.js"
 import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "./WebhookErrors.js"
 import { BatchApi } from "./BatchApi.js"
+import { InvoicesApi } from "./InvoiceApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
 import { UsageApi } from "./UsageApi.js"
 import { errorBodiesInOpenApi } from "./OpenApiErrors.js"
@@ -82,6 +83,7 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(BatchApi)
   .add(MonthsApi)
   .add(StatementsApi)
+  .add(InvoicesApi)
   .add(ReconciliationApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",

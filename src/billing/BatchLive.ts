@@ -1,6 +1,6 @@
 /**
  * Billing's layers, composed once: `DailyBatchLive` is the batch the CLI runs, `MonthsLive` the
- * month close and reopen; `BillingLive` is all of billing for `serve` — the batch and its schedule,
+ * month close and reopen, `InvoicesLive` the FA(3) invoice draft; `BillingLive` is all of billing for `serve` — the batch and its schedule,
  * months, statements, the markup recorded at start-up, the /ready checks and the metrics. Each is
  * self-contained over the platform (AppConfig, Metrics, Readiness), the summary DB, the usage store
  * and the NBP rate.
@@ -10,6 +10,7 @@ import { AppConfig } from "../platform/Config.js"
 import { Metrics } from "../platform/Metrics.js"
 import { Readiness } from "../platform/Readiness.js"
 import { BatchLock } from "./BatchLock.js"
+import { Invoices } from "./Invoices.js"
 import * as MarkupHistory from "./MarkupHistory.js"
 import { Months } from "./Months.js"
 import { Statements } from "./Statements.js"
@@ -29,6 +30,9 @@ export const DailyBatchLive = (options: DailyBatch.DailyBatchOptions = {}) =>
 
 /** Months and Statements over the books (the CLI's `month close|reopen`). */
 export const MonthsLive = Months.Default.pipe(Layer.provideMerge(Statements.Default), Layer.provideMerge(BooksLive()))
+
+/** The FA(3) invoice draft (with its Statements) over the repository (the CLI's `invoice draft`). */
+export const InvoicesLive = Invoices.Default.pipe(Layer.provideMerge(SummaryRepo.SummaryRepo.Default))
 
 /**
  * "summary DB": migrations applied and the file answers. "last batch": informational (a failed

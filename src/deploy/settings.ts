@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { INVOICE_LINE_MODES, NUMBER_PATTERN_RULE, numberPatternProblem, VAT_RATES } from "../domain/Invoice.js"
 import { isValidNip, NIP_RULE } from "../domain/Nip.js"
 import { isDay } from "../domain/WarsawDay.js"
 
@@ -85,6 +86,18 @@ const CalendarDay = Schema.String.pipe(Schema.filter(isDay))
 
 const Nip = Schema.String.pipe(Schema.filter(isValidNip))
 
+/** INVOICE_NUMBER_PATTERN: the app's rule (src/domain/Invoice.ts). */
+const NumberPattern = Line.pipe(Schema.filter((s) => numberPatternProblem(s) === undefined))
+
+/** INVOICE_VAT_RATE, as a JSON number or a string: 23, 8, 5 or 0. */
+const VatRate = Schema.transform(
+  Schema.Union(Schema.Number, Schema.String).pipe(Schema.filter((v) => (VAT_RATES as ReadonlyArray<string>).includes(String(v)))),
+  Schema.String,
+  { strict: true, decode: (v) => String(v), encode: (s) => s }
+)
+
+const InvoiceLines = Schema.String.pipe(Schema.filter((s) => (INVOICE_LINE_MODES as ReadonlyArray<string>).includes(s)))
+
 // ---------------------------------------------------------------------------------------------
 // The table.
 
@@ -123,7 +136,10 @@ export const SETTINGS = [
   { scope: "client", field: "clientAddress", variable: "CLIENT_ADDRESS", schema: Line, rule: `${ONE_LINE}: write the address on one line, e.g. "ul. Prosta 1, 00-001 Warszawa"` },
   { scope: "server", field: "resellerName", variable: "RESELLER_NAME", schema: Line, rule: `${ONE_LINE}: the reseller's legal name` },
   { scope: "server", field: "resellerNip", variable: "RESELLER_NIP", schema: Nip, rule: `must be ${NIP_RULE}` },
-  { scope: "server", field: "resellerAddress", variable: "RESELLER_ADDRESS", schema: Line, rule: `${ONE_LINE}: write the address on one line, e.g. "ul. Prosta 1, 00-001 Warszawa"` }
+  { scope: "server", field: "resellerAddress", variable: "RESELLER_ADDRESS", schema: Line, rule: `${ONE_LINE}: write the address on one line, e.g. "ul. Prosta 1, 00-001 Warszawa"` },
+  { scope: "server", field: "invoiceNumberPattern", variable: "INVOICE_NUMBER_PATTERN", schema: NumberPattern, rule: `must be ${NUMBER_PATTERN_RULE}, e.g. "FV/{YYYY}/{MM}/{CLIENT}"` },
+  { scope: "server", field: "invoiceVatRate", variable: "INVOICE_VAT_RATE", schema: VatRate, rule: "must be a VAT rate in per cent the invoice draft offers: 23, 8, 5 or 0, as a number or a string" },
+  { scope: "client", field: "invoiceLines", variable: "INVOICE_LINES", schema: InvoiceLines, rule: "must be \"model\" (one invoice line per model) or \"month\" (one line for the month)" }
 ] as const satisfies ReadonlyArray<Setting>
 
 /** The clients.json keys of one scope's settings, e.g. "clientNip" | "markup" | … */

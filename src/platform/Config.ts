@@ -6,6 +6,8 @@
 import { BigDecimal, Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { DEFAULT_NUMBER_PATTERN, INVOICE_LINE_MODES, type InvoiceLineMode, isInvoiceNip, isOneLine, numberPatternProblem, VAT_RATES, type VatRate } from "../domain/Invoice.js"
+import { isValidNip, NIP_RULE } from "../domain/Nip.js"
 import { isOrgId, ORG_ID_RULE } from "../domain/OrgId.js"
 import { ExchangeRateRule } from "../domain/RateRule.js"
 import { parseDay } from "../domain/WarsawDay.js"
@@ -52,6 +54,28 @@ export interface AppSettings {
   /** the ledger's `PRAGMA synchronous`: `full` survives a power loss (see store/Ledger.ts) */
   readonly ledgerSync: "full" | "normal"
   readonly openRouter: OpenRouterSettings
+  readonly invoice: InvoiceSettings
+}
+
+/**
+ * The FA(3) invoice draft (`billing/InvoiceDraft.ts`): the seller (the reseller), the buyer (this
+ * client), the number pattern, the VAT rate and the lines. A party's field left unset is refused
+ * by the draft when FA(3) needs it (both NIPs, the seller's name and address), never at start-up:
+ * a service that never drafts an invoice needs none of them.
+ */
+export interface InvoiceSettings {
+  readonly resellerName: string | undefined
+  /** checked at start-up: the check digit, and FA(3)'s shape */
+  readonly resellerNip: string | undefined
+  readonly resellerAddress: string | undefined
+  /** CLIENT_NAME; unset → the client organisation id */
+  readonly clientName: string
+  readonly clientNip: string | undefined
+  readonly clientAddress: string | undefined
+  /** INVOICE_NUMBER_PATTERN: {YYYY}, {MM}, {CLIENT} */
+  readonly numberPattern: string
+  readonly vatRate: VatRate
+  readonly lines: InvoiceLineMode
 }
 
 /** OpenRouter's own API: reconciliation, key drift, Broadcast set-up. */
@@ -171,6 +195,34 @@ const workspaceId = (text: string): Either.Either<string, string> =>
     ? Either.right(text.trim())
     : Either.left("expected an OpenRouter workspace id (letters, digits, '-' or '_')")
 
+/** A NIP: the check digit (domain/Nip.ts) and the shape FA(3) accepts. */
+const nip = (text: string): Either.Either<string, string> => {
+  const value = text.trim()
+  if (!isValidNip(value)) return Either.left(`must be ${NIP_RULE}; got ${JSON.stringify(value.slice(0, 40))}`)
+  if (!isInvoiceNip(value)) return Either.left(`${value} is not a NIP an invoice accepts: its first three digits are a tax office's code, never 0xx or x00`)
+  return Either.right(value)
+}
+
+/** A name or an address as an invoice prints it: one line, at most 512 characters (FA(3)'s limit). */
+const invoiceLine = (text: string): Either.Either<string, string> => {
+  const value = text.trim()
+  return isOneLine(value) && value.length <= 512
+    ? Either.right(value)
+    : Either.left("must be one line of text (no line breaks or control characters) of at most 512 characters")
+}
+
+const numberPattern = (text: string): Either.Either<string, string> => {
+  const why = numberPatternProblem(text.trim())
+  return why === undefined ? Either.right(text.trim()) : Either.left(why)
+}
+
+const vatRate = (text: string): Either.Either<VatRate, string> => {
+  const value = text.trim()
+  return (VAT_RATES as ReadonlyArray<string>).includes(value)
+    ? Either.right(value as VatRate)
+    : Either.left(`expected ${VAT_RATES.join(", ")} (per cent; 0 is FA(3)'s "0 KR", a domestic 0 % sale), got ${text}`)
+}
+
 /**
  * SQLAlchemy's spelling, as Open WebUI's template uses it: `sqlite:///relative/file.db`,
  * `sqlite:////absolute/file.db`; a plain path is accepted too.
@@ -244,7 +296,19 @@ const environment = Config.all({
   databaseUrl: optionalSecret("DATABASE_URL"),
   openRouterManagementKey: optionalSecret("OPENROUTER_MANAGEMENT_KEY").pipe(
     Config.map(Option.map((key) => Redacted.make(Redacted.value(key).trim())))
-  )
+  ),
+  // The FA(3) invoice draft: the parties (deploy/settings.ts renders them from clients.json) and its options.
+  resellerName: optional("RESELLER_NAME", invoiceLine),
+  resellerNip: optional("RESELLER_NIP", nip),
+  resellerAddress: optional("RESELLER_ADDRESS", invoiceLine),
+  clientName: optional("CLIENT_NAME", invoiceLine),
+  clientNip: optional("CLIENT_NIP", nip),
+  clientAddress: optional("CLIENT_ADDRESS", invoiceLine),
+  invoiceNumberPattern: variable("INVOICE_NUMBER_PATTERN", DEFAULT_NUMBER_PATTERN, numberPattern),
+  invoiceVatRate: variable("INVOICE_VAT_RATE", "23", vatRate),
+  invoiceLines: variable("INVOICE_LINES", "model", (t) => oneOf(...INVOICE_LINE_MODES)(t.trim().toLowerCase()).pipe(
+    Either.mapLeft(() => `expected ${INVOICE_LINE_MODES.join(" or ")}, got ${t}`)
+  ))
 })
 
 /** The first problem of a `ConfigError`, as `NAME: why` on one line. */
@@ -309,6 +373,17 @@ const read = Effect.gen(function*() {
       managementKey: Option.getOrUndefined(env.openRouterManagementKey),
       apiKeyHashes: Option.getOrUndefined(env.openRouterApiKeyHashes),
       workspaceId: Option.getOrUndefined(env.openRouterWorkspaceId)
+    },
+    invoice: {
+      resellerName: Option.getOrUndefined(env.resellerName),
+      resellerNip: Option.getOrUndefined(env.resellerNip),
+      resellerAddress: Option.getOrUndefined(env.resellerAddress),
+      clientName: Option.getOrElse(env.clientName, () => env.clientOrgId),
+      clientNip: Option.getOrUndefined(env.clientNip),
+      clientAddress: Option.getOrUndefined(env.clientAddress),
+      numberPattern: env.invoiceNumberPattern,
+      vatRate: env.invoiceVatRate,
+      lines: env.invoiceLines
     }
   }
   return settings
@@ -353,6 +428,17 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
   maxBodyBytes: 33_554_432,
   ledgerSync: "full",
   openRouter: { apiUrl: "http://127.0.0.1:9/api/v1", managementKey: undefined, apiKeyHashes: undefined, workspaceId: undefined },
+  invoice: {
+    resellerName: undefined,
+    resellerNip: undefined,
+    resellerAddress: undefined,
+    clientName: overrides.clientOrgId ?? "default",
+    clientNip: undefined,
+    clientAddress: undefined,
+    numberPattern: DEFAULT_NUMBER_PATTERN,
+    vatRate: "23",
+    lines: "model"
+  },
   ...overrides
 })
 

@@ -48,6 +48,47 @@ describe("configuration", () => {
     expect(c.ledgerDbPath).toBe(Path.join(c.dataDir, "usage_ledger.db"))
   })
 
+  it("reads the invoice draft's parties and options; the buyer's name defaults to the org id", async () => {
+    const defaults = Either.getOrThrow(await run({ CLIENT_ORG_ID: "acme" })).invoice
+    expect(defaults).toEqual({
+      resellerName: undefined,
+      resellerNip: undefined,
+      resellerAddress: undefined,
+      clientName: "acme",
+      clientNip: undefined,
+      clientAddress: undefined,
+      numberPattern: "{YYYY}/{MM}/{CLIENT}",
+      vatRate: "23",
+      lines: "model"
+    })
+    const set = Either.getOrThrow(await run({
+      RESELLER_NAME: " Reseller sp. z o.o. ",
+      RESELLER_NIP: "1234563218",
+      RESELLER_ADDRESS: "ul. Prosta 1, 00-001 Warszawa",
+      CLIENT_NAME: "ACME sp. z o.o.",
+      CLIENT_NIP: " 7010013284",
+      CLIENT_ADDRESS: "",
+      INVOICE_NUMBER_PATTERN: "FV/{MM}/{YYYY}",
+      INVOICE_VAT_RATE: "8",
+      INVOICE_LINES: "Month"
+    })).invoice
+    expect(set).toEqual({
+      resellerName: "Reseller sp. z o.o.",
+      resellerNip: "1234563218",
+      resellerAddress: "ul. Prosta 1, 00-001 Warszawa",
+      clientName: "ACME sp. z o.o.",
+      clientNip: "7010013284",
+      clientAddress: undefined,
+      numberPattern: "FV/{MM}/{YYYY}",
+      vatRate: "8",
+      lines: "month"
+    })
+  })
+
+  it("names the NIP's rule when its check digit is wrong", async () => {
+    expect(await refusal("RESELLER_NIP", "1234563219")).toMatch(/^RESELLER_NIP: must be a Polish NIP: 10 digits .*6,5,7,2,3,4,5,6,7/)
+  })
+
   it("reads InfluxDB settings, sqlite:/// paths and secret lists", async () => {
     const c = Either.getOrThrow(await run({
       INFLUXDB_URL: "https://eu-central-1-1.aws.cloud2.influxdata.com/",
@@ -89,7 +130,19 @@ describe("configuration", () => {
     ["CLIENT_ORG_ID", "tenant\\\u2060"],
     ["CLIENT_ORG_ID", "acme sp. z o.o."],
     ["CLIENT_ORG_ID", "-leading-dash"],
-    ["CLIENT_ORG_ID", "x".repeat(65)]
+    ["CLIENT_ORG_ID", "x".repeat(65)],
+    // The FA(3) invoice draft's parties and options.
+    ["RESELLER_NIP", "1234563219"],
+    ["CLIENT_NIP", "951-234-56-75"],
+    ["CLIENT_NIP", "0000000000"],
+    ["RESELLER_NAME", "Reseller\nsp. z o.o."],
+    ["CLIENT_ADDRESS", "x".repeat(513)],
+    ["INVOICE_VAT_RATE", "7"],
+    ["INVOICE_VAT_RATE", "zw"],
+    ["INVOICE_VAT_RATE", "23%"],
+    ["INVOICE_LINES", "user"],
+    ["INVOICE_NUMBER_PATTERN", "FV/{YYYY}/{CLIENT}"],
+    ["INVOICE_NUMBER_PATTERN", "{YYYY}/{MM}/{DD}"]
   ])("refuses %s=%s with a message naming the variable", async (name, value) => {
     await refusal(name, value)
   })

@@ -79,6 +79,7 @@ describe("compose render: the settings of clients.json", () => {
       expect(alpha.CLIENT_NAME).toBe("Alpha sp. z o.o.")
       expect(alpha.CLIENT_NIP).toBe(NIPS.alpha)
       expect(alpha.CLIENT_ADDRESS).toBe("al. Jerozolimskie 100, 00-807 Warszawa")
+      expect(alpha.INVOICE_LINES).toBe("month")
 
       // The second client's own values, awkward characters exactly as given; a hash as a string.
       const beta = env["mai-beta_2"]
@@ -93,6 +94,8 @@ describe("compose render: the settings of clients.json", () => {
         expect(env[`mai-${id}`].RESELLER_NAME).toBe("Reseller \"Alfa\" sp. z o.o.")
         expect(env[`mai-${id}`].RESELLER_NIP).toBe(NIPS.reseller)
         expect(env[`mai-${id}`].RESELLER_ADDRESS).toBe("ul. Żółwia 3/5, 02-601 Warszawa")
+        expect(env[`mai-${id}`].INVOICE_NUMBER_PATTERN).toBe("FV/{YYYY}/{MM}/{CLIENT}")
+        expect(env[`mai-${id}`].INVOICE_VAT_RATE).toBe("23")
       }
       expect(Object.keys(env["mai-nbp-service"]).filter((k) => k.startsWith("RESELLER_"))).toEqual([])
 
@@ -105,9 +108,7 @@ describe("compose render: the settings of clients.json", () => {
   it.effect("an absent setting leaves no line: the container uses its default", () =>
     Effect.gen(function*() {
       const input: any = threeClients()
-      delete input.resellerName
-      delete input.resellerNip
-      delete input.resellerAddress
+      for (const s of serverRows) delete input[s.field]
       const { out, text } = yield* render(input)
       const env = environments(out)
       const gamma = Object.keys(env["mai-3gamma"])
@@ -140,6 +141,31 @@ describe("compose render: the settings of clients.json", () => {
           clients.clients[0].clientNip = nip
           expect(yield* refusal(clients)).toMatch(/^clients\[0\]\.clientNip must be a Polish NIP: 10 digits/)
         }
+      }))
+
+    it.effect("an invoice number pattern, VAT rate or line mode the app would refuse", () =>
+      Effect.gen(function*() {
+        for (const pattern of ["FV/{YYYY}/{CLIENT}", "{YYYY}/{MM}/{DD}", "FV/{YYYY}/{MM}\n", 2025]) {
+          const clients: any = threeClients()
+          clients.invoiceNumberPattern = pattern
+          expect(yield* refusal(clients)).toMatch(/^invoiceNumberPattern must be one line of at most 128 characters holding \{YYYY\} and \{MM\}/)
+        }
+        for (const rate of [7, "22", "0 KR", "23%", ""]) {
+          const clients: any = threeClients()
+          clients.invoiceVatRate = rate
+          expect(yield* refusal(clients)).toBe(
+            "invoiceVatRate must be a VAT rate in per cent the invoice draft offers: 23, 8, 5 or 0, as a number or a string"
+          )
+        }
+        const lines: any = threeClients()
+        lines.clients[1].invoiceLines = "user"
+        expect(yield* refusal(lines)).toBe(
+          "clients[1].invoiceLines must be \"model\" (one invoice line per model) or \"month\" (one line for the month)"
+        )
+        const number: any = threeClients()
+        number.invoiceVatRate = "8"
+        const { out } = yield* render(number)
+        expect(environments(out)["mai-alpha"].INVOICE_VAT_RATE).toBe("8")
       }))
 
     it.effect("a malformed or impossible markupEffectiveFrom", () =>

@@ -39,6 +39,8 @@ export const threeClients = () => ({
   resellerName: "Reseller \"Alfa\" sp. z o.o.",
   resellerNip: NIPS.reseller as string,
   resellerAddress: "ul. Żółwia 3/5, 02-601 Warszawa",
+  invoiceNumberPattern: "FV/{YYYY}/{MM}/{CLIENT}",
+  invoiceVatRate: 23 as number | string,
   influxdb: {
     url: "https://eu-central-1-1.aws.cloud2.influxdata.com",
     token: SECRETS.influxToken,
@@ -60,7 +62,8 @@ export const threeClients = () => ({
       openrouterWorkspaceId: "ws_alpha-01",
       clientName: "Alpha sp. z o.o.",
       clientNip: NIPS.alpha as string,
-      clientAddress: "al. Jerozolimskie 100, 00-807 Warszawa"
+      clientAddress: "al. Jerozolimskie 100, 00-807 Warszawa",
+      invoiceLines: "month"
     },
     {
       id: "beta_2",

@@ -45,7 +45,10 @@ describe("the README's configuration table", () => {
       ["EXCHANGE_RATE_RULE", settings.exchangeRateRule],
       ["NBP_API_URL", settings.nbpApiUrl],
       ["DAILY_BATCH_TIMEZONE", settings.dailyBatchTimeZone],
-      ["OPENROUTER_API_URL", settings.openRouter.apiUrl]
+      ["OPENROUTER_API_URL", settings.openRouter.apiUrl],
+      ["INVOICE_NUMBER_PATTERN", settings.invoice.numberPattern],
+      ["INVOICE_VAT_RATE", settings.invoice.vatRate],
+      ["INVOICE_LINES", settings.invoice.lines]
     ]
     for (const [name, value] of given) expect(defaultOf(name), name).toContain(`\`${value}\``)
   })

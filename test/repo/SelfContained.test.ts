@@ -49,7 +49,12 @@ describe("the repository stands alone", () => {
       "openrouter/delivery-cached.json",
       "openrouter/delivery-error-no-cost.json",
       "openrouter/connection-test.json",
-      "openrouter/connection-test-empty.json"
+      "openrouter/connection-test-empty.json",
+      "ksef/schemat_FA(3)_v1-0E.xsd",
+      "ksef/StrukturyDanych_v10-0E.xsd",
+      "ksef/ElementarneTypyDanych_v10-0E.xsd",
+      "ksef/KodyKrajow_v10-0E.xsd",
+      "ksef/catalog.xml"
     ]) {
       expect(Fs.existsSync(Path.join(root, "test/fixtures", f)), f).toBe(true)
     }
