@@ -80,7 +80,7 @@ describe("closing a month on the dashboard", () => {
     expect(months0.closed).toEqual([])
 
     await page.getByRole("button", { name: "Close month" }).click()
-    await page.getByLabel("Reason").fill("invoice FV/11/2025")
+    await page.getByLabel("Reason (optional").fill("invoice FV/11/2025")
     await page.getByRole("button", { name: "Close 2025-11" }).click()
     await page.waitForURL(/month=2025-11/)
     await page.locator("#month-status", { hasText: "Closed" }).waitFor()
