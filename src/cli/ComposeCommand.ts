@@ -5,6 +5,7 @@ import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Console, Effect, Either, Option } from "effect"
 import { rootFilePath } from "../platform/Assets.js"
+import { optional } from "./Commands.js"
 import { plural } from "./Output.js"
 import { parseClientsFile } from "../deploy/ClientsFile.js"
 import { ComposeInputError, ComposeOutputError } from "../deploy/errors.js"
@@ -60,14 +61,11 @@ const writePrivately = (out: string, text: string) =>
 const clientsOption = Options.file("clients").pipe(
   Options.withDescription("The clients file (JSON) listing the clients of this server; format in docs/operations.md")
 )
-const outOption = Options.file("out").pipe(
-  Options.withDescription("The compose file to write (mode 0600); without it the file, secrets included, goes to stdout"),
-  Options.optional
+const outOption = optional(
+  Options.file("out"),
+  "The compose file to write (mode 0600); without it the file, secrets included, goes to stdout"
 )
-const templateOption = Options.file("template").pipe(
-  Options.withDescription("The template to render (default: docker-compose.template.yml of this release)"),
-  Options.optional
-)
+const templateOption = optional(Options.file("template"), "The template to render (default: docker-compose.template.yml of this release)")
 
 export const renderCommand = Command.make(
   "render",

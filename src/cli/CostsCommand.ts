@@ -4,9 +4,10 @@
  * none is left pending, 1 otherwise (each reason printed). `serve` does the same every few minutes.
  */
 import * as Command from "@effect/cli/Command"
-import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { CostFiller } from "../openrouter/CostFiller.js"
 import { ExitCode } from "../platform/ExitCode.js"
+import { commandGroup, quietlyOver } from "./Commands.js"
 import { LedgerCliLive } from "./LedgerCli.js"
 import { plural } from "./Output.js"
 
@@ -19,14 +20,11 @@ const fill = Command.make("fill", {}, () =>
     yield* Console.log(`${plural(report.filled, "pending cost")} filled from OpenRouter (${report.asked} asked); ${report.pending} still pending`)
     for (const f of report.failures) yield* Console.error(`not filled: ${f}`)
     if (report.pending > 0) return yield* Effect.fail(new ExitCode({ code: 1 }))
-  }).pipe(Effect.provide(CostsCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+  }).pipe(quietlyOver(CostsCliLive))).pipe(
     Command.withDescription(
       "Fill pending costs (requests Broadcast sent without a cost) from OpenRouter's record of each generation. " +
         "Exit 0 when none is left pending, 1 otherwise."
     )
   )
 
-export const costsCommand = Command.make("costs").pipe(
-  Command.withDescription("Pending costs: requests whose cost Broadcast did not send"),
-  Command.withSubcommands([fill])
-)
+export const costsCommand = commandGroup("costs", "Pending costs: requests whose cost Broadcast did not send", [fill])

@@ -11,7 +11,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Console, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { issueDateProblem } from "../billing/InvoiceDraft.js"
 import { InvoicesLive } from "../billing/BatchLive.js"
 import { type InvoiceError, Invoices } from "../billing/Invoices.js"
@@ -19,15 +19,13 @@ import { isMonth } from "../domain/WarsawDay.js"
 import * as Config from "../platform/Config.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { SummaryDbLive } from "../store/StoreLive.js"
+import { commandGroup, optional, quietlyOver } from "./Commands.js"
 
 const month = Args.text({ name: "YYYY-MM" }).pipe(Args.withDescription("the closed month to invoice, e.g. 2025-11"))
-const out = Options.file("out").pipe(
-  Options.withDescription("the XML file to write; without it the XML goes to stdout"),
-  Options.optional
-)
-const issueDate = Options.text("issue-date").pipe(
-  Options.withDescription("the issue date (P_1), YYYY-MM-DD, not before the month's last day; default: today in Warsaw"),
-  Options.optional
+const out = optional(Options.file("out"), "the XML file to write; without it the XML goes to stdout")
+const issueDate = optional(
+  Options.text("issue-date"),
+  "the issue date (P_1), YYYY-MM-DD, not before the month's last day; default: today in Warsaw"
 )
 
 /** Invoices over the summary DB only: no ledger, no server. */
@@ -71,14 +69,11 @@ const draft = Command.make("draft", { month, out, issueDate }, (args) =>
         `gross ${d.gross} PLN, ${d.lines.length} line(s), issued ${d.issueDate}; statement SHA-256 ${d.statementSha256}; ` +
         "nothing was sent to KSeF"
     )
-  }).pipe(Effect.provide(InvoicesCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
+  }).pipe(quietlyOver(InvoicesCliLive))).pipe(
     Command.withDescription(
       "Draft the FA(3) XML invoice of a closed month for KSeF (nothing is sent): the reseller as seller, the client " +
         "as buyer, one line per model (or per month), VAT at INVOICE_VAT_RATE; see docs/accounting.md"
     )
   )
 
-export const invoiceCommand = Command.make("invoice").pipe(
-  Command.withDescription("Invoices: the FA(3) XML draft of a closed month"),
-  Command.withSubcommands([draft])
-)
+export const invoiceCommand = commandGroup("invoice", "Invoices: the FA(3) XML draft of a closed month", [draft])
