@@ -53,6 +53,7 @@ describe("closing a month that reconciliation has not cleared", () => {
     const page = await loggedInPage(session, app.url)
     await page.setViewportSize({ width: 1400, height: 900 })
     await openMonth(page, "en")
+    expect(await page.locator("#invoice-draft").count()).toBe(0)
     await page.getByRole("button", { name: "Close month" }).click()
     await page.getByLabel("Reason (optional").fill("OpenRouter confirmed the gap by e-mail")
     await page.getByRole("button", { name: `Close ${MONTH}` }).click()
@@ -72,6 +73,8 @@ describe("closing a month that reconciliation has not cleared", () => {
     expect(record).toContain("Reconciliation with OpenRouter")
     expect(record).toContain(`accepted unreconciled: OpenRouter counted requests the ledger never received on ${MISSING}`)
     await page.screenshot({ path: `${shots}close-accepted-reconciliation.png`, fullPage: true })
+    // The closed month offers its FA(3) draft (an open one does not).
+    expect(await page.locator("#invoice-draft").getAttribute("href")).toBe(`/api/v1/invoices/${MONTH}/fa3.xml`)
 
     const months = (await (await fetch(`${app.url}/api/v1/admin/months`, { headers: admin })).json()) as any
     expect(months.closed[0]).toMatchObject({ month: MONTH, closedBy: "dashboard", reason: "OpenRouter confirmed the gap by e-mail" })

@@ -148,6 +148,16 @@
       node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf`, text: t("acc.statementPdf") }),
       node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=csv`, download: "", text: t("acc.statementCsv") })
     )
+    // A closed month's invoice draft for KSeF (FA(3) XML; nothing is sent anywhere).
+    if (closing !== null) {
+      actions.append(node("a", {
+        class: "button",
+        id: "invoice-draft",
+        href: `/api/v1/invoices/${encodeURIComponent(month)}/fa3.xml`,
+        download: `FA3_${month}.xml`,
+        text: t("acc.invoiceDraft")
+      }))
+    }
     if (closing === null) {
       const over = lastDayOf(month) < todayInZone()
       actions.append(node("button", {
