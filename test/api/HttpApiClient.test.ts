@@ -5,31 +5,21 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { makeClient } from "../../src/api/Client.js"
-import { ADMIN_TOKEN, postWebhook, startApp, type TestApp } from "../support/app.js"
-import { type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
+import { ADMIN_TOKEN, postWebhook } from "../support/app.js"
+import { useAppWithNbp } from "../support/appWithNbp.js"
 import { deliveryOf } from "../support/otlp.js"
 
-let app: TestApp
-let nbp: NbpStandIn
+const env = useAppWithNbp()
 
-beforeAll(async () => {
-  nbp = await startNbpStandIn({ today: "2025-11-30" })
-  app = await startApp({ NBP_API_URL: nbp.url })
-})
-afterAll(async () => {
-  await app?.close()
-  await nbp?.close()
-})
-
-const client = (token: string) => makeClient(app.url, token).pipe(Effect.provide(FetchHttpClient.layer))
+const client = (token: string) => makeClient(env.app.url, token).pipe(Effect.provide(FetchHttpClient.layer))
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 
 describe("a typed client of the app from the contract alone", () => {
   it("bills a delivered day and reads it back: batch run, runs, the month summary, the statement", async () => {
-    const sent = await postWebhook(app.url, deliveryOf({ id: "gen-client-1", at: "2025-11-12T10:00:00.000Z", cost: "0.25", user: "anna", model: "m/one" }))
+    const sent = await postWebhook(env.app.url, deliveryOf({ id: "gen-client-1", at: "2025-11-12T10:00:00.000Z", cost: "0.25", user: "anna", model: "m/one" }))
     expect(sent.status).toBe(200)
 
     const result = await run(Effect.gen(function*() {
