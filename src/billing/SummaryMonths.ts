@@ -4,11 +4,12 @@
  * organisation, except markup_history, which belongs to the container.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { BigDecimal, Effect } from "effect"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import { BigDecimal, Effect, Schema } from "effect"
 import { formatDecimal, formatUsd } from "../domain/Money.js"
 import { camelRow, type PricedColumns, pricedFields, type TokenColumns, tokenCounts } from "../store/Rows.js"
 import { safeIntegers as exact } from "../platform/Sqlite.js"
-import { summaryDbFailed as failed } from "../store/SummaryDb.js"
+import { summaryDbFailed as failed, type SummaryDbError } from "../store/SummaryDb.js"
 import type { UpsertRow } from "./SummaryDays.js"
 import type { AdjustmentDelta, MarkupEntry } from "./Periods.js"
 
@@ -85,50 +86,46 @@ interface RawDayRow extends TokenColumns {
   readonly cost_pln: string
 }
 
-interface RawClosing {
-  readonly month: string
-  readonly closed_at: string
-  readonly closed_by: ClosedBy
-  readonly reason: string | null
-  readonly requests: bigint
-  readonly total_tokens: bigint
-  readonly cost_usd: string
-  readonly cost_pln: string
-  readonly statement_sha256: string
-  readonly reconciliation: string | null
-}
+/** A `markup_history` row, mapped by its schema (snake_case columns to the entry's fields). */
+const MarkupRow = Schema.Struct({
+  id: Schema.Number,
+  effectiveFrom: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("effective_from")),
+  multiplier: Schema.String,
+  recordedAt: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("recorded_at"))
+})
 
-const toClosing = (r: RawClosing): ClosingRecord => ({
-  month: r.month,
-  closedAt: r.closed_at,
-  closedBy: r.closed_by,
-  reason: r.reason,
-  requests: Number(r.requests),
-  totalTokens: Number(r.total_tokens),
-  costUsd: r.cost_usd,
-  costPln: r.cost_pln,
-  statementSha256: r.statement_sha256,
-  reconciliation: r.reconciliation ?? null
+/** A `closed_months` row (this client's), mapped by its schema. */
+const ClosingRow = Schema.Struct({
+  month: Schema.String,
+  closedAt: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("closed_at")),
+  closedBy: Schema.propertySignature(Schema.Literal("cli", "api", "dashboard")).pipe(Schema.fromKey("closed_by")),
+  reason: Schema.NullOr(Schema.String),
+  requests: Schema.Number,
+  totalTokens: Schema.propertySignature(Schema.Number).pipe(Schema.fromKey("total_tokens")),
+  costUsd: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("cost_usd")),
+  costPln: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("cost_pln")),
+  statementSha256: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("statement_sha256")),
+  reconciliation: Schema.NullOr(Schema.String)
 })
 
 export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, upsertRow: UpsertRow) => {
 
-  const markupEntries = exact(sql<{ id: bigint; effective_from: string; multiplier: string; recorded_at: string }>`
-    SELECT id, effective_from, multiplier, recorded_at FROM markup_history ORDER BY id`).pipe(
-    Effect.map((rows) =>
-      rows.map((r): MarkupEntry => ({
-        id: Number(r.id),
-        effectiveFrom: r.effective_from,
-        multiplier: r.multiplier,
-        recordedAt: r.recorded_at
-      }))
-    ),
+  const readMarkups = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: MarkupRow,
+    execute: () => sql`SELECT id, effective_from, multiplier, recorded_at FROM markup_history ORDER BY id`
+  })
+  const markupEntries: Effect.Effect<ReadonlyArray<MarkupEntry>, SummaryDbError> = readMarkups(undefined).pipe(
     Effect.mapError(failed("reading markup_history"))
   )
 
+  const insertMarkup = SqlSchema.void({
+    Request: Schema.Struct({ effectiveFrom: Schema.String, multiplier: Schema.String, recordedAt: Schema.String }),
+    execute: (m) =>
+      sql`INSERT INTO markup_history (effective_from, multiplier, recorded_at) VALUES (${m.effectiveFrom}, ${m.multiplier}, ${m.recordedAt})`
+  })
   const recordMarkup = (effectiveFrom: string, multiplier: string, at: string) =>
-    sql`INSERT INTO markup_history (effective_from, multiplier, recorded_at) VALUES (${effectiveFrom}, ${multiplier}, ${at})`
-      .pipe(Effect.asVoid, Effect.mapError(failed("writing markup_history")))
+    insertMarkup({ effectiveFrom, multiplier, recordedAt: at }).pipe(Effect.mapError(failed("writing markup_history")))
 
   /** The markup of the newest billed row (before markup_history existed, the only record of it). */
   const newestRowMarkup = sql<{ markup: string }>`SELECT markup FROM daily_usage
@@ -137,8 +134,14 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
     Effect.mapError(failed("reading daily_usage"))
   )
 
-  const closings = exact(sql<RawClosing>`SELECT * FROM closed_months WHERE client_org_id = ${clientOrgId}
-    ORDER BY month`).pipe(Effect.map((rows) => rows.map(toClosing)), Effect.mapError(failed("reading closed_months")))
+  const readClosings = SqlSchema.findAll({
+    Request: Schema.String,
+    Result: ClosingRow,
+    execute: (org) => sql`SELECT * FROM closed_months WHERE client_org_id = ${org} ORDER BY month`
+  })
+  const closings: Effect.Effect<ReadonlyArray<ClosingRecord>, SummaryDbError> = readClosings(clientOrgId).pipe(
+    Effect.mapError(failed("reading closed_months"))
+  )
 
   const closing = (month: string) =>
     Effect.map(closings, (all) => all.find((c) => c.month === month))
