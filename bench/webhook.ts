@@ -265,6 +265,31 @@ const builds: ReadonlyArray<Build> = process.env.BASELINE_DIST === undefined
     { name: "after", entry: process.env.APP_ENTRY ?? Path.join(root, "dist/bin.js") }
   ]
 
+/**
+ * The disk's floor: what one durable commit costs at least. 300 pairs of a 4 KiB write and an fsync
+ * in a folder beside the ledgers' (the same file system), each timed; p50 and p99 in ms.
+ */
+const fsyncFloor = () => {
+  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-fsync-"))
+  const fd = Fs.openSync(Path.join(dir, "probe"), "w", 0o600)
+  const block = Buffer.alloc(4096, 1)
+  const ms: Array<number> = []
+  try {
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now()
+      Fs.writeSync(fd, block)
+      Fs.fsyncSync(fd)
+      ms.push(performance.now() - t)
+    }
+  } finally {
+    Fs.closeSync(fd)
+    Fs.rmSync(dir, { recursive: true, force: true })
+  }
+  ms.sort((a, b) => a - b)
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))].toFixed(2)
+  return `disk floor (4 KiB write + fsync beside the ledger, ${ms.length} pairs): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`
+}
+
 const main = async () => {
   const bare = await start(process.execPath, [Path.join(root, "bench/bare-server.mjs")], { PORT: "0" })
   const privacyJson: Body = { type: "json", template: privacy }
@@ -279,6 +304,7 @@ const main = async () => {
   // each line as soon as it is measured (a long run shows its progress)
   const results = { push: (line: string) => console.log(line) }
   results.push(`load average at start ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}`)
+  results.push(fsyncFloor())
   let allStored = true
   for (const sync of (process.env.SYNCS ?? "full,normal").split(",")) {
     const apps: Array<Build & Awaited<ReturnType<typeof startApp>> & { acks: Acks; peak: number }> = []
