@@ -52,6 +52,15 @@ const protobufError = (e: unknown) => {
   return m === null ? "malformed protobuf" : `malformed protobuf at byte ${m[1]}`
 }
 
+/** The body as an OTLP object (protobuf or JSON), or why not in one line (a position, never content). */
+const parseBody = (body: Buffer, protobuf: boolean): Either.Either<unknown, string> => {
+  try {
+    return Either.right(protobuf ? decodeRequest(body) : JSON.parse(body.toString("utf8")))
+  } catch (e) {
+    return Either.left(protobuf ? protobufError(e) : jsonError(e))
+  }
+}
+
 /** partialSuccess.errorMessage: how many, why, and where to look; ids cut short. */
 const rejectedMessage = (rejected: ReadonlyArray<RejectedSpan>) => {
   const shown = rejected.slice(0, 3).map((r) => `${r.generationId.slice(0, 64) || "(no id)"}: ${r.detail}`)
@@ -113,27 +122,10 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
         // never discards usage (nor does a span's name: `decodeDelivery` judges each span).
         const testHeader = header(req, "x-test-connection")?.trim().toLowerCase() === "true"
         if (body.length === 0) return connectionTest()
-        let parsed: unknown
-        if (wantsProtobuf(req)) {
-          try {
-            parsed = decodeRequest(body)
-          } catch (e) {
-            if (testHeader) return connectionTest()
-            return yield* new BadRequest({ message: protobufError(e) })
-          }
-        } else {
-          try {
-            parsed = JSON.parse(body.toString("utf8"))
-          } catch (e) {
-            if (testHeader) return connectionTest()
-            return yield* new BadRequest({ message: jsonError(e) })
-          }
-        }
-        const decoded = decodeDelivery(parsed, decodeOptions)
-        if (Either.isLeft(decoded)) {
-          if (testHeader) return connectionTest()
-          return yield* new BadRequest({ message: `not an OTLP trace export: ${decoded.left}` })
-        }
+        const decoded = Either.flatMap(parseBody(body, wantsProtobuf(req)), (parsed) =>
+          Either.mapLeft(decodeDelivery(parsed, decodeOptions), (why) => `not an OTLP trace export: ${why}`))
+        // An unreadable body with the test header is the test itself (it carries no usage we can see).
+        if (Either.isLeft(decoded)) return testHeader ? connectionTest() : yield* new BadRequest({ message: decoded.left })
         const { events: usage, ignored, rejected } = decoded.right
         if (testHeader && usage.length === 0 && rejected.length === 0) return connectionTest()
         const stored = yield* ledger.record(usage, rejected).pipe(
@@ -147,7 +139,8 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
             conflicts: stored.conflicts
           })
         }
-        const pending = usage.filter((e) => e.costNusd === null).length
+        let pending = 0
+        for (const e of usage) if (e.costNusd === null) pending++
         if (pending > 0) events.inc({ outcome: "cost-pending", reason: "" }, pending)
         for (const reason of ignored) events.inc({ outcome: "ignored", reason })
         for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
