@@ -83,10 +83,12 @@ describe("closing a month that reconciliation has not cleared", () => {
     const csv = await (await fetch(`${app.url}/api/v1/statements/${MONTH}?format=csv`, { headers: admin })).text()
     expect(csv.split("\r\n").find((l) => l.startsWith("reconciliation,"))).toMatch(new RegExp(`^reconciliation,+"?accepted unreconciled: OpenRouter counted requests the ledger never received on ${MISSING}`))
 
-    // The same record in Polish, and at phone width.
-    await page.setViewportSize({ width: 390, height: 844 })
-    await openMonth(page, "pl")
-    expect(await page.locator("#closing-record").innerText()).toContain("Uzgodnienie z OpenRouter")
-    await page.screenshot({ path: `${shots}close-accepted-reconciliation-pl-390.png`, fullPage: true })
+    // The same record in Polish and in English, at desktop and phone width.
+    for (const [width, lang] of [[1400, "pl"], [390, "pl"], [390, "en"]] as const) {
+      await page.setViewportSize({ width, height: 900 })
+      await openMonth(page, lang)
+      expect(await page.locator("#closing-record").innerText()).toContain(lang === "pl" ? "Uzgodnienie z OpenRouter" : "Reconciliation with OpenRouter")
+      await page.screenshot({ path: `${shots}close-accepted-reconciliation-${lang}-${width}.png` })
+    }
   }, 60_000)
 })
