@@ -41,7 +41,7 @@ Fs.rmSync(dist, { recursive: true, force: true })
 
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { bin: "src/bin.ts", nbp: "nbp/main.ts" },
+  entryPoints: { bin: "src/bin.ts", nbp: "nbp/main.ts", "ledger-writer": "src/store/LedgerWorker.ts" },
   outdir: dist,
   bundle: true,
   splitting: true,

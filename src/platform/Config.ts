@@ -53,6 +53,8 @@ export interface AppSettings {
   readonly maxBodyBytes: number
   /** the ledger's `PRAGMA synchronous`: `full` survives a power loss (see store/Ledger.ts) */
   readonly ledgerSync: "full" | "normal"
+  /** deliveries handed to the ledger's writer thread and not yet committed; more get 503 */
+  readonly ledgerQueueLimit: number
   readonly openRouter: OpenRouterSettings
   readonly invoice: InvoiceSettings
 }
@@ -273,6 +275,7 @@ const environment = Config.all({
   rule: variable("EXCHANGE_RATE_RULE", "previous-business-day", oneOf(...ExchangeRateRule.literals)),
   influxApi: variable("INFLUXDB_API", "v2", oneOf("v1", "v2")),
   ledgerSync: variable("LEDGER_SYNC", "full", ledgerSync),
+  ledgerQueueLimit: variable("LEDGER_QUEUE_LIMIT", 1024, positiveInteger),
   maxBody: variable("MAX_BODY_BYTES", 33_554_432, positiveInteger),
   batchEnabled: variable("DAILY_BATCH_ENABLED", true, onOff),
   influxUrl: optional("INFLUXDB_URL", httpUrl),
@@ -368,6 +371,7 @@ const read = Effect.gen(function*() {
     adminTokens: Option.getOrElse(env.adminTokens, () => [adminToken!.secret]),
     maxBodyBytes: env.maxBody,
     ledgerSync: env.ledgerSync,
+    ledgerQueueLimit: env.ledgerQueueLimit,
     openRouter: {
       apiUrl: env.openRouterApiUrl.replace(/\/+$/, ""),
       managementKey: Option.getOrUndefined(env.openRouterManagementKey),
@@ -427,6 +431,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
   adminTokens: [Redacted.make("test-admin-token-0123456789")],
   maxBodyBytes: 33_554_432,
   ledgerSync: "full",
+  ledgerQueueLimit: 1024,
   openRouter: { apiUrl: "http://127.0.0.1:9/api/v1", managementKey: undefined, apiKeyHashes: undefined, workspaceId: undefined },
   invoice: {
     resellerName: undefined,

@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
-import { type LedgerSync, LedgerUnavailable, openWriter, unavailable } from "./LedgerWriter.js"
+import { type LedgerSync, LedgerUnavailable, openWriter, unavailable, type WriterOptions } from "./LedgerWriter.js"
 import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
 import { safeIntegers as exact, sqliteLayer } from "../platform/Sqlite.js"
 import { type KeyAggregate, type PendingRequests, toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -191,9 +191,9 @@ const migrations = {
     )`.pipe(Effect.asVoid))
 }
 
-const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(function*() {
+const make = (filename: string, sync: LedgerSync = "full", options: WriterOptions = {}) => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const { db: writer, write, record, lastWrite } = yield* openWriter(filename, sync)
+  const { db: writer, write, record, lastWrite } = yield* openWriter(filename, sync, options)
 
   const rejectedSpans: LedgerShape["rejectedSpans"] = (limit) =>
     exact(sql<RawRejected>`SELECT * FROM rejected_spans ORDER BY id DESC LIMIT ${limit}`).pipe(
@@ -395,12 +395,12 @@ const make = (filename: string, sync: LedgerSync = "full") => Effect.gen(functio
   return ledger
 })
 
-/** The ledger in `filename`; `Ledger.Default(filename, sync)` over a SqlClient of that same file (see `layer`). */
+/** The ledger in `filename`; `Ledger.Default(filename, sync, options)` over a SqlClient of that same file (see `layer`). */
 export class Ledger extends Effect.Service<Ledger>()("mai-usage/Ledger", { scoped: make }) {}
 
 /** The ledger with its SQLite file opened and migrated. */
-export const layer = (filename: string, sync: LedgerSync = "full") =>
-  Ledger.Default(filename, sync).pipe(Layer.provide(sqliteLayer(filename, migrations)))
+export const layer = (filename: string, sync: LedgerSync = "full", options: WriterOptions = {}) =>
+  Ledger.Default(filename, sync, options).pipe(Layer.provide(sqliteLayer(filename, migrations)))
 
 /** Embedded mode: the ledger is the usage store. */
 export const usageStoreLayer = Layer.effect(

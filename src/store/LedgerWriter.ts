@@ -1,206 +1,244 @@
 /**
- * The ledger's writer: one better-sqlite3 connection of its own for every write, and the group
- * commit of the webhook's deliveries.
+ * The ledger's writers.
+ *
+ * - **Usage** (the webhook's deliveries) is written by a thread of its own (`LedgerWorker.ts`): it
+ *   owns that write connection and runs the group commit and its fsync, so a commit never stops the
+ *   main thread's event loop (better-sqlite3 is synchronous). The main thread hands deliveries over
+ *   (those of one event-loop turn in one message) and resumes each delivery only when the thread
+ *   says its transaction committed: the webhook answers 2xx on that alone. The hand-off is bounded
+ *   (`queueLimit` deliveries waiting); past it a delivery fails at once (503, retry). If the thread
+ *   dies, the deliveries it had not answered fail (503: not acknowledged, the sender retries; a
+ *   retry of one that was in fact committed is a duplicate) and a new thread is started.
+ * - **Everything else** (outbox marks, pruning, filled costs, the /ready probe) is rare and goes
+ *   through one connection on the main thread, wrapped in Effect with typed errors; reads go through
+ *   @effect/sql. A write lock held by the other connection (or another process) is retried
+ *   asynchronously, never by blocking.
  */
 import Sqlite from "better-sqlite3"
 import { Effect, Schedule, Schema } from "effect"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Path from "node:path"
+import { pathToFileURL } from "node:url"
+import { Worker } from "node:worker_threads"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
+import { assetPath } from "../platform/Assets.js"
 import { ownerOnly } from "../platform/Sqlite.js"
-import { EVENT_COLUMNS, EVENT_FIELDS, FIGURE_COLUMNS, FIGURE_FIELDS } from "./LedgerRows.js"
+import {
+  configureWriter,
+  type Delivery,
+  type DeliveryResult,
+  failureText,
+  type FromWriter,
+  isBusyMessage,
+  type LedgerSync,
+  type Stored,
+  type ToWriter,
+  type WriterData
+} from "./LedgerCommit.js"
+
+export type { LedgerSync } from "./LedgerCommit.js"
 
 export class LedgerUnavailable extends Schema.TaggedError<LedgerUnavailable>()("LedgerUnavailable", {
   message: Schema.String
 }) {}
 
-export const unavailable = (what: string) => (cause: unknown) =>
-  new LedgerUnavailable({ message: `ledger ${what} failed: ${String((cause as { cause?: unknown }).cause ?? cause)}` })
+export const unavailable = (what: string) => (cause: unknown) => new LedgerUnavailable({ message: failureText(what, cause) })
+
+export interface WriterOptions {
+  /** Deliveries handed to the writer thread and not yet answered; past it, 503 at once. */
+  readonly queueLimit?: number
+}
+
+/** How long a commit may wait for another connection's write lock before its deliveries get 503. */
+const BUSY_LIMIT_MS = 5_000
+/** How often the writer thread checkpoints the WAL (when something was written). */
+const CHECKPOINT_MS = 1_000
 
 /**
- * `full`: every commit is fsynced before a delivery is acknowledged, so it survives a power loss;
- * group commit shares that fsync among the deliveries of one event-loop turn. `normal`: WAL
- * commits are fsynced only at checkpoints, so a power loss (not a crash) can lose the latest.
+ * The writer thread's entry: the build's `dist/ledger-writer.js`; from source (tests), the
+ * TypeScript module through tsx's loader inside the thread.
  */
-export type LedgerSync = "full" | "normal"
+const startThread = (data: WriterData): Worker => {
+  const options = { workerData: data, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 } }
+  const built = assetPath("ledger-writer.js")
+  if (Fs.existsSync(built)) return new Worker(built, options)
+  const source = pathToFileURL(assetPath("store/LedgerWorker.ts")).href
+  const tsx = pathToFileURL(
+    Path.join(Path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/esm/api/index.mjs")
+  ).href
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`,
+    { ...options, eval: true }
+  )
+}
 
-/** What an event of a delivery was to the ledger. */
-type Outcome = "new" | "duplicate" | "conflict"
+interface Waiting extends Delivery {
+  readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
+}
 
-/** Opens the writer connection of `filename` (closed with the scope, after a last commit). */
-export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(function*() {
-  // The write path bounds the webhook's throughput, and a prepared better-sqlite3 statement costs a
-  // fraction of an insert through @effect/sql (figures in docs/benchmarks.md). So the ledger owns one
-  // writer connection of its own for every write (inserts, outbox marks, pruning), wrapped in Effect
-  // with typed errors; @effect/sql keeps migrations and reads. One writer connection in the process
-  // means no write contention here; a busy file (another process) is retried asynchronously instead
-  // of blocking the event loop.
+/**
+ * The main thread's side of the writer thread: hands deliveries over, resumes each with its
+ * thread's answer, restarts the thread when it dies.
+ */
+const threadClient = (
+  data: WriterData,
+  queueLimit: number,
+  lastWrite: { failure: string | undefined }
+) => {
+  let worker: Worker | undefined
+  let closing = false
+  let nextId = 1
+  /** Deliveries sent, by request id, waiting for the thread's answer. */
+  const sent = new Map<number, ReadonlyArray<Waiting>>()
+  let outgoing: Array<Waiting> = []
+  let flushScheduled = false
+  /** Deliveries handed over and not yet answered (outgoing and sent). */
+  let waiting = 0
+  let onClosed: (() => void) | undefined
+
+  const failAll = (message: string) => {
+    for (const batch of sent.values()) {
+      for (const w of batch) w.resume(Effect.fail(new LedgerUnavailable({ message })))
+      waiting -= batch.length
+    }
+    sent.clear()
+  }
+
+  const spawn = () => {
+    const w = startThread(data)
+    worker = w
+    w.unref()
+    w.on("message", (m: FromWriter) => {
+      if (m.t === "done") {
+        const batch = sent.get(m.id)
+        if (batch === undefined) return
+        sent.delete(m.id)
+        waiting -= batch.length
+        m.results.forEach((r: DeliveryResult, i) => {
+          if ("failure" in r) {
+            lastWrite.failure = r.failure
+            batch[i].resume(Effect.fail(new LedgerUnavailable({ message: r.failure })))
+          } else {
+            lastWrite.failure = undefined
+            batch[i].resume(Effect.succeed(r))
+          }
+        })
+      } else if (m.t === "open-failed") {
+        lastWrite.failure = m.message
+        failAll(m.message)
+      } else if (m.t === "closed") {
+        onClosed?.()
+      }
+    })
+    w.on("error", () => {
+      // the thread's own error ends it: handled on "exit"
+    })
+    w.on("exit", (code) => {
+      if (worker === w) worker = undefined
+      const message = `ledger writer thread stopped (exit code ${code}); not stored, retry`
+      if (sent.size > 0) lastWrite.failure = message
+      failAll(message)
+      if (closing) return onClosed?.()
+      // a new thread for what comes next (and for what is still to be sent)
+      if (outgoing.length > 0) scheduleFlush()
+    })
+  }
+
+  const flush = () => {
+    flushScheduled = false
+    if (outgoing.length === 0) return
+    const batch = outgoing
+    outgoing = []
+    if (worker === undefined) spawn()
+    const id = nextId++
+    sent.set(id, batch)
+    const message: ToWriter = { t: "write", id, deliveries: batch.map(({ events, rejected }) => ({ events, rejected })) }
+    worker!.postMessage(message)
+  }
+  const scheduleFlush = () => {
+    if (flushScheduled) return
+    flushScheduled = true
+    setImmediate(flush)
+  }
+
+  const record = (
+    events: ReadonlyArray<UsageEvent>,
+    rejected: ReadonlyArray<RejectedSpan>
+  ): Effect.Effect<Stored, LedgerUnavailable> =>
+    Effect.async<Stored, LedgerUnavailable>((resume) => {
+      if (closing) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
+      if (waiting >= queueLimit) {
+        return resume(Effect.fail(new LedgerUnavailable({
+          message: `ledger writer is behind (${waiting} deliveries waiting for the disk); not stored, retry`
+        })))
+      }
+      waiting++
+      outgoing.push({ events, rejected, resume })
+      scheduleFlush()
+    })
+
+  /** Sends what is waiting, lets the thread commit it and close its connection. */
+  const close = () =>
+    new Promise<void>((resolve) => {
+      flush()
+      closing = true
+      const w = worker
+      if (w === undefined) return resolve()
+      const timer = setTimeout(() => void w.terminate(), 10_000)
+      onClosed = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      w.postMessage({ t: "close" } satisfies ToWriter)
+    })
+
+  return {
+    record,
+    close,
+    /** The thread now running, if any (tests stop it to prove a restart loses nothing acknowledged). */
+    thread: () => worker,
+    waiting: () => waiting
+  }
+}
+
+/** Opens the writers of `filename`: the main thread's connection, and the usage thread (started on first use). */
+export const openWriter = (filename: string, sync: LedgerSync, options: WriterOptions = {}) => Effect.gen(function*() {
   const writer = yield* Effect.acquireRelease(
     Effect.try({
       try: () => {
         ownerOnly(filename)
         const db = new Sqlite(filename)
-        db.pragma("journal_mode = WAL")
-        db.pragma(sync === "full" ? "synchronous = FULL" : "synchronous = NORMAL")
-        db.pragma("busy_timeout = 0")
-        db.defaultSafeIntegers(true)
+        configureWriter(db, sync, { autoCheckpoint: true })
         return db
       },
       catch: unavailable("open")
     }),
     (db) => Effect.sync(() => db.close())
   )
-  const insert = writer.prepare(
-    `INSERT INTO ledger_events (${EVENT_COLUMNS.join(", ")}, cost_pending, received_at)
-     VALUES (${EVENT_COLUMNS.map(() => "?").join(", ")}, ?, ?) ON CONFLICT (generation_id) DO NOTHING`
-  )
-  const costAt = EVENT_FIELDS.indexOf("costNusd")
-  /** The insert's values: a pending cost is written as 0 with cost_pending = 1. */
-  const valuesOf = (e: UsageEvent, now: number) => {
-    const values: Array<unknown> = EVENT_FIELDS.map((f) => e[f])
-    values[costAt] = e.costNusd ?? 0n
-    values.push(e.costNusd === null ? 1 : 0, now)
-    return values
-  }
-  // A redelivery (the insert changed nothing): compared with what is stored, only then.
-  const storedFigures = writer.prepare(
-    `SELECT ${FIGURE_COLUMNS.join(", ")}, cost_nusd, cost_pending FROM ledger_events WHERE generation_id = ?`
-  )
-  const fillCost = writer.prepare("UPDATE ledger_events SET cost_nusd = ?, cost_pending = 0 WHERE generation_id = ? AND cost_pending = 1")
-  const keepConflict = writer.prepare(
-    `INSERT INTO ledger_conflicts (generation_id, fingerprint, ${FIGURE_COLUMNS.join(", ")}, cost_nusd, times,
-       first_received_at, last_received_at)
-     VALUES (?, ?, ${FIGURE_COLUMNS.map(() => "?").join(", ")}, ?, 1, ?, ?)
-     ON CONFLICT (generation_id, fingerprint) DO UPDATE SET times = times + 1, last_received_at = excluded.last_received_at`
-  )
-  /**
-   * What a redelivery is: a duplicate (same figures), the cost of a pending row (the stored row had
-   * none: it is filled, not a conflict), or a conflict (kept, the stored figures stay).
-   */
-  const redelivery = (e: UsageEvent, now: number): Outcome => {
-    const stored = storedFigures.get(e.generationId) as Record<string, unknown> | undefined
-    if (stored === undefined) return "duplicate"
-    const pending = Number(stored.cost_pending) === 1
-    if (pending && e.costNusd !== null) {
-      fillCost.run(e.costNusd, e.generationId)
-      return "duplicate"
-    }
-    const differs = FIGURE_COLUMNS.some((c, i) => String(stored[c]) !== String(e[FIGURE_FIELDS[i]])) ||
-      (!pending && e.costNusd !== null && BigInt(stored.cost_nusd as bigint) !== e.costNusd)
-    if (!differs) return "duplicate"
-    const figures = FIGURE_FIELDS.map((f) => e[f])
-    const fingerprint = JSON.stringify([...figures, e.costNusd === null ? null : String(e.costNusd)])
-    keepConflict.run(e.generationId, fingerprint, ...figures, e.costNusd, now, now)
-    return "conflict"
-  }
-  const quarantine = writer.prepare(
-    `INSERT INTO rejected_spans (span_key, generation_id, trace_id, span_id, event_time_ns, client_org_id, user, model,
-       api_key_name, provider, input_tokens, output_tokens, total_tokens, cached_tokens, reasoning_tokens, cost,
-       reason, detail, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (span_key) DO NOTHING`
-  )
-  interface Delivery {
-    readonly events: ReadonlyArray<UsageEvent>
-    readonly rejected: ReadonlyArray<RejectedSpan>
-  }
-  /** Returns, per event of every delivery in order, what it was. */
-  const insertAll = writer.transaction((deliveries: ReadonlyArray<Delivery>, now: number): Array<Outcome> => {
-    const isNew: Array<Outcome> = []
-    for (const d of deliveries) {
-      for (const e of d.events) {
-        isNew.push(insert.run(...valuesOf(e, now)).changes > 0 ? "new" : redelivery(e, now))
-      }
-      for (const r of d.rejected) {
-        quarantine.run(
-          r.spanKey, r.generationId, r.traceId, r.spanId, r.eventTimeNs, r.clientOrgId, r.user, r.model,
-          r.apiKeyName, r.provider, r.inputTokens, r.outputTokens, r.totalTokens, r.cachedTokens, r.reasoningTokens,
-          r.cost, r.reason, r.detail, now
-        )
-      }
-    }
-    return isNew
-  })
   /** The last commit's failure (one line), until a commit succeeds: what /ready reports. */
   const lastWrite: { failure: string | undefined } = { failure: undefined }
-  // How long a delivery may wait for another process's write lock before it gets 503.
-  const BUSY_LIMIT_MS = 5_000
-  const isBusy = (e: LedgerUnavailable) => /SQLITE_BUSY|database is locked/.test(e.message)
+  const isBusy = (e: LedgerUnavailable) => isBusyMessage(e.message)
   const write = <A>(what: string, f: () => A) =>
     Effect.try({ try: f, catch: unavailable(what) }).pipe(
       Effect.tapBoth({
         onFailure: (e) => Effect.sync(() => void (isBusy(e) || (lastWrite.failure = e.message))),
         onSuccess: () => Effect.sync(() => void (lastWrite.failure = undefined))
       }),
-      Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo("5 seconds")) })
+      Effect.retry({ while: isBusy, schedule: Schedule.exponential("5 millis").pipe(Schedule.upTo(`${BUSY_LIMIT_MS} millis`)) })
     )
 
-  // Group commit: deliveries that arrive in one turn of the event loop share one transaction,
-  // committed on the next turn (setImmediate); each waits for its own result.
-  /** A conflict is a duplicate to the sender (its figures are not stored), counted apart. */
-  type Stored = { readonly accepted: number; readonly duplicates: number; readonly conflicts: number }
-  interface Pending extends Delivery {
-    readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
-  }
-  let pending: Array<Pending> = []
-  let closed = false
-  /** Since when another process has held the write lock against us (0: not busy). */
-  let busySince = 0
-  const resumeAll = (batch: ReadonlyArray<Pending>, outcomes: ReadonlyArray<Outcome>) => {
-    let i = 0
-    for (const p of batch) {
-      let accepted = 0
-      let conflicts = 0
-      for (let k = 0; k < p.events.length; k++) {
-        const o = outcomes[i++]
-        if (o === "new") accepted++
-        else if (o === "conflict") conflicts++
-      }
-      p.resume(Effect.succeed({ accepted, duplicates: p.events.length - accepted, conflicts }))
-    }
-  }
-  const commitPending = () => {
-    const batch = pending
-    pending = []
-    let isNew: Array<Outcome>
-    try {
-      isNew = insertAll(batch, Date.now())
-    } catch (e) {
-      const failure = unavailable("write")(e)
-      const now = Date.now()
-      if (isBusy(failure) && (busySince === 0 || now - busySince < BUSY_LIMIT_MS)) {
-        // Another process holds the write lock: try again shortly, never block the event loop.
-        if (busySince === 0) busySince = now
-        pending = batch.concat(pending)
-        setTimeout(commitPending, 5)
-        return
-      }
-      busySince = 0
-      lastWrite.failure = failure.message
-      if (batch.length === 1 || isBusy(failure)) {
-        for (const p of batch) p.resume(Effect.fail(failure))
-        return
-      }
-      // The shared transaction failed (rolled back whole): commit each delivery on its own, so one
-      // delivery's failure is only its own and its neighbours are answered as if they had been alone.
-      for (const p of batch) {
-        try {
-          resumeAll([p], insertAll([p], Date.now()))
-          lastWrite.failure = undefined
-        } catch (e) {
-          const alone = unavailable("write")(e)
-          lastWrite.failure = alone.message
-          p.resume(Effect.fail(alone))
-        }
-      }
-      return
-    }
-    busySince = 0
-    lastWrite.failure = undefined
-    resumeAll(batch, isNew)
-  }
-  yield* Effect.addFinalizer(() => Effect.sync(() => {
-    closed = true
-    if (pending.length > 0) commitPending()
-  }))
+  const thread = yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      threadClient(
+        { filename, sync, busyLimitMs: BUSY_LIMIT_MS, checkpointMs: CHECKPOINT_MS },
+        options.queueLimit ?? 1024,
+        lastWrite
+      )
+    ),
+    (t) => Effect.promise(t.close)
+  )
 
   const record = (
     events: ReadonlyArray<UsageEvent>,
@@ -208,10 +246,6 @@ export const openWriter = (filename: string, sync: LedgerSync) => Effect.gen(fun
   ): Effect.Effect<Stored, LedgerUnavailable> =>
     events.length === 0 && rejected.length === 0
       ? Effect.succeed({ accepted: 0, duplicates: 0, conflicts: 0 })
-      : Effect.async<Stored, LedgerUnavailable>((resume) => {
-        if (closed) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
-        if (pending.length === 0) setImmediate(commitPending)
-        pending.push({ events, rejected, resume })
-      })
-  return { db: writer, write, record, lastWrite }
+      : thread.record(events, rejected)
+  return { db: writer, write, record, lastWrite, thread }
 })

@@ -23,7 +23,7 @@ const LedgerReadiness = Layer.effectDiscard(
 )
 
 /** The ledger of `USAGE_LEDGER_DB`, with `LEDGER_SYNC`. */
-export const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync)))
+export const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync, { queueLimit: c.ledgerQueueLimit })))
 
 /** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
 export const UsageStoreLive = Layer.unwrapEffect(
