@@ -59,7 +59,7 @@ const start = async (nodeArgs: ReadonlyArray<string>, extraEnv: Record<string, s
     DAILY_BATCH_ENABLED: "false",
     ...extraEnv
   }
-  // `npm start`'s command (`node --max-semi-space-size=2 dist/bin.js serve`), run from the copy
+  // the image's command (`node --max-semi-space-size=2 dist/bin.js serve`), run from the copy
   const running = spawnNode([...nodeArgs, "--max-semi-space-size=2", "dist/bin.js", "serve"], env, checkout)
   const url = `http://127.0.0.1:${port}`
   await waitForHealth(url, running)

@@ -33,8 +33,16 @@ export interface Running {
 }
 
 /** `node <args>` in `cwd`, its output collected. */
-export const spawnNode = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running => {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+export const spawnNode = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running =>
+  spawnProgram(process.execPath, args, env, cwd)
+
+/** `mai-usage <args>` as an operator runs it: the package's bin as a program (its first line sets the memory flags). */
+export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running =>
+  spawnProgram(binPath, args, env, cwd)
+
+/** A program (not `node <file>`) in `cwd`, its output collected; `node` is found on `env.PATH`. */
+export const spawnProgram = (program: string, args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running => {
+  const child = spawn(program, args, { cwd, env: { ...env, PATH: `${Path.dirname(process.execPath)}:${env.PATH ?? ""}` }, stdio: ["ignore", "pipe", "pipe"] })
   let out = ""
   let err = ""
   child.stdout!.on("data", (d) => (out += d))
@@ -42,9 +50,6 @@ export const spawnNode = (args: ReadonlyArray<string>, env: Record<string, strin
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   return { child, stdout: () => out, stderr: () => err, exited }
 }
-
-export const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot): Running =>
-  spawnNode([binPath, ...args], env, cwd)
 
 export const runCli = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd = repoRoot) => {
   const r = spawnCli(args, env, cwd)

@@ -1,0 +1,69 @@
+/**
+ * One way to start: `npm start`, the package's bin run as a program (`mai-usage serve`) and
+ * `node bin/mai-usage.js serve` all run the server process with the image's memory settings, read
+ * from the process's own /proc/PID/cmdline and environ (as the image test reads the container's).
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { tempDir } from "../support/app.js"
+import { bareEnv, binPath, freePort, type Running, spawnNode, spawnProgram, waitForHealth } from "../support/process.js"
+
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const d of dirs) Fs.rmSync(d, { recursive: true, force: true })
+})
+
+const childrenOf = (pid: number): Array<number> =>
+  Fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = Fs.readFileSync(`/proc/${d}/stat`, "utf8")
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid ? [Number(d)] : []
+    } catch {
+      return []
+    }
+  })
+
+const argv = (pid: number) => Fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean)
+
+const descendants = (pid: number): Array<number> => childrenOf(pid).flatMap((c) => [c, ...descendants(c)])
+const isServer = (pid: number) => Path.basename(argv(pid)[0] ?? "") === "node" && argv(pid).includes("serve")
+
+/** The server: the deepest `node … serve` process under `pid` (npm and a relaying bin stand above it). */
+const serverUnder = (pid: number): number => {
+  const servers = [pid, ...descendants(pid)].filter(isServer)
+  expect(servers.length).toBeGreaterThan(0)
+  return servers.at(-1)!
+}
+
+const ways: Array<[string, (env: Record<string, string>) => Running]> = [
+  ["mai-usage serve (the bin as a program)", (env) => spawnProgram(binPath, ["serve"], env)],
+  ["npm start", (env) => spawnProgram("npm", ["start", "--silent"], env)],
+  ["node bin/mai-usage.js serve", (env) => spawnNode([binPath, "serve"], env)]
+]
+
+describe("every way to start the server gives it the same memory settings", () => {
+  for (const [name, start] of ways) {
+    it(name, async () => {
+      const port = await freePort()
+      const dataDir = tempDir()
+      dirs.push(dataDir)
+      const running = start({ ...bareEnv(), PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, DAILY_BATCH_ENABLED: "false" })
+      try {
+        await waitForHealth(`http://127.0.0.1:${port}`, running, 30_000)
+        const server = serverUnder(running.child.pid!)
+        const args = argv(server)
+        expect(Path.basename(args[0])).toBe("node")
+        expect(args).toContain("--max-semi-space-size=2")
+        expect(args.at(-1)).toBe("serve")
+        expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
+        const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
+        expect(environ).toEqual(expect.arrayContaining(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"]))
+        process.kill(server, "SIGTERM")
+      } finally {
+        running.child.kill("SIGTERM")
+        await running.exited
+      }
+    }, 60_000)
+  }
+})
