@@ -59,8 +59,15 @@ describe("every way to start the server gives it the same memory settings", () =
         expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
         const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
         expect(environ).toEqual(expect.arrayContaining(["MALLOC_ARENA_MAX=2", "MALLOC_TRIM_THRESHOLD_=131072"]))
-        process.kill(server, "SIGTERM")
       } finally {
+        // npm does not pass SIGTERM on to its script: stop every process under it, by pid
+        for (const pid of descendants(running.child.pid!).reverse()) {
+          try {
+            process.kill(pid, "SIGTERM")
+          } catch {
+            // already gone
+          }
+        }
         running.child.kill("SIGTERM")
         await running.exited
       }
