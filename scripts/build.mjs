@@ -52,6 +52,9 @@ await esbuild.build({
   sourcemap: true,
   treeShaking: true,
   minifySyntax: true,
+  // No comments or indentation: less source text held in memory by V8 (and a comment with one
+  // non-ASCII character would make its whole chunk a two-byte string).
+  minifyWhitespace: true,
   legalComments: "none",
   external,
   define: { "process.env.MAI_USAGE_BUILD_VERSION": JSON.stringify(pkg.version) },

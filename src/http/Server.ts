@@ -11,6 +11,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { AppConfig } from "../platform/Config.js"
 import * as Reply from "../ingest/Reply.js"
+import { loadOtlpCodec, otlpCodecLoaded } from "../ingest/OtlpProto.js"
 import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
 import { API_BODY_LIMIT, bodyLimitFor } from "./BodyLimits.js"
 import { lingerIfUnread } from "./Linger.js"
@@ -96,6 +97,13 @@ export const make = Effect.gen(function*() {
     const started = performance.now()
     const path = pathOf(req.url)
     if (WEBHOOK_PATHS.has(path) && (req.method === "POST" || req.method === "PUT")) {
+      // The protobuf codec is loaded by the first protobuf request (a JSON sender never needs it).
+      if (!otlpCodecLoaded() && wantsProtobuf(req)) {
+        return void loadOtlpCodec().then(() => handleWebhook(req, res, started), (e) => {
+          runFork(Effect.logError("the OTLP protobuf codec could not be loaded", String(e)))
+          res.writeHead(500, JSON_HEADERS).end(JSON.stringify({ code: 13, message: "internal error" }))
+        })
+      }
       return handleWebhook(req, res, started)
     }
     res.once("finish", () => latency.observe((performance.now() - started) / 1000, { route: "other" }))

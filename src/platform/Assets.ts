@@ -4,7 +4,8 @@
  * bundle's, not the source file's: a path relative to the calling module would break there.
  * Instead every such file is named by its path relative to `src/`; the build copies it to the
  * same path under `dist/`. From source this module is `src/platform/Assets.ts`; in the build its
- * code is inside a bundle directly in `dist/`: `codeRoot` is `src/` or `dist/` either way.
+ * code is inside a bundle directly in `dist/` or in a shared chunk in `dist/chunks/`: `codeRoot` is
+ * `src/` or `dist/` either way.
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url"
 
 /** `src/` when running from source, `dist/` when running the build. */
 const here = Path.dirname(fileURLToPath(import.meta.url))
-export const codeRoot: string = Path.basename(here) === "platform" ? Path.dirname(here) : here
+export const codeRoot: string = Path.basename(here) === "platform" || Path.basename(here) === "chunks" ? Path.dirname(here) : here
 
 /** The path of a shipped file, given relative to `src/` (e.g. `dashboard/assets/dashboard.js`). */
 export const assetPath = (relative: string): string => Path.join(codeRoot, relative)

@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { decodeDelivery } from "../../src/domain/Otlp.js"
-import { decodeRequest, decodeResponse, decodeStatus, encodeRequest, encodeResponse, encodeStatus } from "../../src/ingest/OtlpProto.js"
+import { decodeRequest, decodeResponse, decodeStatus, encodeRequest, encodeResponse, encodeStatus } from "../../src/ingest/OtlpCodec.js"
 
 const request = {
   resourceSpans: [{

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3"
 import * as Path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { decodeResponse, decodeStatus, encodeRequest } from "../../src/ingest/OtlpProto.js"
+import { decodeResponse, decodeStatus, encodeRequest } from "../../src/ingest/OtlpCodec.js"
 import { postWebhook, startApp, type TestApp, WEBHOOK_SECRET } from "../support/app.js"
 import { delivery } from "../support/otlp.js"
 import { runCli } from "../support/process.js"

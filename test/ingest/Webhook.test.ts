@@ -4,7 +4,7 @@ import * as Path from "node:path"
 import * as Zlib from "node:zlib"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture, postWebhook, startApp, type TestApp, WEBHOOK_SECRET } from "../support/app.js"
-import { decodeStatus } from "../../src/ingest/OtlpProto.js"
+import { decodeStatus } from "../../src/ingest/OtlpCodec.js"
 import { delivery } from "../support/otlp.js"
 
 let app: TestApp
