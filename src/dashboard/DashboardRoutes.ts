@@ -3,7 +3,9 @@
  * the login and logout form posts, `/docs`, `/api/v1/openapi.json` and the page's own assets.
  * Nothing is loaded from elsewhere: a Content-Security-Policy of 'self' makes the browser refuse it.
  */
+import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as OpenApi from "@effect/platform/OpenApi"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, DateTime, Effect, Either, Layer, Option, Schema } from "effect"
@@ -55,14 +57,22 @@ const ASSETS = [
   "accounting.css"
 ] as const
 
-const asset = (file: string) => {
-  // Read once at start: the assets ship with the code and never change while it runs.
-  const body = Fs.readFileSync(assetPath(`dashboard/assets/${file}`), "utf8")
-  return HttpServerResponse.text(body, {
-    contentType: file.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8",
-    headers: { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
-  })
+/** A response made on first use, then kept: what only a visitor needs costs an idle server nothing. */
+const onFirstUse = <E>(make: () => Effect.Effect<HttpServerResponse.HttpServerResponse, E>) => {
+  let made: HttpServerResponse.HttpServerResponse | undefined
+  return Effect.suspend(() => (made === undefined ? Effect.tap(make(), (r) => void (made = r)) : Effect.succeed(made)))
 }
+
+// Read on first request, then kept: the assets ship with the code and never change while it runs.
+const asset = (file: string) =>
+  onFirstUse(() =>
+    Effect.sync(() =>
+      HttpServerResponse.text(Fs.readFileSync(assetPath(`dashboard/assets/${file}`), "utf8"), {
+        contentType: file.endsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8",
+        headers: { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
+      })
+    )
+  )
 
 const LoginForm = Schema.Struct({ token: Schema.optionalWith(Schema.String, { default: () => "" }) })
 
@@ -199,12 +209,17 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
     yield* router.get("/docs", Effect.succeed(htmlResponse(docsPage())))
     // The printable statement of a month (its data comes from the API).
     yield* router.get("/statement", Effect.succeed(htmlResponse(statementPage())))
-    for (const [file, response] of assets) yield* router.get(`/assets/${file}`, Effect.succeed(response))
+    for (const [file, response] of assets) yield* router.get(`/assets/${file}`, response)
+  })
+)
+
+/** The OpenAPI description of `MaiApi`, built on its first request (only /docs and tools read it). */
+const OpenApiRoute = HttpApiBuilder.Router.use((router) =>
+  Effect.gen(function*() {
+    const { api } = yield* HttpApi.Api
+    yield* router.get("/api/v1/openapi.json", onFirstUse(() => Effect.orDie(HttpServerResponse.json(OpenApi.fromApi(api)))))
   })
 )
 
 /** The dashboard, `/docs` and the OpenAPI description of `MaiApi`. */
-export const DashboardLive = Layer.mergeAll(
-  DashboardRoutes,
-  HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })
-)
+export const DashboardLive = Layer.mergeAll(DashboardRoutes, OpenApiRoute)
