@@ -333,7 +333,7 @@ const eventLoopLag = async (port: number) => {
 const lagText = (l: Awaited<ReturnType<typeof eventLoopLag>>) =>
   `event-loop delay p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`
 
-/** Every §10 webhook and footprint target, judged at the end with its figures. */
+/** Every webhook and footprint target (docs/benchmarks.md), judged at the end with its figures. */
 const verdicts: Array<string> = []
 const judge = (what: string, met: boolean, figures: string) => {
   const line = `${met ? "met    " : "NOT MET"}  ${what}: ${figures}`
@@ -363,7 +363,7 @@ const main = async () => {
   let floor = floorBefore
   const ms = (n: number) => `${n.toFixed(2)} ms`
   for (const sync of (process.env.SYNCS ?? "full,normal").split(",")) {
-    // §10's targets stand with LEDGER_SYNC=full; the other setting is printed for comparison
+    // the targets stand with LEDGER_SYNC=full; the other setting is printed for comparison
     const judged = sync === "full"
     const apps: Array<Build & Awaited<ReturnType<typeof startApp>> & { acks: Acks; peak: number }> = []
     for (const build of builds) {
@@ -489,7 +489,7 @@ const main = async () => {
   }
   bare.child.kill("SIGTERM")
   console.log(`machine: ${Os.cpus().length} cores, node ${process.version}, load average at end ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}; every accepted event stored: ${allStored ? "yes" : "NO"}`)
-  console.log(`\n§10 targets (LEDGER_SYNC=full; floor: the worse of the fsync floors of this run, p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}):`)
+  console.log(`\ntargets (LEDGER_SYNC=full; floor: the worse of the fsync floors of this run, p50 ${ms(floor.p50)}, p99 ${ms(floor.p99)}):`)
   for (const v of verdicts) console.log(`  ${v}`)
 }
 
