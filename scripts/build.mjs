@@ -39,6 +39,27 @@ const external = ["better-sqlite3", "pdfkit", "msgpackr-extract", "@parcel/watch
 
 Fs.rmSync(dist, { recursive: true, force: true })
 
+/**
+ * @effect/platform-node's HTTP server module imports its HTTP client only for `layerTest` (a test
+ * client over undici, which mai-usage never uses), but the import alone made every server start
+ * load and initialise the undici package (measured: idle RSS 92 → 87 MB without it). In that one
+ * import the client is replaced by two inert bindings, so `layerTest` cannot be used from the
+ * build; every other import of the client (the InfluxDB writer's, itself loaded on first use) gets
+ * the real module.
+ */
+const serverWithoutTestClient = {
+  name: "server-without-test-client",
+  setup(build) {
+    const importer = Path.join("@effect", "platform-node", "dist", "esm", "internal", "httpServer.js")
+    build.onResolve({ filter: /^\.\.\/NodeHttpClient\.js$/ }, (args) =>
+      args.importer.endsWith(importer) ? { path: args.path, namespace: "mai-usage-inert" } : undefined)
+    build.onLoad({ filter: /.*/, namespace: "mai-usage-inert" }, () => ({
+      contents: "export const layerWithoutAgent = undefined\nexport const makeAgentLayer = () => undefined\n",
+      loader: "js"
+    }))
+  }
+}
+
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: { bin: "src/bin.ts", nbp: "nbp/main.ts", "ledger-writer": "src/store/LedgerWorker.ts" },
@@ -57,6 +78,7 @@ await esbuild.build({
   minifyWhitespace: true,
   legalComments: "none",
   external,
+  plugins: [serverWithoutTestClient],
   define: { "process.env.MAI_USAGE_BUILD_VERSION": JSON.stringify(pkg.version) },
   // CommonJS dependencies call require() for Node built-ins; ESM output needs one to exist.
   banner: { js: "import { createRequire as __maiCreateRequire } from \"node:module\"; const require = __maiCreateRequire(import.meta.url);" },
