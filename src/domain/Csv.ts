@@ -31,6 +31,8 @@ export interface CsvOptions {
   readonly dialect?: CsvDialect | undefined
   /** Columns holding text (names, ids) whose digits are never rewritten with a decimal comma. */
   readonly textColumns?: ReadonlyArray<string>
+  /** The header row's label of a column (e.g. in Polish); a column not named here is headed by its key. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
@@ -55,7 +57,7 @@ const cell = (value: CsvValue, separator: string, decimalComma: boolean): string
   return quoted(decimalComma && DECIMAL.test(safe) ? safe.replace(/\./g, ",") : safe, separator)
 }
 
-/** `columns` names the keys of each record, in order; the header row is the keys themselves. */
+/** `columns` names the keys of each record, in order; the header row is the keys themselves (or `headers`). */
 export const toCsv = <K extends string>(
   columns: ReadonlyArray<K>,
   records: ReadonlyArray<{ readonly [key in K]: CsvValue }>,
@@ -65,7 +67,7 @@ export const toCsv = <K extends string>(
   const separator = excel ? ";" : ","
   const text = new Set<string>(options.textColumns ?? [])
   const decimals = columns.map((c) => excel && !text.has(c))
-  const lines = [columns.map((c) => cell(c, separator, false)).join(separator)]
+  const lines = [columns.map((c) => cell(options.headers?.[c] ?? c, separator, false)).join(separator)]
   for (const r of records) lines.push(columns.map((c, i) => cell(r[c], separator, decimals[i])).join(separator))
   return (excel ? "\uFEFF" : "") + lines.join("\r\n") + "\r\n"
 }

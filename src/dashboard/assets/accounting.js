@@ -17,6 +17,8 @@
   const pln = formatPlnExact
   const usd = formatUsdExact
   const when = (iso) => formatZoned(iso, tz)
+  // CSV for Polish Excel on the Polish page, the plain one on the English page.
+  const csvLink = (href) => (lang === "pl" ? `${href}&dialect=excel-pl` : href)
   const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
   const requestsText = (n) => `${formatCount(n)} ${t(`acc.requests.${pluralRules.select(Number(n))}`)}`
   const lastDayOf = (month) => {
@@ -44,10 +46,15 @@
   const dialog = node("dialog", { id: "close-dialog", "aria-labelledby": "close-dialog-h" })
   document.body.append(dialog)
 
-  const post = async (path) => {
+  const post = async (path, body) => {
     let res
     try {
-      res = await fetch(path, { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } })
+      res = await fetch(path, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      })
     } catch {
       return { ok: false, message: t("acc.unreachable") }
     }
@@ -72,6 +79,8 @@
   const askToClose = (summary) => {
     const month = summary.month
     const reason = node("input", { id: "close-reason", name: "reason", type: "text", autocomplete: "off" })
+    // Who closes: the name goes onto the statement beside "dashboard".
+    const closer = node("input", { id: "close-by", name: "by", type: "text", autocomplete: "name", maxlength: "120" })
     // Reconciliation may refuse the close (days missing or never reconciled): the closer can accept
     // them, with a reason, and the acceptance goes onto the statement.
     const accept = node("input", { id: "close-accept", name: "acceptUnreconciled", type: "checkbox" })
@@ -89,7 +98,8 @@
           if (reason.value.trim() !== "") params.set("reason", reason.value.trim())
           if (accept.checked) params.set("acceptUnreconciled", "true")
           const q = params.size === 0 ? "" : `?${params}`
-          const r = await post(`/api/v1/admin/months/${encodeURIComponent(month)}/close${q}`)
+          const by = closer.value.trim()
+          const r = await post(`/api/v1/admin/months/${encodeURIComponent(month)}/close${q}`, by === "" ? undefined : { by })
           confirm.disabled = false
           if (!r.ok) {
             error.textContent = r.message
@@ -104,6 +114,8 @@
       node("p", {
         text: t("acc.closeExplain", { month, pln: pln(summary.totals.costPln), usd: usd(summary.totals.costUsd) })
       }),
+      node("label", { for: "close-by", text: t("acc.closerName") }),
+      closer,
       node("label", { for: "close-reason", text: t("acc.reason") }),
       reason,
       node("p", { class: "check" }, accept, node("label", { for: "close-accept", text: t("acc.acceptUnreconciled") })),
@@ -112,7 +124,7 @@
     )
     dialog.replaceChildren(form)
     dialog.showModal()
-    reason.focus()
+    closer.focus()
   }
 
   // ---- rendering -----------------------------------------------------------------------------------
@@ -130,7 +142,11 @@
     } else {
       status.append(
         node("span", { class: "badge closed", id: "month-status", text: t("acc.closed") }),
-        t("acc.closedNote", { at: when(closing.closedAt), by: closing.closedBy, reason: closing.reason ? ` (${closing.reason})` : "" })
+        t("acc.closedNote", {
+          at: when(closing.closedAt),
+          by: closing.closerName === undefined ? t(`acc.via.${closing.closedBy}`) : `${closing.closerName} (${t(`acc.via.${closing.closedBy}`)})`,
+          reason: closing.reason ? ` (${closing.reason})` : ""
+        })
       )
     }
     parts.push(status)
@@ -145,8 +161,8 @@
     const actions = node("p", { class: "downloads" })
     actions.append(
       node("a", { class: "button", id: "statement-link", href: `/statement?month=${encodeURIComponent(month)}`, text: t("acc.printable") }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf`, text: t("acc.statementPdf") }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=csv`, download: "", text: t("acc.statementCsv") })
+      node("a", { class: "button", id: "statement-pdf", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf&lang=${lang}`, text: t("acc.statementPdf") }),
+      node("a", { class: "button", id: "statement-csv", href: csvLink(`/api/v1/statements/${encodeURIComponent(month)}?format=csv&lang=${lang}`), download: "", text: t("acc.statementCsv") })
     )
     // A closed month's invoice draft for KSeF (FA(3) XML; nothing is sent anywhere).
     if (closing !== null) {
@@ -193,7 +209,7 @@
         node("p", { class: "downloads" }, node("a", {
           class: "button",
           download: "",
-          href: `/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`,
+          href: csvLink(`/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`),
           text: t("acc.adjustmentsCsv")
         }))
       )

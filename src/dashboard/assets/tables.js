@@ -24,9 +24,11 @@ window.MaiTables = (() => {
   /**
    * columns: [{ key, label, type: "text"|"count"|"decimal", format?, title?, className? }]
    * Each header is a button (keyboard: Tab to it, Enter or Space); aria-sort says the order.
-   * `footer` (optional) is a row of totals under the same columns, labelled "Total".
+   * `footer` (optional) is a row of totals under the same columns, labelled "Total"; `before`
+   * (optional) are rows shown above it in the foot, never sorted: [{ label, values, id? }] (a
+   * month's adjustments for earlier months, so the total is the sum of the rows shown).
    */
-  const sortableTable = (table, columns, rows, initial, footer) => {
+  const sortableTable = (table, columns, rows, initial, footer, before = []) => {
     // The page's language: labels, number formats, text order.
     const { t, formatCount, decimalKey, compareText } = window.MaiLocale
     let sortKey = initial.key
@@ -87,16 +89,21 @@ window.MaiTables = (() => {
       }
       const parts = [el("thead", {}, head), body]
       if (footer) {
-        const tr = el("tr")
-        columns.forEach((c, i) => {
-          const v = footer[c.key]
-          tr.append(el("td", {
-            class: classes(cellClass(i > 0), c),
-            title: i > 0 && v !== undefined && c.title ? c.title(v) : undefined,
-            text: i === 0 ? t("total") : v === undefined ? "" : text(c, v)
-          }))
-        })
-        parts.push(el("tfoot", {}, tr))
+        const footRow = (label, values, attrs = {}) => {
+          const tr = el("tr", attrs)
+          columns.forEach((c, i) => {
+            const v = values[c.key]
+            tr.append(el("td", {
+              class: classes(cellClass(i > 0), c),
+              title: i > 0 && v !== undefined && c.title ? c.title(v) : undefined,
+              text: i === 0 ? label : v === undefined ? "" : text(c, v)
+            }))
+          })
+          return tr
+        }
+        parts.push(el("tfoot", {},
+          ...before.map((b) => footRow(b.label, b.values, { class: "foot-part", id: b.id })),
+          footRow(t("total"), footer, { class: "foot-total" })))
       }
       table.replaceChildren(...parts)
     }

@@ -1,0 +1,517 @@
+/**
+ * The statement as a person reads it, in Polish (the default) or English: the same figures as the
+ * JSON and the CSV, laid out as one document that both the PDF and the printable view draw, so the
+ * two never say different things.
+ *
+ * - Money in the language's style: `1 234,56 zł` and `55,6139176 USD` in Polish (every decimal of
+ *   USD the CSV has; groups of three digits split by a no-break space), `1,234.56 PLN` and
+ *   `55.6139176 USD` in English. Counts, rates and markups the same way.
+ * - Dates as `YYYY-MM-DD` in both languages; times in the batch's time zone (Warsaw), never UTC.
+ * - The seller and the buyer from configuration; who closed the month (the name given at close and
+ *   the way it was closed) and the reason given.
+ * - The lines grouped per user (users, then models, in Polish alphabetical order) with subtotals.
+ * - The rounding rule in words.
+ */
+import { BigDecimal } from "effect"
+import { formatDecimal } from "../domain/Money.js"
+import type { ExchangeRateRule } from "../domain/RateRule.js"
+import type { Statement } from "../api/StatementModel.js"
+
+export type StatementLang = "pl" | "en"
+export const statementLangs: ReadonlyArray<StatementLang> = ["pl", "en"]
+
+export interface Party {
+  readonly name: string | undefined
+  readonly nip: string | undefined
+  readonly address: string | undefined
+}
+
+/** What the statement says beyond its figures: the parties, the time zone, the rate rule. */
+export interface StatementContext {
+  readonly seller: Party
+  readonly buyer: Party
+  readonly timeZone: string
+  readonly exchangeRateRule: ExchangeRateRule
+}
+
+// ---- formats ---------------------------------------------------------------------------------------
+
+const NBSP = "\u00a0"
+
+/** A plain decimal or integer text (`-1234.5600`, `250000`) in the language's style, every digit kept. */
+export const formatNumber = (lang: StatementLang, text: string): string => {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text)
+  if (m === null) return text
+  const [, sign, int, frac] = m
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, lang === "pl" ? NBSP : ",")
+  return `${sign}${grouped}${frac === undefined ? "" : (lang === "pl" ? "," : ".") + frac}`
+}
+
+/** `1 234,56 zł` / `1,234.56 PLN`. */
+export const formatPln = (lang: StatementLang, text: string) =>
+  lang === "pl" ? `${formatNumber(lang, text)}${NBSP}zł` : `${formatNumber(lang, text)}${NBSP}PLN`
+
+/** `55,6139176 USD` / `55.6139176 USD`: every decimal the CSV has. */
+export const formatUsdText = (lang: StatementLang, text: string) => `${formatNumber(lang, text)}${NBSP}USD`
+
+/** A markup list (`1.3; 1.45`) or a rate in the language's style. */
+const formatList = (lang: StatementLang, text: string) =>
+  text.split("; ").map((t) => formatNumber(lang, t)).join("; ")
+
+const zoneName = (lang: StatementLang, timeZone: string) =>
+  timeZone === "Europe/Warsaw" ? (lang === "pl" ? "czasu warszawskiego" : "Warsaw time") : timeZone
+
+/** An ISO instant as `YYYY-MM-DD HH:MM:SS` on the wall clock of `timeZone`, with the zone named. */
+export const formatInstant = (lang: StatementLang, timeZone: string, iso: string): string => {
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23"
+    }).formatToParts(new Date(ms)).map((p) => [p.type, p.value])
+  )
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} (${zoneName(lang, timeZone)})`
+}
+
+/** Polish alphabetical order (ą after a, ł after l, case ignored first). */
+export const polishOrder = new Intl.Collator("pl", { sensitivity: "variant", numeric: true })
+
+// ---- words -----------------------------------------------------------------------------------------
+
+const WORDS = {
+  pl: {
+    title: (m: string) => `Zestawienie zużycia za ${m}`,
+    seller: "Sprzedawca",
+    buyer: "Nabywca",
+    org: "Organizacja (identyfikator)",
+    period: "Okres",
+    status: "Stan",
+    open: "otwarty (liczby mogą się jeszcze zmienić)",
+    closed: "zamknięty",
+    closedAt: "Zamknięto",
+    closedBy: "Zamknął(-ęła)",
+    reason: "Powód podany przy zamknięciu",
+    noReason: "nie podano",
+    reconciliation: "Uzgodnienie z OpenRouter przy zamknięciu",
+    sha: "SHA-256 zestawienia CSV przy zamknięciu (CSV w wersji angielskiej, dialekt domyślny)",
+    generatedAt: "Wygenerowano",
+    unset: (v: string) => `— (nie ustawiono ${v})`,
+    via: { cli: "wiersz poleceń", api: "API", dashboard: "panel" },
+    linesHeading: "Zużycie według użytkowników i modeli",
+    adjustmentsHeading: "Korekty za wcześniejsze, zamknięte miesiące",
+    none: "Brak.",
+    ratesHeading: "Kursy NBP (tabela A, kurs średni USD)",
+    markupHeading: "Narzut",
+    totalsHeading: "Razem (pozycje i korekty)",
+    ruleHeading: "Jak wyliczono kwoty",
+    user: "Użytkownik",
+    model: "Model",
+    requests: "Zapytania",
+    inputTokens: "Tokeny wejściowe",
+    outputTokens: "Tokeny wyjściowe",
+    cachedTokens: "W tym z pamięci podręcznej",
+    reasoningTokens: "W tym rozumowania",
+    totalTokens: "Tokeny razem",
+    usd: "Koszt USD",
+    markup: "Narzut",
+    rate: "Kurs (tabela, data)",
+    pln: "Kwota PLN",
+    usageDay: "Dzień użycia",
+    tableNo: "Numer tabeli",
+    tableDate: "Data tabeli",
+    rateOnly: "Kurs",
+    days: "Dni",
+    from: "Od",
+    to: "Do",
+    subtotal: "Razem użytkownik",
+    linesTotal: "Razem pozycje",
+    adjustmentsTotal: "Razem korekty",
+    total: "Razem do zapłaty (netto)",
+    kind: "Pozycja",
+    adjustmentNote: (rate: string, table: string, date: string, markup: string, reason: string) =>
+      `kurs ${rate} (tabela ${table} z ${date}), narzut ${markup}; powód: ${reason}`,
+    rule: (rule: ExchangeRateRule) => [
+      "Kwotę w złotych wylicza się osobno dla każdego dnia, użytkownika i modelu: koszt w USD (dokładny, tak jak " +
+      "podaje go OpenRouter) mnoży się przez narzut obowiązujący w tym dniu i przez średni kurs USD z tabeli A NBP " +
+      (rule === "same-day"
+        ? "z dnia użycia (a gdy tego dnia nie było tabeli — z ostatniej wcześniejszej), "
+        : "z ostatniego dnia roboczego przed dniem użycia, ") +
+      "a wynik zaokrągla się do pełnego grosza: pół grosza i więcej w górę, mniej niż pół grosza w dół.",
+      "Sumy (razem dla użytkownika, pozycje, korekty, razem) są sumami tak zaokrąglonych kwot. Korekty to różnice " +
+      "znalezione później dla dni miesięcy już zamkniętych; wylicza się je po kursie i narzucie pierwotnego dnia " +
+      "i dolicza do tego miesiąca."
+    ]
+  },
+  en: {
+    title: (m: string) => `Usage statement for ${m}`,
+    seller: "Seller",
+    buyer: "Buyer",
+    org: "Organisation (id)",
+    period: "Period",
+    status: "Status",
+    open: "open (figures may still change)",
+    closed: "closed",
+    closedAt: "Closed at",
+    closedBy: "Closed by",
+    reason: "Reason given at close",
+    noReason: "none given",
+    reconciliation: "Reconciliation with OpenRouter at close",
+    sha: "SHA-256 of the statement CSV when closed (English CSV, default dialect)",
+    generatedAt: "Generated at",
+    unset: (v: string) => `— (${v} not set)`,
+    via: { cli: "command line", api: "API", dashboard: "dashboard" },
+    linesHeading: "Usage per user and model",
+    adjustmentsHeading: "Adjustments for earlier, closed months",
+    none: "None.",
+    ratesHeading: "NBP tables used (table A, USD mid rate)",
+    markupHeading: "Markup",
+    totalsHeading: "Totals (lines plus adjustments)",
+    ruleHeading: "How the amounts are worked out",
+    user: "User",
+    model: "Model",
+    requests: "Requests",
+    inputTokens: "Input tokens",
+    outputTokens: "Output tokens",
+    cachedTokens: "Of which cached",
+    reasoningTokens: "Of which reasoning",
+    totalTokens: "Total tokens",
+    usd: "Cost USD",
+    markup: "Markup",
+    rate: "Rate (table, date)",
+    pln: "Amount PLN",
+    usageDay: "Usage day",
+    tableNo: "Table number",
+    tableDate: "Table date",
+    rateOnly: "Rate",
+    days: "Days",
+    from: "From",
+    to: "To",
+    subtotal: "User total",
+    linesTotal: "Lines total",
+    adjustmentsTotal: "Adjustments total",
+    total: "Total due (net)",
+    kind: "Item",
+    adjustmentNote: (rate: string, table: string, date: string, markup: string, reason: string) =>
+      `rate ${rate} (table ${table} of ${date}), markup ${markup}; reason: ${reason}`,
+    rule: (rule: ExchangeRateRule) => [
+      "The PLN amount is worked out separately for each day, user and model: the USD cost (exact, as OpenRouter " +
+      "reports it) times the markup in force that day times the USD mid rate of NBP's table A " +
+      (rule === "same-day"
+        ? "of the usage day (or, when there was none that day, the last one before), "
+        : "of the last business day before the usage day, ") +
+      "rounded to the grosz: half a grosz or more up, less than half a grosz down.",
+      "Every total (per user, lines, adjustments, the total) is the sum of those rounded amounts. Adjustments are " +
+      "differences found later for days of months already closed; they are priced at the original day's rate and " +
+      "markup and added to this month."
+    ]
+  }
+} as const
+
+/**
+ * An adjustment's reason in the language: the batch writes
+ * `2025-10 was closed; run #12 (schedule) found different figures for 2025-10-26`.
+ */
+export const reasonText = (lang: StatementLang, reason: string): string => {
+  if (lang === "en") return reason
+  const m = /^(\d{4}-\d{2}) was closed; run #(\d+) \(([^)]*)\) found different figures for (\d{4}-\d{2}-\d{2})$/.exec(reason)
+  if (m === null) return reason
+  const trigger = ({ schedule: "harmonogram", cli: "wiersz poleceń", api: "API", startup: "start" } as Record<string, string>)[m[3]] ?? m[3]
+  return `${m[1]} był już zamknięty; przebieg nr ${m[2]} (${trigger}) znalazł inne dane za ${m[4]}`
+}
+
+// ---- the document ----------------------------------------------------------------------------------
+
+export type Align = "left" | "right"
+export interface DocColumn {
+  readonly label: string
+  readonly align: Align
+  /** relative width (the PDF's points on a landscape A4; the view scales them) */
+  readonly width: number
+}
+/**
+ * `group`: a user's name over their lines; `note`: a line of text under the row before (an
+ * adjustment's rate and reason), both across the table; `subtotal`/`total`: sums (bold).
+ */
+export interface DocRow {
+  readonly kind: "line" | "group" | "note" | "subtotal" | "total"
+  readonly cells: ReadonlyArray<string>
+}
+export interface DocTable {
+  readonly id: string
+  readonly columns: ReadonlyArray<DocColumn>
+  readonly rows: ReadonlyArray<DocRow>
+}
+export interface DocSection {
+  readonly id: string
+  readonly heading: string
+  readonly table?: DocTable
+  readonly paragraphs?: ReadonlyArray<string>
+}
+export interface DocFact {
+  readonly id: string
+  readonly label: string
+  readonly value: string
+}
+export interface StatementDocument {
+  readonly lang: StatementLang
+  readonly month: string
+  readonly title: string
+  readonly facts: ReadonlyArray<DocFact>
+  readonly sections: ReadonlyArray<DocSection>
+  /** the total in PLN and USD, as the document states them */
+  readonly totalPln: string
+  readonly totalUsd: string
+}
+
+interface Figures {
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cachedTokens: number
+  readonly reasoningTokens: number
+  readonly totalTokens: number
+  readonly costUsd: string
+  readonly costPln: string
+}
+
+const partyText = (lang: StatementLang, p: Party, nameVar: string) => {
+  const W = WORDS[lang]
+  return [
+    p.name ?? W.unset(nameVar),
+    p.nip === undefined ? undefined : `NIP ${p.nip}`,
+    p.address
+  ].filter((x) => x !== undefined).join(", ")
+}
+
+const sumDecimals = (texts: ReadonlyArray<string>, minDecimals: number) =>
+  formatDecimal(texts.reduce((s, t) => BigDecimal.sum(s, BigDecimal.unsafeFromString(t)), BigDecimal.fromBigInt(0n)), minDecimals)
+
+const sumFigures = (rows: ReadonlyArray<Figures>): Figures => ({
+  requests: rows.reduce((s, r) => s + r.requests, 0),
+  inputTokens: rows.reduce((s, r) => s + r.inputTokens, 0),
+  outputTokens: rows.reduce((s, r) => s + r.outputTokens, 0),
+  cachedTokens: rows.reduce((s, r) => s + r.cachedTokens, 0),
+  reasoningTokens: rows.reduce((s, r) => s + r.reasoningTokens, 0),
+  totalTokens: rows.reduce((s, r) => s + r.totalTokens, 0),
+  costUsd: sumDecimals(rows.map((r) => r.costUsd), 2),
+  costPln: sumDecimals(rows.map((r) => r.costPln), 2)
+})
+
+/** Builds the document of a statement in `lang`. */
+export const statementDocument = (s: Statement, lang: StatementLang, ctx: StatementContext): StatementDocument => {
+  const W = WORDS[lang]
+  const n = (v: number | string) => formatNumber(lang, String(v))
+  const pln = (t: string) => formatPln(lang, t)
+  const usd = (t: string) => formatUsdText(lang, t)
+  const when = (iso: string) => formatInstant(lang, ctx.timeZone, iso)
+  const tokens = (f: Figures) => [n(f.inputTokens), n(f.outputTokens), n(f.cachedTokens), n(f.reasoningTokens), n(f.totalTokens)]
+  const tokenColumns: ReadonlyArray<DocColumn> = [
+    { label: W.inputTokens, align: "right", width: 60 },
+    { label: W.outputTokens, align: "right", width: 60 },
+    { label: W.cachedTokens, align: "right", width: 60 },
+    { label: W.reasoningTokens, align: "right", width: 60 },
+    { label: W.totalTokens, align: "right", width: 60 }
+  ]
+
+  const c = s.closing
+  const facts: Array<DocFact> = [
+    { id: "seller", label: W.seller, value: partyText(lang, ctx.seller, "RESELLER_NAME") },
+    { id: "buyer", label: W.buyer, value: partyText(lang, { ...ctx.buyer, name: ctx.buyer.name ?? s.clientOrgId }, "CLIENT_NAME") },
+    { id: "org", label: W.org, value: s.clientOrgId },
+    { id: "period", label: W.period, value: `${s.from} – ${s.to}` },
+    { id: "status", label: W.status, value: c === null ? W.open : W.closed }
+  ]
+  if (c !== null) {
+    facts.push(
+      { id: "closed-at", label: W.closedAt, value: when(c.closedAt) },
+      {
+        id: "closed-by",
+        label: W.closedBy,
+        value: c.closerName === undefined ? W.via[c.closedBy] : `${c.closerName} (${W.via[c.closedBy]})`
+      },
+      { id: "close-reason", label: W.reason, value: c.reason ?? W.noReason }
+    )
+    if (c.reconciliation !== undefined) facts.push({ id: "reconciliation", label: W.reconciliation, value: c.reconciliation })
+    facts.push({ id: "sha256", label: W.sha, value: c.statementSha256 })
+  }
+  facts.push({ id: "generated-at", label: W.generatedAt, value: when(s.generatedAt) })
+
+  // Lines per user, users and models in Polish alphabetical order, each user with a subtotal.
+  const users = new Map<string, Array<(typeof s.lines)[number]>>()
+  for (const l of s.lines) users.set(l.user, [...(users.get(l.user) ?? []), l])
+  const lineRows: Array<DocRow> = []
+  for (const user of [...users.keys()].sort((a, b) => polishOrder.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0))) {
+    const lines = [...users.get(user)!].sort((a, b) => polishOrder.compare(a.model, b.model))
+    lineRows.push({ kind: "group", cells: [user] })
+    for (const l of lines) {
+      lineRows.push({ kind: "line", cells: [l.model, n(l.requests), ...tokens(l), usd(l.costUsd), formatList(lang, l.markup), pln(l.costPln)] })
+    }
+    const sub = sumFigures(lines)
+    lineRows.push({ kind: "subtotal", cells: [W.subtotal, n(sub.requests), ...tokens(sub), usd(sub.costUsd), "", pln(sub.costPln)] })
+  }
+  const lt = s.linesTotals
+  lineRows.push({ kind: "total", cells: [W.linesTotal, n(lt.requests), ...tokens(lt), usd(lt.costUsd), "", pln(lt.costPln)] })
+
+  const sections: Array<DocSection> = [{
+    id: "lines",
+    heading: W.linesHeading,
+    table: {
+      id: "statement-lines",
+      columns: [
+        { label: W.model, align: "left", width: 140 },
+        { label: W.requests, align: "right", width: 52 },
+        ...tokenColumns,
+        { label: W.usd, align: "right", width: 110 },
+        { label: W.markup, align: "right", width: 48 },
+        { label: W.pln, align: "right", width: 90 }
+      ],
+      rows: lineRows
+    }
+  }]
+
+  const at = s.adjustmentsTotals
+  sections.push(s.adjustments.length === 0
+    ? { id: "adjustments", heading: W.adjustmentsHeading, paragraphs: [W.none] }
+    : {
+      id: "adjustments",
+      heading: W.adjustmentsHeading,
+      table: {
+        id: "statement-adjustments",
+        columns: [
+          { label: W.usageDay, align: "left", width: 62 },
+          { label: `${W.user} / ${W.model}`, align: "left", width: 150 },
+          { label: W.requests, align: "right", width: 52 },
+          ...tokenColumns,
+          { label: W.usd, align: "right", width: 110 },
+          { label: W.pln, align: "right", width: 90 }
+        ],
+        rows: [
+          ...s.adjustments.flatMap((a): Array<DocRow> => [
+            { kind: "line", cells: [a.originalDate, `${a.user} / ${a.model}`, n(a.requests), ...tokens(a), usd(a.costUsd), pln(a.costPln)] },
+            {
+              kind: "note",
+              cells: [W.adjustmentNote(n(a.rate), a.rateTable, a.rateDate, n(a.markup), reasonText(lang, a.reason))]
+            }
+          ]),
+          { kind: "total", cells: [W.adjustmentsTotal, "", n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] }
+        ]
+      }
+    })
+
+  sections.push(
+    {
+      id: "rates",
+      heading: W.ratesHeading,
+      table: {
+        id: "statement-rates",
+        columns: [
+          { label: W.usageDay, align: "left", width: 100 },
+          { label: W.tableNo, align: "left", width: 150 },
+          { label: W.tableDate, align: "left", width: 100 },
+          { label: W.rateOnly, align: "right", width: 100 }
+        ],
+        rows: s.rates.map((r) => ({ kind: "line", cells: [r.usageDate, r.rateTable, r.rateDate, n(r.rate)] }))
+      }
+    },
+    {
+      id: "markups",
+      heading: W.markupHeading,
+      table: {
+        id: "statement-markups",
+        columns: [
+          { label: W.markup, align: "right", width: 100 },
+          { label: W.days, align: "right", width: 60 },
+          { label: W.from, align: "left", width: 100 },
+          { label: W.to, align: "left", width: 100 }
+        ],
+        rows: s.markups.map((m) => ({ kind: "line", cells: [n(m.markup), n(m.days), m.firstDay, m.lastDay] }))
+      }
+    },
+    {
+      id: "totals",
+      heading: W.totalsHeading,
+      table: {
+        id: "statement-totals",
+        columns: [
+          { label: W.kind, align: "left", width: 150 },
+          { label: W.requests, align: "right", width: 52 },
+          ...tokenColumns,
+          { label: W.usd, align: "right", width: 110 },
+          { label: W.pln, align: "right", width: 110 }
+        ],
+        rows: [
+          { kind: "line", cells: [W.linesTotal, n(lt.requests), ...tokens(lt), usd(lt.costUsd), pln(lt.costPln)] },
+          { kind: "line", cells: [W.adjustmentsTotal, n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] },
+          {
+            kind: "total",
+            cells: [W.total, n(s.totals.requests), ...tokens(s.totals), usd(s.totals.costUsd), pln(s.totals.costPln)]
+          }
+        ]
+      }
+    },
+    { id: "rule", heading: W.ruleHeading, paragraphs: W.rule(ctx.exchangeRateRule) }
+  )
+
+  return {
+    lang,
+    month: s.month,
+    title: W.title(s.month),
+    facts,
+    sections,
+    totalPln: pln(s.totals.costPln),
+    totalUsd: usd(s.totals.costUsd)
+  }
+}
+
+// ---- the CSV's words -------------------------------------------------------------------------------
+
+/** The statement CSV's column headers in Polish (English: the field names, as the JSON spells them). */
+export const polishCsvHeaders: Record<string, string> = {
+  section: "sekcja",
+  date: "data",
+  user: "użytkownik",
+  model: "model",
+  requests: "zapytania",
+  inputTokens: "tokeny_wejściowe",
+  outputTokens: "tokeny_wyjściowe",
+  totalTokens: "tokeny_razem",
+  cachedTokens: "tokeny_z_pamięci",
+  reasoningTokens: "tokeny_rozumowania",
+  costUsd: "koszt_usd",
+  markup: "narzut",
+  rate: "kurs",
+  rateTable: "tabela_nbp",
+  rateDate: "data_tabeli",
+  costPln: "kwota_pln",
+  note: "uwagi"
+}
+
+/** The statement CSV's `section` values in Polish. */
+export const polishSections: Record<string, string> = {
+  client: "klient",
+  period: "okres",
+  status: "stan",
+  reconciliation: "uzgodnienie",
+  line: "pozycja",
+  "lines total": "razem pozycje",
+  adjustment: "korekta",
+  "adjustments total": "razem korekty",
+  "nbp table": "tabela nbp",
+  markup: "narzut",
+  total: "razem"
+}
+
+/** The status note of the Polish CSV: closed at (Warsaw time), by whom. */
+export const polishStatus = (s: Statement, timeZone: string) => {
+  const c = s.closing
+  if (c === null) return "otwarty"
+  const by = WORDS.pl.via[c.closedBy]
+  return `zamknięty ${formatInstant("pl", timeZone, c.closedAt)} przez: ${c.closerName === undefined ? by : `${c.closerName} (${by})`}`
+}
