@@ -67,7 +67,7 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
       const width = columns.reduce((w, c) => w + c.width, 0)
       const rule = () => doc.moveTo(left, doc.y).lineTo(left + width, doc.y).lineWidth(0.5).stroke()
       const head = () => {
-        line(columns.map((c) => c.label), "bold", 7)
+        line(columns.map((c) => c.label), "bold", 6.5)
         rule()
       }
       const line = (cells: ReadonlyArray<string>, font: "regular" | "bold", size = 8) => {

@@ -96,7 +96,7 @@ const WORDS = {
     open: "otwarty (liczby mogą się jeszcze zmienić)",
     closed: "zamknięty",
     closedAt: "Zamknięto",
-    closedBy: "Zamknął(-ęła)",
+    closedBy: "Zamknięty przez",
     reason: "Powód podany przy zamknięciu",
     noReason: "nie podano",
     reconciliation: "Uzgodnienie z OpenRouter przy zamknięciu",
@@ -400,7 +400,7 @@ export const statementDocument = (s: Statement, lang: StatementLang, ctx: Statem
               cells: [W.adjustmentNote(n(a.rate), a.rateTable, a.rateDate, n(a.markup), reasonText(lang, a.reason))]
             }
           ]),
-          { kind: "total", cells: [W.adjustmentsTotal, "", n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] }
+          { kind: "total", cells: ["", W.adjustmentsTotal, n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] }
         ]
       }
     })
