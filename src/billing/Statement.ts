@@ -13,7 +13,14 @@ import { type BilledRow, summarise, totalsOf } from "./Summary.js"
 import type { Adjustment, ClosingRecord } from "./SummaryMonths.js"
 import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
 import { MarkupUsed, Statement, StatementLine } from "../api/StatementModel.js"
-import { polishCsvHeaders, polishSections, polishStatus, reasonText, type StatementLang } from "./StatementText.js"
+import {
+  polishCsvHeaders,
+  polishSections,
+  polishStatus,
+  reasonText,
+  reconciliationText,
+  type StatementLang
+} from "./StatementText.js"
 
 export { AdjustmentLine, Closing, DayHistory, MarkupUsed, Statement, StatementLine }
 
@@ -130,6 +137,7 @@ interface CsvWords {
   readonly period: (from: string, to: string) => string
   readonly status: (s: Statement) => string
   readonly reason: (reason: string) => string
+  readonly reconciliation: (text: string) => string
   readonly adjustmentsNote: string
   readonly markupNote: (m: MarkupUsed) => string
   readonly totalNote: string
@@ -140,6 +148,7 @@ const englishWords: CsvWords = {
   period: (from, to) => `${from} to ${to}`,
   status: statusText,
   reason: (reason) => reason,
+  reconciliation: (text) => text,
   adjustmentsNote: "adjustments for earlier months",
   markupNote: (m) => `${m.days} day(s), ${m.firstDay} to ${m.lastDay}`,
   totalNote: "lines plus adjustments"
@@ -150,6 +159,7 @@ const polishWords = (timeZone: string): CsvWords => ({
   period: (from, to) => `${from} do ${to}`,
   status: (s) => polishStatus(s, timeZone),
   reason: (reason) => reasonText("pl", reason),
+  reconciliation: (text) => reconciliationText("pl", text),
   adjustmentsNote: "korekty za wcześniejsze miesiące",
   markupNote: (m) => `dni: ${m.days}, ${m.firstDay} do ${m.lastDay}`,
   totalNote: "pozycje i korekty"
@@ -160,7 +170,7 @@ export const statementRecords = (s: Statement, w: CsvWords = englishWords): Arra
   { section: w.section("client"), note: s.clientOrgId },
   { section: w.section("period"), date: s.month, note: w.period(s.from, s.to) },
   { section: w.section("status"), note: w.status(s) },
-  ...(s.closing?.reconciliation === undefined ? [] : [{ section: w.section("reconciliation"), note: s.closing.reconciliation }]),
+  ...(s.closing?.reconciliation === undefined ? [] : [{ section: w.section("reconciliation"), note: w.reconciliation(s.closing.reconciliation) }]),
   ...s.lines.map((l): CsvRecord => ({ section: w.section("line"), ...l })),
   { section: w.section("lines total"), ...sums(s.linesTotals) },
   ...s.adjustments.map((a): CsvRecord => ({ section: w.section("adjustment"), date: a.originalDate, ...a, note: w.reason(a.reason) })),

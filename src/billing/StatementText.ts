@@ -222,8 +222,25 @@ export const reasonText = (lang: StatementLang, reason: string): string => {
   if (lang === "en") return reason
   const m = /^(\d{4}-\d{2}) was closed; run #(\d+) \(([^)]*)\) found different figures for (\d{4}-\d{2}-\d{2})$/.exec(reason)
   if (m === null) return reason
-  const trigger = ({ schedule: "harmonogram", cli: "wiersz poleceń", api: "API", startup: "start" } as Record<string, string>)[m[3]] ?? m[3]
+  const trigger = ({ schedule: "harmonogram", "catch-up": "nadrabianie zaległości", cli: "wiersz poleceń", api: "API" } as Record<string, string>)[m[3]] ?? m[3]
   return `${m[1]} był już zamknięty; przebieg nr ${m[2]} (${trigger}) znalazł inne dane za ${m[4]}`
+}
+
+/** How the month stood with OpenRouter at close (`Months.ts` words it in English), in the language. */
+export const reconciliationText = (lang: StatementLang, text: string): string => {
+  if (lang === "en") return text
+  if (text === "not reconciled (no OpenRouter management key)") return "nie uzgodniono (brak klucza zarządzającego OpenRouter)"
+  if (text === "reconciled with OpenRouter") return "uzgodniono z OpenRouter"
+  const m = /^accepted unreconciled: (.*)$/.exec(text)
+  if (m === null) return text
+  const parts = m[1].split("; ").map((part) => {
+    const missing = /^OpenRouter counted requests the ledger never received on (.*)$/.exec(part)
+    if (missing !== null) return `OpenRouter policzył zapytania, których rejestr nie otrzymał: ${missing[1].replace(/ to /g, " do ")}`
+    const never = /^(.*) (?:was|were) never reconciled$/.exec(part)
+    if (never !== null) return `nigdy nie uzgodniono: ${never[1].replace(/ to /g, " do ")}`
+    return part
+  })
+  return `zamknięto mimo braku uzgodnienia: ${parts.join("; ")}`
 }
 
 // ---- the document ----------------------------------------------------------------------------------
@@ -338,7 +355,7 @@ export const statementDocument = (s: Statement, lang: StatementLang, ctx: Statem
       },
       { id: "close-reason", label: W.reason, value: c.reason ?? W.noReason }
     )
-    if (c.reconciliation !== undefined) facts.push({ id: "reconciliation", label: W.reconciliation, value: c.reconciliation })
+    if (c.reconciliation !== undefined) facts.push({ id: "reconciliation", label: W.reconciliation, value: reconciliationText(lang, c.reconciliation) })
     facts.push({ id: "sha256", label: W.sha, value: c.statementSha256 })
   }
   facts.push({ id: "generated-at", label: W.generatedAt, value: when(s.generatedAt) })

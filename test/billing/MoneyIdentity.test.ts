@@ -250,8 +250,9 @@ const RUN_ID = "<run-id>"
 const SHA = "<sha256>"
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
 /** An ISO-8601 UTC instant inside text (CSV cells, PDF text): a usage day (YYYY-MM-DD) never matches. */
-const INSTANT_IN_TEXT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z/g
-const RUN_REF = /run #\d+/g
+const INSTANT_IN_TEXT =
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \((?:czasu warszawskiego|Warsaw time)\)/g
+const RUN_REF = /run\s#\d+|przebieg\snr\s\d+/g
 
 /** Keys whose value is an instant the clock decides. */
 const TIME_KEYS = new Set(["generatedAt", "closedAt", "createdAt", "correctedAt", "lastRunFinishedAt", "startedAt", "finishedAt", "at"])
@@ -287,8 +288,8 @@ const normaliseText = (name: string, text: string, expected: { instants: number;
   let shas = 0
   const out = text
     .replace(INSTANT_IN_TEXT, () => (instants++, TIME))
-    .replace(RUN_REF, () => (runRefs++, `run #${RUN_ID}`))
-    .replace(/(SHA-256 when closed: )[0-9a-f]{64}/g, (_, p: string) => (shas++, p + SHA))
+    .replace(RUN_REF, (ref) => (runRefs++, ref.startsWith("run") ? `run #${RUN_ID}` : `przebieg nr ${RUN_ID}`))
+    .replace(/\b[0-9a-f]{64}\b/g, () => (shas++, SHA))
   expect({ instants, runRefs, shas }, `${name}: replacements`).toEqual({ shas: 0, ...expected })
   return out
 }
@@ -340,7 +341,8 @@ beforeAll(async () => {
   const closed = await fetch(`${url()}/api/v1/admin/months/2025-10/close?reason=FV%2F10%2F2025`, { method: "POST", headers: admin })
   closing = await closed.json()
   expect(closed.status, JSON.stringify(closing)).toBe(200)
-  octoberCsvAtClose = utf8((await get("/api/v1/statements/2025-10?format=csv")).bytes)
+  // The canonical CSV (English, default dialect): the one whose SHA-256 the closing records.
+  octoberCsvAtClose = utf8((await get("/api/v1/statements/2025-10?format=csv&lang=en")).bytes)
 
   // The markup changes from 15 November: a restart on the same DATA_DIR with the new configuration.
   await app.close()
@@ -362,22 +364,34 @@ beforeAll(async () => {
     const adjustments = closedMonth ? 0 : 2
     const statement = `/api/v1/statements/${month}`
     addJson(`statement-${month}.json`, utf8((await get(statement)).bytes))
-    addText(`statement-${month}.csv`, utf8((await get(`${statement}?format=csv`)).bytes), {
+    // English (`lang=en`): the canonical CSV, byte for byte what it was before the statement spoke Polish.
+    addText(`statement-${month}.csv`, utf8((await get(`${statement}?format=csv&lang=en`)).bytes), {
       instants: closedMonth ? 1 : 0,
       runRefs: adjustments
     })
-    addText(`statement-${month}.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl`)).bytes), {
+    addText(`statement-${month}.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl&lang=en`)).bytes), {
       instants: closedMonth ? 1 : 0,
       runRefs: adjustments
     })
-    const pdf = await get(`${statement}?format=pdf`)
-    expect(pdf.contentType).toBe("application/pdf")
-    // Generated at, and for the closed month its closed-at time and the closing's CSV hash.
-    addText(`statement-${month}.pdf.txt`, pdfText(pdf.bytes), {
-      instants: closedMonth ? 2 : 1,
-      runRefs: 0,
-      shas: closedMonth ? 1 : 0
+    // Polish (the default): the same lines and figures, Polish headers and notes, the close in Warsaw time.
+    addText(`statement-${month}.pl.csv`, utf8((await get(`${statement}?format=csv`)).bytes), {
+      instants: closedMonth ? 1 : 0,
+      runRefs: adjustments
     })
+    addText(`statement-${month}.pl.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl`)).bytes), {
+      instants: closedMonth ? 1 : 0,
+      runRefs: adjustments
+    })
+    for (const lang of ["pl", "en"]) {
+      const pdf = await get(`${statement}?format=pdf&lang=${lang}`)
+      expect(pdf.contentType).toBe("application/pdf")
+      // Generated at, and for the closed month its closed-at time and the closing's CSV hash.
+      addText(`statement-${month}.${lang}.pdf.txt`, pdfText(pdf.bytes), {
+        instants: closedMonth ? 2 : 1,
+        runRefs: adjustments,
+        shas: closedMonth ? 1 : 0
+      })
+    }
     const summary = `/api/v1/usage/summary?month=${month}`
     addJson(`summary-${month}.json`, utf8((await get(summary)).bytes))
     for (const list of ["rows", "days", "users", "models", "rates", "adjustments"]) {

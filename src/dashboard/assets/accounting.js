@@ -11,11 +11,23 @@
 
   const node = window.MaiDom.el
   const { plainTable } = window.MaiTables
-  const { lang, t, formatCount, formatDecimal, formatPlnExact, formatUsdExact, formatZoned } = window.MaiLocale
+  const { lang, t, formatCount, formatDecimal, formatPlnExact, formatUsd, formatUsdExact, formatZoned, formatDay } = window.MaiLocale
 
-  // Money exactly as the API gives it (every decimal, at least two), in the page's notation.
+  // PLN exactly as the API gives it (to the grosz); USD as everywhere on the page: to the cent, the
+  // exact amount on hover.
   const pln = formatPlnExact
-  const usd = formatUsdExact
+  const usd = formatUsd
+  const usdCell = (text) => [usd(text), true, formatUsdExact(text)]
+  /**
+   * An adjustment's reason in the page's language: the batch writes
+   * "2025-10 was closed; run #12 (schedule) found different figures for 2025-10-26".
+   */
+  const reasonText = (reason) => {
+    const m = /^(\d{4}-\d{2}) was closed; run #(\d+) \(([^)]*)\) found different figures for (\d{4}-\d{2}-\d{2})$/.exec(reason)
+    if (m === null) return reason
+    const trigger = t(`acc.trigger.${m[3]}`)
+    return t("acc.reasonRerun", { month: m[1], run: m[2], trigger: trigger.startsWith("acc.") ? m[3] : trigger, day: formatDay(m[4]) })
+  }
   const when = (iso) => formatZoned(iso, tz)
   // CSV for Polish Excel on the Polish page, the plain one on the English page.
   const csvLink = (href) => (lang === "pl" ? `${href}&dialect=excel-pl` : href)
@@ -203,9 +215,9 @@
         node("h2", { id: "adjustments-h", text: t("acc.adjustments") }),
         node("p", { class: "small", text: t("acc.adjustmentsNote", { pln: pln(summary.totals.costPln) }) }),
         table("adjustments-table", [[t("usageDay")], [t("colUser")], [t("colModel")], [t("colRequests"), true], ["USD", true], [t("colRate"), true], ["PLN", true], [t("acc.colReason")]],
-          summary.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [formatCount(a.requests), true], [usd(a.costUsd), true],
-            [`${formatDecimal(a.rate)} (${a.rateTable}) ×${formatDecimal(a.markup)}`, true], [pln(a.costPln), true], [a.reason]]),
-          [[t("total")], [""], [""], [formatCount(sum.requests), true], [usd(sum.costUsd), true], ["", true], [pln(sum.costPln), true], [""]]),
+          summary.adjustments.map((a) => [[formatDay(a.originalDate)], [a.user], [a.model], [formatCount(a.requests), true], usdCell(a.costUsd),
+            [`${formatDecimal(a.rate)} (${a.rateTable}) ×${formatDecimal(a.markup)}`, true], [pln(a.costPln), true], [reasonText(a.reason)]]),
+          [[t("total")], [""], [""], [formatCount(sum.requests), true], usdCell(sum.costUsd), ["", true], [pln(sum.costPln), true], [""]]),
         node("p", { class: "downloads" }, node("a", {
           class: "button",
           download: "",
@@ -231,7 +243,7 @@
             const error = d.lastRunError ?? t("acc.unknownError")
             notes.push(t(billed.has(d.date) || d.corrected ? "acc.lastRunFailedStand" : "acc.lastRunFailed", { error }))
           }
-          return [[d.date], [notes.join("; ")]]
+          return [[formatDay(d.date)], [notes.join("; ")]]
         }))
       )
     }

@@ -7,11 +7,12 @@ window.MaiTables = (() => {
   const cellClass = (num) => (num ? "num" : "name")
 
   /**
-   * A table of text: `head` is [[label, num?]], each row (and `foot`, when given) [[text, num?]];
-   * numeric cells are right-aligned (class "num"), the others are names.
+   * A table of text: `head` is [[label, num?]], each row (and `foot`, when given) [[text, num?, title?]];
+   * numeric cells are right-aligned (class "num"), the others are names; `title` is shown on hover
+   * (the exact USD of an amount shown to the cent).
    */
   const plainTable = (id, head, rows, foot) => {
-    const row = (cells) => el("tr", {}, ...cells.map(([text, num]) => el("td", { class: cellClass(num), text })))
+    const row = (cells) => el("tr", {}, ...cells.map(([text, num, title]) => el("td", { class: cellClass(num), title, text })))
     return el(
       "table",
       { id },
