@@ -58,14 +58,14 @@
   const dialog = node("dialog", { id: "close-dialog", "aria-labelledby": "close-dialog-h" })
   document.body.append(dialog)
 
-  const post = async (path, body) => {
+  const post = async (path, payload) => {
     let res
     try {
       res = await fetch(path, {
         method: "POST",
         credentials: "same-origin",
-        headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body)
+        headers: payload === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        body: payload === undefined ? undefined : JSON.stringify(payload)
       })
     } catch {
       return { ok: false, message: t("acc.unreachable") }

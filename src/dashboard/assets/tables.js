@@ -12,7 +12,9 @@ window.MaiTables = (() => {
    * (the exact USD of an amount shown to the cent).
    */
   const plainTable = (id, head, rows, foot) => {
-    const row = (cells) => el("tr", {}, ...cells.map(([text, num, title]) => el("td", { class: cellClass(num), title, text })))
+    // Each cell carries its column's label (data-label): a narrow screen can show it beside the value.
+    const row = (cells) => el("tr", {}, ...cells.map(([text, num, title], i) =>
+      el("td", { class: cellClass(num), title, "data-label": head[i]?.[0], text })))
     return el(
       "table",
       { id },
