@@ -179,7 +179,7 @@ export const dashboardPage = (s: DashboardSettings) => {
 export const statementPage = (lang: Lang = "pl") =>
   page(
     label(lang, "st.title"),
-    `<body class="statement" data-loading="${escapeHtml(label(lang, "st.loading"))}">
+    `<body class="statement">
 <link rel="stylesheet" href="/assets/accounting.css">
 <main id="statement"><p>${label(lang, "st.loading")}</p></main>
 <script type="application/json" id="mai-statement-labels">${jsonInHtml(statementLabels(lang))}</script>

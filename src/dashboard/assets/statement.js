@@ -45,7 +45,7 @@
         node("span", { id: "statement-total-pln", text: d.totalPln }), " · ", node("span", { id: "statement-total-usd", text: d.totalUsd })),
       ...d.sections.flatMap((s) => [
         node("h2", { id: `statement-${s.id}-h`, text: s.heading }),
-        s.table ? docTable(s.table) : null,
+        ...(s.table ? [docTable(s.table)] : []),
         ...(s.paragraphs ?? []).map((p) => node("p", { class: s.id === "rule" ? "rule" : undefined, text: p }))
       ]),
       node("p", { class: "no-print downloads" },
