@@ -28,19 +28,25 @@
  *     two adjustment rows land in November, November's day is corrected in place.
  *
  * Hashed documents (see `docs` in the test): the batch-run API's results; the months list
- * (closings and audit); per month the statement as JSON, CSV (default and excel-pl) and the text
- * of its PDF; the month summary as JSON and every CSV list (rows, days, users, models, rates,
- * adjustments) in both dialects; the daily rows of both months as JSON and CSV in both dialects.
+ * (closings and audit); per month the statement as JSON, the canonical English CSV (`lang=en`,
+ * default and excel-pl), the Polish CSV (the default language; both dialects) and the text of its
+ * PDF in Polish and in English; the month summary as JSON and every CSV list (rows, days, users,
+ * models, rates, adjustments) in both dialects; the daily rows of both months as JSON and CSV in both
+ * dialects. (When the statement learnt Polish, its English CSVs kept their golden hashes — the hash
+ * recorded at close is of the English CSV — and only the PDF's text changed: new layout, both
+ * languages, every CSV figure in it.)
  *
  * What is normalised (replaced by a fixed token), and nothing else — money, rates, NBP tables,
  * markups, counts, days, users, models and the reasons' wording are hashed as served:
  *   - instants the clock decides (wall-clock time of this run): the statement's `generatedAt`,
- *     a closing's `closedAt` (also inside the status text `closed at … by api` of the CSV and PDF),
+ *     a closing's `closedAt` (also inside the status text `closed at … by api` of the CSV, and as
+ *     Warsaw wall-clock time `YYYY-MM-DD HH:MM:SS (czasu warszawskiego|Warsaw time)` in the Polish
+ *     CSV and the PDFs),
  *     the audit's `at`, an adjustment's `createdAt`, the day history's `correctedAt` and
  *     `lastRunFinishedAt`, a batch run's `startedAt`/`finishedAt` → `<time>`;
  *     each must be an ISO-8601 UTC instant (or null, kept as null) before it is replaced;
  *   - batch run ids (`runId` of the batch API, `id` of a batch run in the month summary, and the
- *     `run #N` inside adjustment reasons): row ids of `batch_runs`, bookkeeping that a refactor
+ *     `run #N` / `przebieg nr N` inside adjustment reasons): row ids of `batch_runs`, bookkeeping that a refactor
  *     may legitimately number differently (e.g. one more recorded attempt) → `<run-id>`;
  *   - a closing's `statementSha256`: the SHA-256 of the closed month's statement CSV, which holds
  *     `closedAt`, so it changes with the clock → `<sha256>`; before that it is checked to be the
@@ -72,7 +78,10 @@ const GOLDEN: Record<string, string> = {
   "statement-2025-10.json": "7bc9a65fd3b8a0ebc8de0b8b17b01dd1bfc6aeb8e74dfb0196d5435a07530f76",
   "statement-2025-10.csv": "bc2d84f1726b8949ddaf2e8faf5504f3f1d5d90fff88e01cecae9c8bf83d97dd",
   "statement-2025-10.excel-pl.csv": "0dc44f58e7842a54cf65442e4022996d8a1a8ec36c5a8e23c52ed7d2fedcd833",
-  "statement-2025-10.pdf.txt": "1143ed1f79de7be825b338c87d31abe0da93ebd0ea28608b36b4b1a74e52d271",
+  "statement-2025-10.pl.csv": "f8893fa9a6834daf2e5636f519ed99511bfce3dc813e25bb34333a349bc6ca5c",
+  "statement-2025-10.pl.excel-pl.csv": "c13b6bdc879400cf4a90fe8b1f8e16481d7a09229687bc3bd94a11335c5a2b4a",
+  "statement-2025-10.pl.pdf.txt": "c0ddb1182bfe3ce3f9f1d42c390433f064a8138efe6c0a0496afa3c1c2b2cde2",
+  "statement-2025-10.en.pdf.txt": "2b3e691f7f79f0ee8f6cda572ed5baf4661f6f0822e5860af798b88f9a5cee99",
   "summary-2025-10.json": "1a406d91cb7965a2f866fc83080e3f85dbc5325c47ff681072c5089018352b7b",
   "summary-2025-10.rows.csv": "ee4aeeba6e2691dfe60602f20432476a613fa98c89b1c5fd730cbd3e304b482b",
   "summary-2025-10.rows.excel-pl.csv": "1dd4e53b5cded3d2aab9a7c661a6493767511a4e449a80ac06dd405a1ddbbc9d",
@@ -89,7 +98,10 @@ const GOLDEN: Record<string, string> = {
   "statement-2025-11.json": "18b2d85de71df21163ba2d0a8b2b8f5a901d64271c4718ca2cf68a5d866a32a1",
   "statement-2025-11.csv": "d57254b07ce8736d965f1e673b1dd964c004982c59e533d26af37acc1a1bea90",
   "statement-2025-11.excel-pl.csv": "45d6bfe3db812434e78e2e8533a209d829339c45f14289b9cc0d506d7a6077d5",
-  "statement-2025-11.pdf.txt": "ffaa61e9206cdb96b888b0229d52b1f38e6d99de3bccc55904f61e482fd791ea",
+  "statement-2025-11.pl.csv": "b57967de3b78e6554da6a3c619d339e98362bd83f9de13c56c7969f191fd5d97",
+  "statement-2025-11.pl.excel-pl.csv": "5d1177166b3d68765e596e0b0173e7c8e08dcaba15e729f92ba4ced22d3a4662",
+  "statement-2025-11.pl.pdf.txt": "c5f7c789374f146085e42523e7091505653fa4e454373d795b23a5e6847bebf6",
+  "statement-2025-11.en.pdf.txt": "13c33dbb2e0095bbcb4eb7d8e408d5489a3afd8fb1a6b9c40df278df6953e6f9",
   "summary-2025-11.json": "a9a2f221328a57a2fba2e74178ff524a304c7d2c026263b076dbf53957232bd7",
   "summary-2025-11.rows.csv": "d7878d5517cbec45a10f55bbbdaf859f15b98ebfd50e982d983e7e727fbe4857",
   "summary-2025-11.rows.excel-pl.csv": "affc7701381aadd5a0ca2d502f682a931329c72cfa2c21258ff3d81750639dba",
