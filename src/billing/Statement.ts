@@ -6,7 +6,7 @@
  * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
  */
 import { firstDay, lastDay } from "../domain/WarsawDay.js"
-import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
+import { type CsvDialect, type CsvValue, polishHeaders, toCsv } from "../domain/Csv.js"
 import { billedFields } from "../api/Fields.js"
 import { DailyRow, dailyRowColumns, type Totals } from "../api/UsageModel.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
@@ -14,7 +14,6 @@ import type { Adjustment, ClosingRecord } from "./SummaryMonths.js"
 import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
 import { MarkupUsed, Statement, StatementLine } from "../api/StatementModel.js"
 import {
-  polishCsvHeaders,
   polishSections,
   polishStatus,
   reasonText,
@@ -200,4 +199,4 @@ export const statementCsv = (
 ): string =>
   lang === "en"
     ? toCsv(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })
-    : toCsv(statementColumns, statementRecords(s, polishWords(timeZone)).map(fill), { dialect, textColumns, headers: polishCsvHeaders })
+    : toCsv(statementColumns, statementRecords(s, polishWords(timeZone)).map(fill), { dialect, textColumns, headers: polishHeaders })

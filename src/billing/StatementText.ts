@@ -489,27 +489,6 @@ export const statementDocument = (s: Statement, lang: StatementLang, ctx: Statem
 
 // ---- the CSV's words -------------------------------------------------------------------------------
 
-/** The statement CSV's column headers in Polish (English: the field names, as the JSON spells them). */
-export const polishCsvHeaders: Record<string, string> = {
-  section: "sekcja",
-  date: "data",
-  user: "użytkownik",
-  model: "model",
-  requests: "zapytania",
-  inputTokens: "tokeny_wejściowe",
-  outputTokens: "tokeny_wyjściowe",
-  totalTokens: "tokeny_razem",
-  cachedTokens: "tokeny_z_pamięci",
-  reasoningTokens: "tokeny_rozumowania",
-  costUsd: "koszt_usd",
-  markup: "narzut",
-  rate: "kurs",
-  rateTable: "tabela_nbp",
-  rateDate: "data_tabeli",
-  costPln: "kwota_pln",
-  note: "uwagi"
-}
-
 /** The statement CSV's `section` values in Polish. */
 export const polishSections: Record<string, string> = {
   client: "klient",

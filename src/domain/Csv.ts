@@ -20,6 +20,43 @@ export type CsvValue = string | number | null | undefined
 export const csvDialects = ["rfc4180", "excel-pl"] as const
 export type CsvDialect = typeof csvDialects[number]
 
+/** The language of a CSV's header row: `en` names the columns as the JSON does; `pl` in Polish. */
+export const csvLangs = ["en", "pl"] as const
+export type CsvLang = typeof csvLangs[number]
+
+export const CsvLangParam = Schema.Literal(...csvLangs).annotations({
+  identifier: "CsvLang",
+  description: "the language of the CSV's header row: en (the JSON's field names; the default of the usage lists) or pl"
+})
+
+/** Polish column headers of every CSV (a column not named here keeps its key). */
+export const polishHeaders: Readonly<Record<string, string>> = {
+  section: "sekcja",
+  date: "data",
+  usageDate: "dzień_użycia",
+  originalDate: "dzień_użycia",
+  user: "użytkownik",
+  model: "model",
+  requests: "zapytania",
+  inputTokens: "tokeny_wejściowe",
+  outputTokens: "tokeny_wyjściowe",
+  totalTokens: "tokeny_razem",
+  cachedTokens: "tokeny_z_pamięci",
+  reasoningTokens: "tokeny_rozumowania",
+  costUsd: "koszt_usd",
+  markup: "narzut",
+  rate: "kurs",
+  rateTable: "tabela_nbp",
+  rateDate: "data_tabeli",
+  costPln: "kwota_pln",
+  reason: "powód",
+  createdAt: "zapisano",
+  note: "uwagi"
+}
+
+/** The header labels of `lang`: undefined (the keys) for English. */
+export const headersOf = (lang: CsvLang | undefined) => (lang === "pl" ? polishHeaders : undefined)
+
 /** The `dialect` URL parameter of every CSV endpoint. */
 export const CsvDialectParam = Schema.Literal(...csvDialects).annotations({
   identifier: "CsvDialect",

@@ -239,12 +239,12 @@ describe("the month", () => {
       page.getByRole("link", { name: "Wszystkie wiersze (dzień × użytkownik × model)" }).click()
     ])
     const excel = Fs.readFileSync(await plRows.path())
-    const fromApi = await fetch(`${app.url}/api/v1/usage/summary?month=2025-10&format=csv&list=rows&dialect=excel-pl`, {
+    const fromApi = await fetch(`${app.url}/api/v1/usage/summary?month=2025-10&format=csv&list=rows&dialect=excel-pl&lang=pl`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` }
     })
     expect(excel.equals(Buffer.from(await fromApi.arrayBuffer()))).toBe(true)
     expect(excel.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true)
-    expect(excel.toString("utf8").split("\r\n")[0]).toContain(";")
+    expect(excel.toString("utf8").split("\r\n")[0]).toMatch(/^\uFEFFdata;użytkownik;model;zapytania;/)
     await page.close()
   })
 })

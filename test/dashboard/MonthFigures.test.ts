@@ -176,8 +176,13 @@ describe("a month with adjustments, at 1400 and 390 px, in Polish and English", 
         // the month's five lists, the adjustments, the statement (and today's, when today has usage)
         expect(hrefs.length).toBeGreaterThanOrEqual(7)
         for (const href of hrefs) {
-          if (lang === "pl") expect(href, href).toContain("dialect=excel-pl")
-          else expect(href, href).not.toContain("dialect=")
+          if (lang === "pl") {
+            expect(href, href).toContain("dialect=excel-pl")
+            expect(href, href).toContain("lang=pl")
+          } else {
+            expect(href, href).not.toContain("dialect=")
+            expect(href, href).not.toContain("lang=pl")
+          }
         }
         const [download] = await Promise.all([
           page.waitForEvent("download"),
@@ -186,12 +191,16 @@ describe("a month with adjustments, at 1400 and 390 px, in Polish and English", 
         const bytes = Fs.readFileSync((await download.path())!)
         const csv = bytes.toString("utf8")
         if (lang === "pl") {
-          expect(csv.startsWith("\uFEFF")).toBe(true)
-          expect(csv.split("\r\n")[0]).toContain(";")
+          // Polish Excel: BOM, `;`, decimal commas, Polish headers.
+          expect(csv.split("\r\n")[0]).toBe(
+            "\uFEFFdata;użytkownik;model;zapytania;tokeny_wejściowe;tokeny_wyjściowe;tokeny_razem;tokeny_z_pamięci;" +
+              "tokeny_rozumowania;koszt_usd;narzut;kurs;tabela_nbp;data_tabeli;kwota_pln"
+          )
           expect(csv).toMatch(/;\d+,\d\d\r\n/)
         } else {
-          expect(csv.startsWith("\uFEFF")).toBe(false)
-          expect(csv.split("\r\n")[0]).toContain(",")
+          expect(csv.split("\r\n")[0]).toBe(
+            "date,user,model,requests,inputTokens,outputTokens,totalTokens,cachedTokens,reasoningTokens,costUsd,markup,rate,rateTable,rateDate,costPln"
+          )
         }
         const [statementCsv] = await Promise.all([page.waitForEvent("download"), page.locator("#accounting #statement-csv").click()])
         const statement = Fs.readFileSync((await statementCsv.path())!, "utf8")

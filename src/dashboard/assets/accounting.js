@@ -29,8 +29,8 @@
     return t("acc.reasonRerun", { month: m[1], run: m[2], trigger: trigger.startsWith("acc.") ? m[3] : trigger, day: formatDay(m[4]) })
   }
   const when = (iso) => formatZoned(iso, tz)
-  // CSV for Polish Excel on the Polish page, the plain one on the English page.
-  const csvLink = (href) => (lang === "pl" ? `${href}&dialect=excel-pl` : href)
+  // CSV for Polish Excel (with Polish headers) on the Polish page, the plain one on the English page.
+  const csvLink = (href) => (lang === "pl" ? `${href}&dialect=excel-pl${/[?&]lang=/.test(href) ? "" : "&lang=pl"}` : href)
   const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
   const requestsText = (n) => `${formatCount(n)} ${t(`acc.requests.${pluralRules.select(Number(n))}`)}`
   const lastDayOf = (month) => {

@@ -37,8 +37,8 @@ const moneyColumns = [
 const drawChart = window.MaiChart.costPerDay($("chart"))
 
 const csvLink = (href, label) => el("a", { class: "button", href, download: "", text: label })
-/** What the page's CSV links add: the Polish Excel dialect on the Polish page. */
-const csvSuffix = window.MaiLocale.lang === "pl" ? "&dialect=excel-pl" : ""
+/** What the page's CSV links add: the Polish Excel dialect and Polish headers on the Polish page. */
+const csvSuffix = window.MaiLocale.lang === "pl" ? "&dialect=excel-pl&lang=pl" : ""
 
 const renderBatch = (summary) => {
   const target = $("batch-body")
