@@ -329,13 +329,13 @@ export const statementDocument = (s: Statement, lang: StatementLang, ctx: Statem
   const usd = (t: string) => formatUsdText(lang, t)
   const when = (iso: string) => formatInstant(lang, ctx.timeZone, iso)
   const tokens = (f: Figures) => [n(f.inputTokens), n(f.outputTokens), n(f.cachedTokens), n(f.reasoningTokens), n(f.totalTokens)]
-  const tokenColumns: ReadonlyArray<DocColumn> = [
-    { label: W.inputTokens, align: "right", width: 60 },
-    { label: W.outputTokens, align: "right", width: 60 },
-    { label: W.cachedTokens, align: "right", width: 60 },
-    { label: W.reasoningTokens, align: "right", width: 60 },
-    { label: W.totalTokens, align: "right", width: 60 }
-  ]
+  const L = (label: string, width: number): DocColumn => ({ label, align: "left", width })
+  const R = (label: string, width: number): DocColumn => ({ label, align: "right", width })
+  const tokenColumns = [W.inputTokens, W.outputTokens, W.cachedTokens, W.reasoningTokens, W.totalTokens].map((t) => R(t, 60))
+  /** requests, the five token counts, USD: the figures every sum row has */
+  const counted = (f: Figures) => [n(f.requests), ...tokens(f), usd(f.costUsd)]
+  const tabled = (id: string, heading: string, columns: ReadonlyArray<DocColumn>, rows: ReadonlyArray<DocRow>): DocSection =>
+    ({ id, heading, table: { id: `statement-${id}`, columns, rows } })
 
   const c = s.closing
   const facts: Array<DocFact> = [
@@ -367,114 +367,51 @@ export const statementDocument = (s: Statement, lang: StatementLang, ctx: Statem
   for (const user of [...users.keys()].sort((a, b) => polishOrder.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0))) {
     const lines = [...users.get(user)!].sort((a, b) => polishOrder.compare(a.model, b.model))
     lineRows.push({ kind: "group", cells: [user] })
-    for (const l of lines) {
-      lineRows.push({ kind: "line", cells: [l.model, n(l.requests), ...tokens(l), usd(l.costUsd), formatList(lang, l.markup), pln(l.costPln)] })
-    }
+    for (const l of lines) lineRows.push({ kind: "line", cells: [l.model, ...counted(l), formatList(lang, l.markup), pln(l.costPln)] })
     const sub = sumFigures(lines)
-    lineRows.push({ kind: "subtotal", cells: [W.subtotal, n(sub.requests), ...tokens(sub), usd(sub.costUsd), "", pln(sub.costPln)] })
+    lineRows.push({ kind: "subtotal", cells: [W.subtotal, ...counted(sub), "", pln(sub.costPln)] })
   }
   const lt = s.linesTotals
-  lineRows.push({ kind: "total", cells: [W.linesTotal, n(lt.requests), ...tokens(lt), usd(lt.costUsd), "", pln(lt.costPln)] })
-
-  const sections: Array<DocSection> = [{
-    id: "lines",
-    heading: W.linesHeading,
-    table: {
-      id: "statement-lines",
-      columns: [
-        { label: W.model, align: "left", width: 140 },
-        { label: W.requests, align: "right", width: 52 },
-        ...tokenColumns,
-        { label: W.usd, align: "right", width: 110 },
-        { label: W.markup, align: "right", width: 48 },
-        { label: W.pln, align: "right", width: 90 }
-      ],
-      rows: lineRows
-    }
-  }]
-
   const at = s.adjustmentsTotals
-  sections.push(s.adjustments.length === 0
-    ? { id: "adjustments", heading: W.adjustmentsHeading, paragraphs: [W.none] }
-    : {
-      id: "adjustments",
-      heading: W.adjustmentsHeading,
-      table: {
-        id: "statement-adjustments",
-        columns: [
-          { label: W.usageDay, align: "left", width: 62 },
-          { label: `${W.user} / ${W.model}`, align: "left", width: 150 },
-          { label: W.requests, align: "right", width: 52 },
-          ...tokenColumns,
-          { label: W.usd, align: "right", width: 110 },
-          { label: W.pln, align: "right", width: 90 }
-        ],
-        rows: [
-          ...s.adjustments.flatMap((a): Array<DocRow> => [
-            { kind: "line", cells: [a.originalDate, `${a.user} / ${a.model}`, n(a.requests), ...tokens(a), usd(a.costUsd), pln(a.costPln)] },
-            {
-              kind: "note",
-              cells: [W.adjustmentNote(n(a.rate), a.rateTable, a.rateDate, n(a.markup), reasonText(lang, a.reason))]
-            }
-          ]),
-          { kind: "total", cells: ["", W.adjustmentsTotal, n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] }
-        ]
-      }
-    })
+  lineRows.push({ kind: "total", cells: [W.linesTotal, ...counted(lt), "", pln(lt.costPln)] })
 
-  sections.push(
-    {
-      id: "rates",
-      heading: W.ratesHeading,
-      table: {
-        id: "statement-rates",
-        columns: [
-          { label: W.usageDay, align: "left", width: 100 },
-          { label: W.tableNo, align: "left", width: 150 },
-          { label: W.tableDate, align: "left", width: 100 },
-          { label: W.rateOnly, align: "right", width: 100 }
-        ],
-        rows: s.rates.map((r) => ({ kind: "line", cells: [r.usageDate, r.rateTable, r.rateDate, n(r.rate)] }))
-      }
-    },
-    {
-      id: "markups",
-      heading: W.markupHeading,
-      table: {
-        id: "statement-markups",
-        columns: [
-          { label: W.markup, align: "right", width: 100 },
-          { label: W.days, align: "right", width: 60 },
-          { label: W.from, align: "left", width: 100 },
-          { label: W.to, align: "left", width: 100 }
-        ],
-        rows: s.markups.map((m) => ({ kind: "line", cells: [n(m.markup), n(m.days), m.firstDay, m.lastDay] }))
-      }
-    },
-    {
-      id: "totals",
-      heading: W.totalsHeading,
-      table: {
-        id: "statement-totals",
-        columns: [
-          { label: W.kind, align: "left", width: 150 },
-          { label: W.requests, align: "right", width: 52 },
-          ...tokenColumns,
-          { label: W.usd, align: "right", width: 110 },
-          { label: W.pln, align: "right", width: 110 }
-        ],
-        rows: [
-          { kind: "line", cells: [W.linesTotal, n(lt.requests), ...tokens(lt), usd(lt.costUsd), pln(lt.costPln)] },
-          { kind: "line", cells: [W.adjustmentsTotal, n(at.requests), ...tokens(at), usd(at.costUsd), pln(at.costPln)] },
-          {
-            kind: "total",
-            cells: [W.total, n(s.totals.requests), ...tokens(s.totals), usd(s.totals.costUsd), pln(s.totals.costPln)]
-          }
-        ]
-      }
-    },
+  const sections: Array<DocSection> = [
+    tabled("lines", W.linesHeading, [L(W.model, 140), R(W.requests, 52), ...tokenColumns, R(W.usd, 110), R(W.markup, 48), R(W.pln, 90)], lineRows),
+    s.adjustments.length === 0
+      ? { id: "adjustments", heading: W.adjustmentsHeading, paragraphs: [W.none] }
+      : tabled("adjustments", W.adjustmentsHeading, [
+        L(W.usageDay, 62),
+        L(`${W.user} / ${W.model}`, 150),
+        R(W.requests, 52),
+        ...tokenColumns,
+        R(W.usd, 110),
+        R(W.pln, 90)
+      ], [
+        ...s.adjustments.flatMap((a): Array<DocRow> => [
+          { kind: "line", cells: [a.originalDate, `${a.user} / ${a.model}`, ...counted(a), pln(a.costPln)] },
+          { kind: "note", cells: [W.adjustmentNote(n(a.rate), a.rateTable, a.rateDate, n(a.markup), reasonText(lang, a.reason))] }
+        ]),
+        { kind: "total", cells: ["", W.adjustmentsTotal, ...counted(at), pln(at.costPln)] }
+      ]),
+    tabled(
+      "rates",
+      W.ratesHeading,
+      [L(W.usageDay, 100), L(W.tableNo, 150), L(W.tableDate, 100), R(W.rateOnly, 100)],
+      s.rates.map((r) => ({ kind: "line", cells: [r.usageDate, r.rateTable, r.rateDate, n(r.rate)] }))
+    ),
+    tabled(
+      "markups",
+      W.markupHeading,
+      [R(W.markup, 100), R(W.days, 60), L(W.from, 100), L(W.to, 100)],
+      s.markups.map((m) => ({ kind: "line", cells: [n(m.markup), n(m.days), m.firstDay, m.lastDay] }))
+    ),
+    tabled("totals", W.totalsHeading, [L(W.kind, 150), R(W.requests, 52), ...tokenColumns, R(W.usd, 110), R(W.pln, 110)], [
+      { kind: "line", cells: [W.linesTotal, ...counted(lt), pln(lt.costPln)] },
+      { kind: "line", cells: [W.adjustmentsTotal, ...counted(at), pln(at.costPln)] },
+      { kind: "total", cells: [W.total, ...counted(s.totals), pln(s.totals.costPln)] }
+    ]),
     { id: "rule", heading: W.ruleHeading, paragraphs: W.rule(ctx.exchangeRateRule) }
-  )
+  ]
 
   return {
     lang,
