@@ -48,6 +48,7 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
       layout: "landscape",
       margin: 36,
       font: regular,
+      bufferPages: true,
       lang: d.lang === "pl" ? "pl-PL" : "en-GB",
       info: { Title: d.title, Author: "mai-usage", Subject: d.title }
     })
@@ -96,7 +97,8 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
           const indent = r.kind === "note" ? 24 : 0
           doc.font(font).fontSize(8)
           const h = doc.heightOfString(r.cells[0], { width: width - 8 - indent }) + 4
-          if (doc.y + h > bottom()) {
+          // A user's name is not left alone at a page's foot: it goes on with its first line and subtotal.
+          if (doc.y + (r.kind === "group" ? 3 * h + 8 : h) > bottom()) {
             doc.addPage()
             head()
             doc.font(font).fontSize(8)
@@ -136,6 +138,22 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
         doc.font("regular").fontSize(9).text(p, left, doc.y, { width: fullWidth })
         doc.moveDown(0.4)
       }
+    }
+    // Every page's foot: the document and its page number ("strona 2 z 3" / "page 2 of 3").
+    const pages = doc.bufferedPageRange()
+    for (let i = 0; i < pages.count; i++) {
+      doc.switchToPage(pages.start + i)
+      const footY = doc.page.height - doc.page.margins.bottom + 12
+      const keep = doc.page.margins.bottom
+      doc.page.margins.bottom = 0
+      doc.font("regular").fontSize(7).fillColor("#555555").text(
+        `${d.title} · ${d.lang === "pl" ? `strona ${i + 1} z ${pages.count}` : `page ${i + 1} of ${pages.count}`}`,
+        left,
+        footY,
+        { width: fullWidth, align: "right", lineBreak: false }
+      )
+      doc.page.margins.bottom = keep
+      doc.fillColor("black")
     }
     doc.end()
   })
