@@ -114,7 +114,7 @@
         return
       }
       target.textContent = t("rec.drift", {
-        day: k.utcDay,
+        day: formatDay(k.utcDay),
         at: when(k.takenAt),
         openRouter: usd(k.openRouterUsd),
         ledger: usd(k.ledgerUsd),
