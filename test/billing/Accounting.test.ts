@@ -113,6 +113,16 @@ describe("closing a month", () => {
     expect(body.error).not.toContain("2025-11-29")
     expect(query("SELECT * FROM closed_months")).toEqual([])
     expect((await post("/api/v1/admin/months/2025-13/close")).status).toBe(400)
+    // A body that is not {by?, reason?} is refused before anything is looked at.
+    for (const body of ["{\"by\": 12}", "not json", JSON.stringify({ by: "x".repeat(201) })]) {
+      const bad = await fetch(`${app.url}/api/v1/admin/months/2025-11/close`, {
+        method: "POST",
+        headers: { ...admin, "content-type": "application/json" },
+        body
+      })
+      expect(bad.status, body).toBe(400)
+    }
+    expect(query("SELECT * FROM closed_months")).toEqual([])
     expect((await fetch(app.url + "/api/v1/admin/months/2025-11/close", { method: "POST" })).status).toBe(401)
   })
 
