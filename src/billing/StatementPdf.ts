@@ -67,13 +67,21 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
       const columns = t.columns
       const width = columns.reduce((w, c) => w + c.width, 0)
       const rule = () => doc.moveTo(left, doc.y).lineTo(left + width, doc.y).lineWidth(0.5).stroke()
+      const labels = columns.map((c) => c.label)
       const head = () => {
-        line(columns.map((c) => c.label), "bold", 6.5)
+        line(labels, "bold", 6.5)
         rule()
       }
       const line = (cells: ReadonlyArray<string>, font: "regular" | "bold", size = 8) => {
         doc.font(font).fontSize(size)
-        const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i].width - 8 }))) + 4
+        // A figure is never broken over two lines: one too wide for its column is set smaller.
+        const sizes = cells.map((c, i) => {
+          if (columns[i].align !== "right" || cells === labels) return size
+          const wide = doc.widthOfString(c)
+          return wide <= columns[i].width - 8 ? size : Math.max(5, size * (columns[i].width - 8) / wide)
+        })
+        const height = Math.max(...cells.map((c, i) => doc.fontSize(sizes[i]).heightOfString(c, { width: columns[i].width - 8 }))) + 4
+        doc.fontSize(size)
         if (doc.y + height > bottom()) {
           doc.addPage()
           if (cells !== labels) head()
@@ -82,15 +90,15 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
         const y = doc.y
         let x = left
         cells.forEach((c, i) => {
-          doc.text(c, x + 4, y + 2, { width: columns[i].width - 8, align: columns[i].align })
+          doc.fontSize(sizes[i]).text(c, x + 4, y + 2 + (size - sizes[i]) / 2, { width: columns[i].width - 8, align: columns[i].align })
           x += columns[i].width
         })
+        doc.fontSize(size)
         doc.x = left
         doc.y = y + height
       }
-      const labels = columns.map((c) => c.label)
       head()
-      for (const r of t.rows) {
+      t.rows.forEach((r, index) => {
         if (r.kind === "group" || r.kind === "note") {
           // A user's name (bold), or a note under the row before (an adjustment's rate and reason), across the table.
           const font = r.kind === "group" ? "bold" : "regular"
@@ -107,16 +115,22 @@ export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
           doc.text(r.cells[0], left + 4 + indent, y + 2, { width: width - 8 - indent })
           doc.x = left
           doc.y = y + h
-          continue
+          return
+        }
+        // A line and the note under it (an adjustment's rate and reason) stay on one page.
+        if (t.rows[index + 1]?.kind === "note" && doc.y + 36 > bottom()) {
+          doc.addPage()
+          head()
         }
         if (r.kind === "total") rule()
         line(r.cells, r.kind === "line" ? "regular" : "bold")
         if (r.kind === "subtotal") doc.moveDown(0.3)
-      }
+      })
       doc.moveDown(0.8)
     }
     const heading = (text: string) => {
-      if (doc.y + 50 > bottom()) doc.addPage()
+      // A heading goes on with its table's head and first rows, never alone at a page's foot.
+      if (doc.y + 90 > bottom()) doc.addPage()
       doc.font("bold").fontSize(11).text(text, left)
       doc.moveDown(0.3)
     }
