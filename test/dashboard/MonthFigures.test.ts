@@ -9,6 +9,7 @@
  *     times, per-user subtotals and the same figures as the API.
  * Screenshots of each go to test-output/.
  */
+import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -259,4 +260,25 @@ describe("the printable statement, at 1400 and 390 px, in Polish and English", (
       })
     }
   }
+})
+
+describe("the statement's PDF pages", () => {
+  it("renders every page of both months in both languages to PNG (pdftoppm), for a person to look at", async () => {
+    for (const month of ["2025-11", "2025-12"]) {
+      for (const lang of LANGS) {
+        const res = await fetch(`${app.url}/api/v1/statements/${month}?format=pdf&lang=${lang}`, { headers: admin })
+        expect(res.status).toBe(200)
+        const file = `${shots}statement-${month}-${lang}.pdf`
+        Fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()))
+        execFileSync("pdftoppm", ["-png", "-r", "80", file, `${shots}statement-${month}-${lang}-page`])
+        const pages = Fs.readdirSync(shots).filter((f) => f.startsWith(`statement-${month}-${lang}-page`) && f.endsWith(".png"))
+        expect(pages.length).toBeGreaterThanOrEqual(1)
+        // Its text: the document's title and the closer (the closed month), the page numbers.
+        const text = execFileSync("pdftotext", ["-raw", "-enc", "UTF-8", file, "-"], { encoding: "utf8" })
+        expect(text).toContain(lang === "pl" ? `Zestawienie zużycia za ${month}` : `Usage statement for ${month}`)
+        expect(text).toContain(lang === "pl" ? `strona 1 z ${pages.length}` : `page 1 of ${pages.length}`)
+        if (month === "2025-11") expect(text).toContain(CLOSER)
+      }
+    }
+  })
 })
