@@ -35,8 +35,19 @@ export class AuditEntryView extends Schema.Class<AuditEntryView>("AuditEntryView
   statementSha256: Schema.NullOr(Schema.String),
   reconciliation: Schema.optionalWith(Schema.String, { exact: true }).annotations({
     description: "a close: how the month stood with OpenRouter's reconciliation (with the days accepted, if any)"
+  }),
+  closerName: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+    description: "a close: the name the person closing gave"
   })
 }) {}
+
+/** The close's optional JSON body (an empty body is no body): who closes, and why. */
+export const CloseBody = Schema.NullOr(Schema.Struct({
+  by: Schema.optional(Schema.String.pipe(Schema.maxLength(200))).annotations({
+    description: "the name of the person closing the month, shown on the statement beside api/dashboard"
+  }),
+  reason: Schema.optional(Schema.String).annotations({ description: "why the month is closed (as the `reason` parameter)" })
+})).annotations({ identifier: "CloseBody" })
 
 export class MonthsView extends Schema.Class<MonthsView>("MonthsView")({
   closed: Schema.Array(ClosedMonth),
@@ -55,10 +66,11 @@ export class MonthsApi extends adminGroup("months")
           description: "true: close although reconciliation found days missing or never reconciled (needs a reason)"
         })
       }))
+      .setPayload(CloseBody)
       .addSuccess(ClosedMonth)
       .annotateContext(OpenApi.annotations({
         description: "Closes a month: refused, naming the days, unless every day is over and has a successful batch " +
-          "run. Records when, by whom (api, or dashboard for the dashboard's session), the totals and the SHA-256 of " +
+          "run. Records when, by whom (api, or dashboard for the dashboard's session, with the name given in the body's `by`), the totals and the SHA-256 of " +
           "the statement CSV. Afterwards the month's rows never change; differences become adjustments of the next open month."
       }))
   )
@@ -81,9 +93,16 @@ export class MonthsApi extends adminGroup("months")
   .prefix("/api/v1/admin/months")
 {}
 
-const StatementFormat = Schema.Literal("json", "csv", "pdf").annotations({
+const StatementFormat = Schema.Literal("json", "csv", "pdf", "document").annotations({
   identifier: "StatementFormat",
-  description: "json (default), csv or pdf; also chosen by `Accept: text/csv` or `Accept: application/pdf`"
+  description: "json (default), csv or pdf; also chosen by `Accept: text/csv` or `Accept: application/pdf`. " +
+    "document: the statement as the PDF and the printable view lay it out (JSON: title, facts, sections, in `lang`)"
+})
+
+const StatementLangParam = Schema.Literal("pl", "en").annotations({
+  identifier: "StatementLang",
+  description: "the language of the PDF, the document and the CSV's headers: pl (default) or en. The SHA-256 a " +
+    "closing records is the English CSV's in the default dialect (`?format=csv&lang=en`)"
 })
 
 export class StatementsApi extends adminGroup("statements")
@@ -92,14 +111,16 @@ export class StatementsApi extends adminGroup("statements")
       .setPath(MonthPath)
       .setUrlParams(Schema.Struct({
         format: Schema.optional(StatementFormat),
-        dialect: Schema.optional(CsvDialectParam)
+        dialect: Schema.optional(CsvDialectParam),
+        lang: Schema.optional(StatementLangParam)
       }))
       .addSuccess(Statement)
       .addError(Unavailable)
       .annotateContext(OpenApi.annotations({
         description: "The month's statement: client organisation, period, open/closed (closed at), lines per user × " +
           "model, adjustments for earlier months, the NBP tables and markups used, totals in PLN and USD, generated at. " +
-          "The CSV has no generation time, so a closed month's CSV is byte-for-byte the one whose SHA-256 was recorded.",
+          "Polish by default (headers of the CSV, the PDF, the document), English with `lang=en`. The CSV has no " +
+          "generation time, so a closed month's English CSV is byte-for-byte the one whose SHA-256 was recorded.",
         transform: (op) => {
           const ok = (op as any).responses?.["200"]
           if (ok !== undefined) {

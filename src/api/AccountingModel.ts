@@ -25,9 +25,12 @@ export class Closing extends Schema.Class<Closing>("Closing")({
   costPln: Decimal,
   requests: Schema.Int,
   totalTokens: Schema.Int,
-  statementSha256: Schema.String.annotations({ description: "SHA-256 (hex) of the statement CSV (default dialect) when closed" }),
+  statementSha256: Schema.String.annotations({ description: "SHA-256 (hex) of the statement CSV when closed, in its canonical form: `?format=csv&lang=en` (English headers, default dialect)" }),
   reconciliation: Schema.optionalWith(Schema.String, { exact: true }).annotations({
     description: "how the month stood with OpenRouter's reconciliation when closed (absent for closes before it was recorded)"
+  }),
+  closerName: Schema.optionalWith(Schema.String, { exact: true }).annotations({
+    description: "the name the person closing gave (`--by`, the dashboard's confirmation, the API's body); absent when none"
   })
 }) {}
 

@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { Day, Month } from "../domain/WarsawDay.js"
 import { adminGroup } from "./AdminAuth.js"
 import { InvalidQuery, Unavailable } from "./ApiErrors.js"
-import { CsvDialectParam } from "../domain/Csv.js"
+import { CsvDialectParam, CsvLangParam } from "../domain/Csv.js"
 import { DailyRows, MonthSummary, TodayUsage } from "./UsageModel.js"
 
 const Format = Schema.Literal("json", "csv").annotations({
@@ -44,7 +44,8 @@ export class UsageApi extends adminGroup("usage")
         user: Schema.optional(Schema.String),
         model: Schema.optional(Schema.String),
         format: Schema.optional(Format),
-        dialect: Schema.optional(CsvDialectParam)
+        dialect: Schema.optional(CsvDialectParam),
+        lang: Schema.optional(CsvLangParam)
       }).annotations({ title: "DailyQuery" }))
       .addSuccess(DailyRows)
       .addError(InvalidQuery)
@@ -59,7 +60,8 @@ export class UsageApi extends adminGroup("usage")
         month: Month,
         format: Schema.optional(Format),
         list: Schema.optional(SummaryList),
-        dialect: Schema.optional(CsvDialectParam)
+        dialect: Schema.optional(CsvDialectParam),
+        lang: Schema.optional(CsvLangParam)
       }).annotations({ title: "SummaryQuery" }))
       .addSuccess(MonthSummary)
       .annotateContext(alsoCsv(
@@ -70,7 +72,11 @@ export class UsageApi extends adminGroup("usage")
   .add(
     HttpApiEndpoint.get("today", "/today")
       .setUrlParams(
-        Schema.Struct({ format: Schema.optional(Format), dialect: Schema.optional(CsvDialectParam) }).annotations({
+        Schema.Struct({
+          format: Schema.optional(Format),
+          dialect: Schema.optional(CsvDialectParam),
+          lang: Schema.optional(CsvLangParam)
+        }).annotations({
           title: "TodayQuery"
         })
       )

@@ -38,7 +38,7 @@ export interface MonthsShape {
     month: string,
     by: ClosedBy,
     reason?: string,
-    options?: { readonly acceptUnreconciled?: boolean }
+    options?: { readonly acceptUnreconciled?: boolean; readonly closerName?: string }
   ) => Effect.Effect<ClosingRecord, MonthError>
   readonly reopen: (month: string, by: ClosedBy, reason: string) => Effect.Effect<Reopened, MonthError>
   readonly closings: Effect.Effect<ReadonlyArray<ClosingRecord>, MonthUnavailable>
@@ -102,6 +102,12 @@ const make = Effect.gen(function*() {
       return `accepted unreconciled: ${found}`
     })
 
+  /** The closer's name as recorded: trimmed, one line, at most 120 characters; null when none was given. */
+  const closerNameOf = (name: string | undefined) => {
+    const one = (name ?? "").replace(/\s+/g, " ").trim().slice(0, 120)
+    return one === "" ? null : one
+  }
+
   const close: MonthsShape["close"] = (month, by, reason, options = {}) =>
     Effect.gen(function*() {
       yield* checkMonth(month)
@@ -142,7 +148,8 @@ const make = Effect.gen(function*() {
             costUsd: "0",
             costPln: "0",
             statementSha256: "",
-            reconciliation
+            reconciliation,
+            closerName: closerNameOf(options.closerName)
           }
           // The statement as it will read once closed: its status line names this close.
           const statement = yield* Effect.mapError(statements.build(month, draft), unavailable)
@@ -154,7 +161,8 @@ const make = Effect.gen(function*() {
             costPln: statement.totals.costPln
           }
           const final = yield* Effect.mapError(statements.build(month, record), unavailable)
-          const closing = { ...record, statementSha256: sha256(statements.csv(final)) }
+          // The canonical CSV (English, default dialect): the form whose hash closed months have always recorded.
+          const closing = { ...record, statementSha256: sha256(statements.csv(final, "rfc4180", "en")) }
           yield* Effect.mapError(repo.insertClosing(closing), unavailable)
           yield* Effect.logInfo("month closed", { month, by, costPln: closing.costPln, sha256: closing.statementSha256 })
           return closing

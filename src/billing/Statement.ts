@@ -6,13 +6,20 @@
  * bytes whenever it is fetched — its SHA-256 in the closing record identifies it.
  */
 import { firstDay, lastDay } from "../domain/WarsawDay.js"
-import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
+import { type CsvDialect, type CsvValue, polishHeaders, toCsv } from "../domain/Csv.js"
 import { billedFields } from "../api/Fields.js"
 import { DailyRow, dailyRowColumns, type Totals } from "../api/UsageModel.js"
 import { type BilledRow, summarise, totalsOf } from "./Summary.js"
 import type { Adjustment, ClosingRecord } from "./SummaryMonths.js"
 import { AdjustmentLine, Closing, DayHistory } from "../api/AccountingModel.js"
 import { MarkupUsed, Statement, StatementLine } from "../api/StatementModel.js"
+import {
+  polishSections,
+  polishStatus,
+  reasonText,
+  reconciliationText,
+  type StatementLang
+} from "./StatementText.js"
 
 export { AdjustmentLine, Closing, DayHistory, MarkupUsed, Statement, StatementLine }
 
@@ -35,7 +42,8 @@ export const closingOf = (c: ClosingRecord): Closing =>
     requests: c.requests,
     totalTokens: c.totalTokens,
     statementSha256: c.statementSha256,
-    ...(c.reconciliation === null ? {} : { reconciliation: c.reconciliation })
+    ...(c.reconciliation === null ? {} : { reconciliation: c.reconciliation }),
+    ...(c.closerName == null ? {} : { closerName: c.closerName })
   })
 
 export interface StatementInput {
@@ -112,23 +120,63 @@ export const statementColumns = ["section", ...dailyRowColumns, "note"] as const
 
 type CsvRecord = { [k in (typeof statementColumns)[number]]?: CsvValue }
 
-/** The status line of a statement, in every format. */
+/**
+ * The status line of the canonical (English) CSV. Its wording is part of the bytes whose SHA-256 a
+ * closing records, so it never changes for a month closed before: the closer's name (asked since
+ * migration 0011) is added only when one was given.
+ */
 export const statusText = (s: Statement) =>
-  s.closing === null ? "open" : `closed at ${s.closing.closedAt} by ${s.closing.closedBy}`
+  s.closing === null
+    ? "open"
+    : `closed at ${s.closing.closedAt} by ${s.closing.closedBy}${s.closing.closerName === undefined ? "" : ` (${s.closing.closerName})`}`
+
+/** The CSV's words in one language: English is the canonical CSV (hashed at close), Polish is for people. */
+interface CsvWords {
+  readonly section: (key: string) => string
+  readonly period: (from: string, to: string) => string
+  readonly status: (s: Statement) => string
+  readonly reason: (reason: string) => string
+  readonly reconciliation: (text: string) => string
+  readonly adjustmentsNote: string
+  readonly markupNote: (m: MarkupUsed) => string
+  readonly totalNote: string
+}
+
+const englishWords: CsvWords = {
+  section: (key) => key,
+  period: (from, to) => `${from} to ${to}`,
+  status: statusText,
+  reason: (reason) => reason,
+  reconciliation: (text) => text,
+  adjustmentsNote: "adjustments for earlier months",
+  markupNote: (m) => `${m.days} day(s), ${m.firstDay} to ${m.lastDay}`,
+  totalNote: "lines plus adjustments"
+}
+
+const polishWords = (timeZone: string): CsvWords => ({
+  section: (key) => polishSections[key] ?? key,
+  period: (from, to) => `${from} do ${to}`,
+  status: (s) => polishStatus(s, timeZone),
+  reason: (reason) => reasonText("pl", reason),
+  reconciliation: (text) => reconciliationText("pl", text),
+  adjustmentsNote: "korekty za wcześniejsze miesiące",
+  markupNote: (m) => `dni: ${m.days}, ${m.firstDay} do ${m.lastDay}`,
+  totalNote: "pozycje i korekty"
+})
 
 /** The statement's records, one per CSV line; the section column says what each line is. */
-export const statementRecords = (s: Statement): Array<CsvRecord> => [
-  { section: "client", note: s.clientOrgId },
-  { section: "period", date: s.month, note: `${s.from} to ${s.to}` },
-  { section: "status", note: statusText(s) },
-  ...(s.closing?.reconciliation === undefined ? [] : [{ section: "reconciliation", note: s.closing.reconciliation }]),
-  ...s.lines.map((l): CsvRecord => ({ section: "line", ...l })),
-  { section: "lines total", ...sums(s.linesTotals) },
-  ...s.adjustments.map((a): CsvRecord => ({ section: "adjustment", date: a.originalDate, ...a, note: a.reason })),
-  { section: "adjustments total", ...sums(s.adjustmentsTotals), note: "adjustments for earlier months" },
-  ...s.rates.map((r): CsvRecord => ({ section: "nbp table", date: r.usageDate, rate: r.rate, rateTable: r.rateTable, rateDate: r.rateDate })),
-  ...s.markups.map((m): CsvRecord => ({ section: "markup", markup: m.markup, note: `${m.days} day(s), ${m.firstDay} to ${m.lastDay}` })),
-  { section: "total", ...sums(s.totals), note: "lines plus adjustments" }
+export const statementRecords = (s: Statement, w: CsvWords = englishWords): Array<CsvRecord> => [
+  { section: w.section("client"), note: s.clientOrgId },
+  { section: w.section("period"), date: s.month, note: w.period(s.from, s.to) },
+  { section: w.section("status"), note: w.status(s) },
+  ...(s.closing?.reconciliation === undefined ? [] : [{ section: w.section("reconciliation"), note: w.reconciliation(s.closing.reconciliation) }]),
+  ...s.lines.map((l): CsvRecord => ({ section: w.section("line"), ...l })),
+  { section: w.section("lines total"), ...sums(s.linesTotals) },
+  ...s.adjustments.map((a): CsvRecord => ({ section: w.section("adjustment"), date: a.originalDate, ...a, note: w.reason(a.reason) })),
+  { section: w.section("adjustments total"), ...sums(s.adjustmentsTotals), note: w.adjustmentsNote },
+  ...s.rates.map((r): CsvRecord => ({ section: w.section("nbp table"), date: r.usageDate, rate: r.rate, rateTable: r.rateTable, rateDate: r.rateDate })),
+  ...s.markups.map((m): CsvRecord => ({ section: w.section("markup"), markup: m.markup, note: w.markupNote(m) })),
+  { section: w.section("total"), ...sums(s.totals), note: w.totalNote }
 ]
 
 const fill = (r: CsvRecord) =>
@@ -138,6 +186,17 @@ export type StatementDialect = CsvDialect
 
 const textColumns = ["section", "date", "user", "model", "rateTable", "rateDate", "note"]
 
-/** The default dialect (rfc4180) is the one whose SHA-256 a closing records. */
-export const statementCsv = (s: Statement, dialect?: StatementDialect): string =>
-  toCsv(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })
+/**
+ * The statement CSV. English in the default dialect (rfc4180) is the canonical CSV, the one whose
+ * SHA-256 a closing records: its bytes never change for a closed month. Polish (the API's default)
+ * has the same lines and figures with Polish headers, sections and notes, and times in `timeZone`.
+ */
+export const statementCsv = (
+  s: Statement,
+  dialect?: StatementDialect,
+  lang: StatementLang = "en",
+  timeZone = "Europe/Warsaw"
+): string =>
+  lang === "en"
+    ? toCsv(statementColumns, statementRecords(s).map(fill), { dialect, textColumns })
+    : toCsv(statementColumns, statementRecords(s, polishWords(timeZone)).map(fill), { dialect, textColumns, headers: polishHeaders })

@@ -1,12 +1,13 @@
 /**
  * The statement as a PDF (pdfkit). The font is DejaVu Sans from the `dejavu-fonts-ttf` package,
  * embedded in the file, so Polish letters (ą ć ę ł ń ó ś ź ż) render everywhere and extract as text.
- * Figures are written exactly as the CSV spells them, so `pdftotext` gives the same numbers.
+ * It draws the statement's document (`StatementText.ts`): every figure of the CSV, in the document's
+ * language's style (`1 234,56 zł` in Polish), so `pdftotext` finds each of them.
  */
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
-import { type Statement, statusText } from "./Statement.js"
+import type { DocTable, StatementDocument } from "./StatementText.js"
 
 const FONT = "dejavu-fonts-ttf/ttf/DejaVuSans.ttf"
 const FONT_BOLD = "dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf"
@@ -33,18 +34,11 @@ export const fontPath = (name: string = FONT): string => {
   throw new Error(`the statement font ${base} was not found (npm package dejavu-fonts-ttf, or fonts/ beside the build)`)
 }
 
-interface Column {
-  readonly label: string
-  readonly width: number
-  readonly align?: "left" | "right"
-}
-
-const col = (label: string, width: number, align?: "right"): Column => ({ label, width, align })
-
 // pdfkit (and its font engine) is loaded on the first PDF request, not at start-up.
 const loadPdfKit = () => import("pdfkit").then((m) => m.default)
 
-export const statementPdf = async (s: Statement): Promise<Buffer> => {
+/** The statement's document (`StatementText.ts`, in its language) as a landscape A4 PDF. */
+export const statementPdf = async (d: StatementDocument): Promise<Buffer> => {
   const PDFDocument = await loadPdfKit()
   return new Promise((resolve, reject) => {
     const regular = fontPath(FONT)
@@ -54,7 +48,9 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
       layout: "landscape",
       margin: 36,
       font: regular,
-      info: { Title: `Statement ${s.month} — ${s.clientOrgId}`, Author: "mai-usage", Subject: "Usage statement" }
+      bufferPages: true,
+      lang: d.lang === "pl" ? "pl-PL" : "en-GB",
+      info: { Title: d.title, Author: "mai-usage", Subject: d.title }
     })
     const chunks: Array<Buffer> = []
     doc.on("data", (c: Buffer) => chunks.push(c))
@@ -65,93 +61,114 @@ export const statementPdf = async (s: Statement): Promise<Buffer> => {
 
     const left = doc.page.margins.left
     const bottom = () => doc.page.height - doc.page.margins.bottom
+    const fullWidth = doc.page.width - doc.page.margins.left - doc.page.margins.right
 
-    const table = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<string>>, footer?: ReadonlyArray<string>) => {
-      const line = (cells: ReadonlyArray<string>, font: "regular" | "bold") => {
-        doc.font(font).fontSize(8)
-        const height = Math.max(
-          ...cells.map((c, i) => doc.heightOfString(c, { width: columns[i].width - 4 }))
-        ) + 4
-        if (doc.y + height > bottom()) doc.addPage()
+    const table = (t: DocTable) => {
+      const columns = t.columns
+      const width = columns.reduce((w, c) => w + c.width, 0)
+      const rule = () => doc.moveTo(left, doc.y).lineTo(left + width, doc.y).lineWidth(0.5).stroke()
+      const labels = columns.map((c) => c.label)
+      const head = () => {
+        line(labels, "bold", 6.5)
+        rule()
+      }
+      const line = (cells: ReadonlyArray<string>, font: "regular" | "bold", size = 8) => {
+        doc.font(font).fontSize(size)
+        // A figure is never broken over two lines: one too wide for its column is set smaller.
+        const sizes = cells.map((c, i) => {
+          if (columns[i].align !== "right" || cells === labels) return size
+          const wide = doc.widthOfString(c)
+          return wide <= columns[i].width - 8 ? size : Math.max(5, size * (columns[i].width - 8) / wide)
+        })
+        const height = Math.max(...cells.map((c, i) => doc.fontSize(sizes[i]).heightOfString(c, { width: columns[i].width - 8 }))) + 4
+        doc.fontSize(size)
+        if (doc.y + height > bottom()) {
+          doc.addPage()
+          if (cells !== labels) head()
+          doc.font(font).fontSize(size)
+        }
         const y = doc.y
         let x = left
         cells.forEach((c, i) => {
-          doc.text(c, x + 2, y + 2, { width: columns[i].width - 4, align: columns[i].align ?? "left" })
+          doc.fontSize(sizes[i]).text(c, x + 4, y + 2 + (size - sizes[i]) / 2, { width: columns[i].width - 8, align: columns[i].align })
           x += columns[i].width
         })
+        doc.fontSize(size)
         doc.x = left
         doc.y = y + height
       }
-      line(columns.map((c) => c.label), "bold")
-      const width = columns.reduce((w, c) => w + c.width, 0)
-      doc.moveTo(left, doc.y).lineTo(left + width, doc.y).lineWidth(0.5).stroke()
-      for (const r of rows) line(r, "regular")
-      if (footer !== undefined) {
-        doc.moveTo(left, doc.y).lineTo(left + width, doc.y).lineWidth(0.5).stroke()
-        line(footer, "bold")
-      }
+      head()
+      t.rows.forEach((r, index) => {
+        if (r.kind === "group" || r.kind === "note") {
+          // A user's name (bold), or a note under the row before (an adjustment's rate and reason), across the table.
+          const font = r.kind === "group" ? "bold" : "regular"
+          const indent = r.kind === "note" ? 24 : 0
+          doc.font(font).fontSize(8)
+          const h = doc.heightOfString(r.cells[0], { width: width - 8 - indent }) + 4
+          // A user's name is not left alone at a page's foot: it goes on with its first line and subtotal.
+          if (doc.y + (r.kind === "group" ? 3 * h + 8 : h) > bottom()) {
+            doc.addPage()
+            head()
+            doc.font(font).fontSize(8)
+          }
+          const y = doc.y
+          doc.text(r.cells[0], left + 4 + indent, y + 2, { width: width - 8 - indent })
+          doc.x = left
+          doc.y = y + h
+          return
+        }
+        // A line and the note under it (an adjustment's rate and reason) stay on one page.
+        if (t.rows[index + 1]?.kind === "note" && doc.y + 36 > bottom()) {
+          doc.addPage()
+          head()
+        }
+        if (r.kind === "total") rule()
+        line(r.cells, r.kind === "line" ? "regular" : "bold")
+        if (r.kind === "subtotal") doc.moveDown(0.3)
+      })
       doc.moveDown(0.8)
     }
     const heading = (text: string) => {
-      if (doc.y + 40 > bottom()) doc.addPage()
+      // A heading goes on with its table's head and first rows, never alone at a page's foot.
+      if (doc.y + 90 > bottom()) doc.addPage()
       doc.font("bold").fontSize(11).text(text, left)
       doc.moveDown(0.3)
     }
 
-    doc.font("bold").fontSize(16).text(`Statement ${s.month}`, left)
-    doc.font("regular").fontSize(10)
-    doc.text(`Client organisation: ${s.clientOrgId}`)
-    doc.text(`Period: ${s.from} to ${s.to}`)
-    doc.text(`Status: ${statusText(s)}`)
-    if (s.closing?.reconciliation !== undefined) doc.text(`Reconciliation with OpenRouter: ${s.closing.reconciliation}`)
-    if (s.closing !== null) doc.text(`Statement CSV SHA-256 when closed: ${s.closing.statementSha256}`)
-    doc.text(`Generated at: ${s.generatedAt}`)
+    doc.font("bold").fontSize(16).text(d.title, left)
+    doc.moveDown(0.3)
+    for (const f of d.facts) {
+      doc.font("bold").fontSize(9).text(`${f.label}: `, left, doc.y, { continued: true, width: fullWidth })
+      doc.font("regular").text(f.value)
+    }
+    doc.moveDown()
+    doc.font("bold").fontSize(13).text(`${d.totalPln}   ·   ${d.totalUsd}`, left)
     doc.moveDown()
 
-    heading("Usage per user and model")
-    table(
-      [col("User", 190), col("Model", 170), col("Requests", 60, "right"), col("Tokens", 80, "right"),
-        col("USD", 95, "right"), col("Markup", 60, "right"), col("PLN", 110, "right")],
-      s.lines.map((l) => [l.user, l.model, String(l.requests), String(l.totalTokens), l.costUsd, l.markup, l.costPln]),
-      ["Lines total", "", String(s.linesTotals.requests), String(s.linesTotals.totalTokens), s.linesTotals.costUsd, "",
-        s.linesTotals.costPln]
-    )
-
-    heading("Adjustments for earlier months")
-    if (s.adjustments.length === 0) {
-      doc.font("regular").fontSize(9).text("None.", left)
-      doc.moveDown(0.8)
-    } else {
-      table(
-        [col("Usage day", 62), col("User", 140), col("Model", 120), col("Requests", 50, "right"),
-          col("Tokens", 60, "right"), col("USD", 80, "right"), col("Markup", 45, "right"), col("Rate (table)", 110),
-          col("PLN", 100, "right")],
-        s.adjustments.map((a) => [a.originalDate, a.user, a.model, String(a.requests), String(a.totalTokens), a.costUsd,
-          a.markup, `${a.rate} (${a.rateTable})`, a.costPln]),
-        ["Adjustments total", "", "", String(s.adjustmentsTotals.requests), String(s.adjustmentsTotals.totalTokens),
-          s.adjustmentsTotals.costUsd, "", "", s.adjustmentsTotals.costPln]
-      )
+    for (const section of d.sections) {
+      heading(section.heading)
+      if (section.table !== undefined) table(section.table)
+      for (const p of section.paragraphs ?? []) {
+        doc.font("regular").fontSize(9).text(p, left, doc.y, { width: fullWidth })
+        doc.moveDown(0.4)
+      }
     }
-
-    heading("NBP tables used (table A, USD mid rate)")
-    table(
-      [col("Usage day", 100), col("Table number", 150), col("Table date", 100), col("Rate", 100, "right")],
-      s.rates.map((r) => [r.usageDate, r.rateTable, r.rateDate, r.rate])
-    )
-
-    heading("Markup")
-    table(
-      [col("Markup", 100, "right"), col("Days", 60, "right"), col("From", 100), col("To", 100)],
-      s.markups.map((m) => [m.markup, String(m.days), m.firstDay, m.lastDay])
-    )
-
-    heading("Totals (lines plus adjustments)")
-    doc.font("bold").fontSize(12).text(`PLN ${s.totals.costPln}`, left)
-    doc.text(`USD ${s.totals.costUsd}`, left)
-    doc.font("regular").fontSize(9).text(
-      `${s.totals.requests} requests, ${s.totals.totalTokens} tokens. PLN per row = round_half_up(USD × markup × NBP rate, 2); totals are sums of the rows.`,
-      left
-    )
+    // Every page's foot: the document and its page number ("strona 2 z 3" / "page 2 of 3").
+    const pages = doc.bufferedPageRange()
+    for (let i = 0; i < pages.count; i++) {
+      doc.switchToPage(pages.start + i)
+      const footY = doc.page.height - doc.page.margins.bottom + 12
+      const keep = doc.page.margins.bottom
+      doc.page.margins.bottom = 0
+      doc.font("regular").fontSize(7).fillColor("#555555").text(
+        `${d.title} · ${d.lang === "pl" ? `strona ${i + 1} z ${pages.count}` : `page ${i + 1} of ${pages.count}`}`,
+        left,
+        footY,
+        { width: fullWidth, align: "right", lineBreak: false }
+      )
+      doc.page.margins.bottom = keep
+      doc.fillColor("black")
+    }
     doc.end()
   })
 }

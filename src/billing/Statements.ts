@@ -5,13 +5,23 @@ import { AppConfig } from "../platform/Config.js"
 import { monthRange } from "../domain/WarsawDay.js"
 import { type ClosingRecord, SummaryRepo } from "./SummaryRepo.js"
 import { buildStatement, type Statement, statementCsv, type StatementDialect } from "./Statement.js"
+import { type StatementContext, statementDocument, type StatementLang } from "./StatementText.js"
 
 export const sha256 = (text: string) => Crypto.createHash("sha256").update(text, "utf8").digest("hex")
 
 export class Statements extends Effect.Service<Statements>()("mai-usage/Statements", {
   effect: Effect.gen(function*() {
     const repo = yield* SummaryRepo
-    const { clientOrgId } = yield* AppConfig
+    const config = yield* AppConfig
+    const { clientOrgId } = config
+    const inv = config.invoice
+    /** The parties (from RESELLER_* and CLIENT_*), the time zone of the times, the rate rule in words. */
+    const context: StatementContext = {
+      seller: { name: inv.resellerName, nip: inv.resellerNip, address: inv.resellerAddress },
+      buyer: { name: inv.clientName, nip: inv.clientNip, address: inv.clientAddress },
+      timeZone: config.dailyBatchTimeZone,
+      exchangeRateRule: config.exchangeRateRule
+    }
 
     /**
      * The statement of `month`; `closing` overrides the stored state (closing computes the CSV it
@@ -35,6 +45,13 @@ export class Statements extends Effect.Service<Statements>()("mai-usage/Statemen
         })
       })
 
-    return { build, csv: (s: Statement, dialect?: StatementDialect) => statementCsv(s, dialect) } as const
+    return {
+      build,
+      /** The CSV; English in the default dialect is the canonical one, whose SHA-256 a closing records. */
+      csv: (s: Statement, dialect?: StatementDialect, lang: StatementLang = "en") =>
+        statementCsv(s, dialect, lang, context.timeZone),
+      /** The statement as a person reads it (the PDF and the printable view draw this). */
+      document: (s: Statement, lang: StatementLang) => statementDocument(s, lang, context)
+    } as const
   })
 }) {}

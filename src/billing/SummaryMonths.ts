@@ -27,6 +27,8 @@ export interface ClosingRecord {
   readonly statementSha256: string
   /** how the month stood with OpenRouter's reconciliation at close; null for closes before it was recorded */
   readonly reconciliation: string | null
+  /** the name the closer gave (`--by`, the dashboard's confirmation, the API's body); null when none */
+  readonly closerName?: string | null
 }
 
 export interface AuditEntry {
@@ -40,6 +42,7 @@ export interface AuditEntry {
   readonly costPln: string | null
   readonly statementSha256: string | null
   readonly reconciliation: string | null
+  readonly closerName: string | null
 }
 
 /** An adjustment row as stored: signed differences for one (original day, user, model). */
@@ -105,7 +108,8 @@ const ClosingRow = Schema.Struct({
   costUsd: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("cost_usd")),
   costPln: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("cost_pln")),
   statementSha256: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("statement_sha256")),
-  reconciliation: Schema.NullOr(Schema.String)
+  reconciliation: Schema.NullOr(Schema.String),
+  closerName: Schema.propertySignature(Schema.NullOr(Schema.String)).pipe(Schema.fromKey("closer_name"))
 })
 
 export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, upsertRow: UpsertRow) => {
@@ -161,6 +165,7 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
       cost_pln: string | null
       statement_sha256: string | null
       reconciliation: string | null
+      closer_name: string | null
     }>`SELECT * FROM month_audit WHERE client_org_id = ${clientOrgId}
       ${month === undefined ? sql`` : sql`AND month = ${month}`} ORDER BY id`).pipe(
       Effect.map((rows) => rows.map(({ client_org_id: _, id, ...r }): AuditEntry => ({ id: Number(id), ...camelRow(r) }))),
@@ -171,13 +176,13 @@ export const summaryMonths = (sql: SqlClient.SqlClient, clientOrgId: string, ups
   const insertClosing = (c: ClosingRecord) =>
     sql.withTransaction(Effect.all([
       sql`INSERT INTO closed_months (client_org_id, month, closed_at, closed_by, reason, requests, total_tokens,
-          cost_usd, cost_pln, statement_sha256, reconciliation)
+          cost_usd, cost_pln, statement_sha256, reconciliation, closer_name)
         VALUES (${clientOrgId}, ${c.month}, ${c.closedAt}, ${c.closedBy}, ${c.reason}, ${c.requests}, ${c.totalTokens},
-          ${c.costUsd}, ${c.costPln}, ${c.statementSha256}, ${c.reconciliation})`,
+          ${c.costUsd}, ${c.costPln}, ${c.statementSha256}, ${c.reconciliation}, ${c.closerName ?? null})`,
       sql`INSERT INTO month_audit (client_org_id, month, action, at, by, reason, cost_usd, cost_pln, statement_sha256,
-          reconciliation)
+          reconciliation, closer_name)
         VALUES (${clientOrgId}, ${c.month}, 'close', ${c.closedAt}, ${c.closedBy}, ${c.reason}, ${c.costUsd},
-          ${c.costPln}, ${c.statementSha256}, ${c.reconciliation})`
+          ${c.costPln}, ${c.statementSha256}, ${c.reconciliation}, ${c.closerName ?? null})`
     ], { discard: true })).pipe(Effect.mapError(failed("closing the month")))
 
   /**

@@ -154,6 +154,13 @@ export const billingMigrations = {
     Effect.all([
       sql`ALTER TABLE closed_months ADD COLUMN reconciliation TEXT`,
       sql`ALTER TABLE month_audit ADD COLUMN reconciliation TEXT`
+    ], { discard: true })),
+  // The name of the person who closed the month (given at close: `--by`, the dashboard's
+  // confirmation, the API's body); null where none was given (and for closes before it was asked).
+  "0011_closer_name": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`ALTER TABLE closed_months ADD COLUMN closer_name TEXT`,
+      sql`ALTER TABLE month_audit ADD COLUMN closer_name TEXT`
     ], { discard: true }))
 }
 

@@ -20,6 +20,10 @@ const closeReason = Options.text("reason").pipe(
   Options.withDescription("why the month is closed (kept in the audit log)"),
   Options.optional
 )
+const closer = Options.text("by").pipe(
+  Options.withDescription("the name of the person closing the month (shown on the statement beside `cli`)"),
+  Options.optional
+)
 const acceptUnreconciled = Options.boolean("accept-unreconciled").pipe(
   Options.withDescription("close although reconciliation found days missing or never reconciled (needs --reason; kept in the audit log and on the statement)")
 )
@@ -39,16 +43,19 @@ const checked = (m: string) =>
     ? Effect.void
     : Effect.zipRight(Console.error(`month: invalid month ${JSON.stringify(m)}: expected YYYY-MM`), Effect.fail(new ExitCode({ code: 2 })))
 
-const close = Command.make("close", { month, reason: closeReason, acceptUnreconciled }, (args) =>
+const close = Command.make("close", { month, reason: closeReason, by: closer, acceptUnreconciled }, (args) =>
   Effect.gen(function*() {
     yield* checked(args.month)
     const months = yield* Months
     const c = yield* Effect.catchAll(
-      months.close(args.month, "cli", Option.getOrUndefined(args.reason), { acceptUnreconciled: args.acceptUnreconciled }),
+      months.close(args.month, "cli", Option.getOrUndefined(args.reason), {
+        acceptUnreconciled: args.acceptUnreconciled,
+        ...Option.match(args.by, { onNone: () => ({}), onSome: (closerName) => ({ closerName }) })
+      }),
       refused
     )
     yield* Console.log(
-      `${c.month} closed at ${c.closedAt} by cli: total PLN ${c.costPln}, USD ${c.costUsd}, ${c.requests} requests; ` +
+      `${c.month} closed at ${c.closedAt} by cli${c.closerName == null ? "" : ` (${c.closerName})`}: total PLN ${c.costPln}, USD ${c.costUsd}, ${c.requests} requests; ` +
         `statement CSV SHA-256 ${c.statementSha256}${c.reconciliation === null ? "" : `; ${c.reconciliation}`}`
     )
   }).pipe(Effect.provide(MonthsCliLive), Logger.withMinimumLogLevel(LogLevel.Error))).pipe(

@@ -208,7 +208,10 @@ export const DashboardRoutes = HttpApiBuilder.Router.use((router) =>
 
     yield* router.get("/docs", Effect.succeed(htmlResponse(docsPage())))
     // The printable statement of a month (its data comes from the API).
-    yield* router.get("/statement", Effect.succeed(htmlResponse(statementPage())))
+    yield* router.get(
+      "/statement",
+      Effect.map(HttpServerRequest.HttpServerRequest, (request) => htmlResponse(statementPage(pageLang(request))))
+    )
     for (const [file, response] of assets) yield* router.get(`/assets/${file}`, response)
   })
 )

@@ -172,16 +172,25 @@ export const dashboardPage = (s: DashboardSettings) => {
   )
 }
 
-/** The printable statement of a month; its script fetches the statement's JSON. */
-export const statementPage = () =>
+/**
+ * The printable statement of a month, in `lang`; its script (dom.js, tables.js, statement.js, and
+ * no locale.js) fetches the statement's document in that language: the same text the PDF draws.
+ */
+export const statementPage = (lang: Lang = "pl") =>
   page(
-    "Statement — mai-usage",
-    `<body class="statement" data-time-zone="">
+    label(lang, "st.title"),
+    `<body class="statement">
 <link rel="stylesheet" href="/assets/accounting.css">
-<main id="statement"><p>Loading the statement…</p></main>
+<main id="statement"><p>${label(lang, "st.loading")}</p></main>
+<script type="application/json" id="mai-statement-labels">${jsonInHtml(statementLabels(lang))}</script>
 </body>`,
-    ["dom.js", "tables.js", "statement.js"]
+    ["dom.js", "tables.js", "statement.js"],
+    lang
   )
+
+/** The labels statement.js needs (it loads no locale.js): every `st.` key of labels.json in `lang`. */
+const statementLabels = (lang: Lang) =>
+  Object.fromEntries(Object.keys(LABELS.en).filter((k) => k.startsWith("st.")).map((k) => [k, label(lang, k)]))
 
 export const docsPage = () =>
   page(

@@ -20,6 +20,43 @@ export type CsvValue = string | number | null | undefined
 export const csvDialects = ["rfc4180", "excel-pl"] as const
 export type CsvDialect = typeof csvDialects[number]
 
+/** The language of a CSV's header row: `en` names the columns as the JSON does; `pl` in Polish. */
+export const csvLangs = ["en", "pl"] as const
+export type CsvLang = typeof csvLangs[number]
+
+export const CsvLangParam = Schema.Literal(...csvLangs).annotations({
+  identifier: "CsvLang",
+  description: "the language of the CSV's header row: en (the JSON's field names; the default of the usage lists) or pl"
+})
+
+/** Polish column headers of every CSV (a column not named here keeps its key). */
+export const polishHeaders: Readonly<Record<string, string>> = {
+  section: "sekcja",
+  date: "data",
+  usageDate: "dzień_użycia",
+  originalDate: "dzień_użycia",
+  user: "użytkownik",
+  model: "model",
+  requests: "zapytania",
+  inputTokens: "tokeny_wejściowe",
+  outputTokens: "tokeny_wyjściowe",
+  totalTokens: "tokeny_razem",
+  cachedTokens: "tokeny_z_pamięci",
+  reasoningTokens: "tokeny_rozumowania",
+  costUsd: "koszt_usd",
+  markup: "narzut",
+  rate: "kurs",
+  rateTable: "tabela_nbp",
+  rateDate: "data_tabeli",
+  costPln: "kwota_pln",
+  reason: "powód",
+  createdAt: "zapisano",
+  note: "uwagi"
+}
+
+/** The header labels of `lang`: undefined (the keys) for English. */
+export const headersOf = (lang: CsvLang | undefined) => (lang === "pl" ? polishHeaders : undefined)
+
 /** The `dialect` URL parameter of every CSV endpoint. */
 export const CsvDialectParam = Schema.Literal(...csvDialects).annotations({
   identifier: "CsvDialect",
@@ -31,6 +68,8 @@ export interface CsvOptions {
   readonly dialect?: CsvDialect | undefined
   /** Columns holding text (names, ids) whose digits are never rewritten with a decimal comma. */
   readonly textColumns?: ReadonlyArray<string>
+  /** The header row's label of a column (e.g. in Polish); a column not named here is headed by its key. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
@@ -55,7 +94,7 @@ const cell = (value: CsvValue, separator: string, decimalComma: boolean): string
   return quoted(decimalComma && DECIMAL.test(safe) ? safe.replace(/\./g, ",") : safe, separator)
 }
 
-/** `columns` names the keys of each record, in order; the header row is the keys themselves. */
+/** `columns` names the keys of each record, in order; the header row is the keys themselves (or `headers`). */
 export const toCsv = <K extends string>(
   columns: ReadonlyArray<K>,
   records: ReadonlyArray<{ readonly [key in K]: CsvValue }>,
@@ -65,7 +104,7 @@ export const toCsv = <K extends string>(
   const separator = excel ? ";" : ","
   const text = new Set<string>(options.textColumns ?? [])
   const decimals = columns.map((c) => excel && !text.has(c))
-  const lines = [columns.map((c) => cell(c, separator, false)).join(separator)]
+  const lines = [columns.map((c) => cell(options.headers?.[c] ?? c, separator, false)).join(separator)]
   for (const r of records) lines.push(columns.map((c, i) => cell(r[c], separator, decimals[i])).join(separator))
   return (excel ? "\uFEFF" : "") + lines.join("\r\n") + "\r\n"
 }

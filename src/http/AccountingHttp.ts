@@ -26,8 +26,11 @@ export const MonthsApiLive = HttpApiBuilder.group(MaiApi, "months", (handlers) =
   Effect.gen(function*() {
     const months = yield* Months
     return handlers
-      .handle("close", ({ path, request, urlParams }) =>
-        months.close(path.month, whoAsks(request), urlParams.reason, { acceptUnreconciled: urlParams.acceptUnreconciled === "true" }).pipe(
+      .handle("close", ({ path, payload, request, urlParams }) =>
+        months.close(path.month, whoAsks(request), urlParams.reason ?? payload?.reason, {
+          acceptUnreconciled: urlParams.acceptUnreconciled === "true",
+          ...(payload?.by === undefined ? {} : { closerName: payload.by })
+        }).pipe(
           Effect.map(closedMonth),
           Effect.mapError(asHttp)
         ))
@@ -41,15 +44,19 @@ export const MonthsApiLive = HttpApiBuilder.group(MaiApi, "months", (handlers) =
           Effect.map(([closed, audit]) =>
             new MonthsView({
               closed: closed.map(closedMonth),
-              audit: audit.map(({ reconciliation, ...a }) =>
-                new AuditEntryView({ ...a, ...(reconciliation === null ? {} : { reconciliation }) }))
+              audit: audit.map(({ closerName, reconciliation, ...a }) =>
+                new AuditEntryView({
+                  ...a,
+                  ...(reconciliation === null ? {} : { reconciliation }),
+                  ...(closerName === null ? {} : { closerName })
+                }))
             })
           ),
           Effect.mapError(asHttp)
         ))
   }))
 
-const wants = (format: "json" | "csv" | "pdf" | undefined, request: HttpServerRequest.HttpServerRequest) => {
+const wants = (format: "json" | "csv" | "pdf" | "document" | undefined, request: HttpServerRequest.HttpServerRequest) => {
   if (format !== undefined) return format
   const accept = request.headers["accept"] ?? ""
   if (/\bapplication\/pdf\b/i.test(accept)) return "pdf"
@@ -68,18 +75,21 @@ export const StatementsApiLive = HttpApiBuilder.group(MaiApi, "statements", (han
         const statement = yield* statements.build(path.month).pipe(
           Effect.mapError(unavailable)
         )
-        const name = safeName(`mai-usage_${clientOrgId}_statement_${path.month}`)
+        const lang = urlParams.lang ?? "pl"
+        const name = safeName(`mai-usage_${clientOrgId}_${lang === "pl" ? "zestawienie" : "statement"}_${path.month}`)
         switch (urlParams.dialect !== undefined && urlParams.format === undefined ? "csv" : wants(urlParams.format, request)) {
           case "json":
             return statement
+          case "document":
+            return HttpServerResponse.unsafeJson(statements.document(statement, lang))
           case "csv":
-            return HttpServerResponse.text(statements.csv(statement, urlParams.dialect), {
+            return HttpServerResponse.text(statements.csv(statement, urlParams.dialect, lang), {
               contentType: "text/csv; charset=utf-8; header=present",
               headers: { "content-disposition": `attachment; filename="${name}.csv"` }
             })
           case "pdf": {
             const pdf = yield* Effect.tryPromise({
-              try: () => statementPdf(statement),
+              try: () => statementPdf(statements.document(statement, lang)),
               catch: (e) => new Unavailable({ message: `the PDF could not be made: ${(e as Error).message}` })
             })
             return HttpServerResponse.uint8Array(pdf, {

@@ -17,7 +17,7 @@ import {
   TodayUsage,
   userColumns
 } from "../api/UsageModel.js"
-import { type CsvDialect, toCsv } from "../domain/Csv.js"
+import { type CsvDialect, type CsvLang, headersOf, toCsv } from "../domain/Csv.js"
 import { monthRange } from "../domain/WarsawDay.js"
 import { driftView } from "../openrouter/KeyDrift.js"
 import { OpenRouterRepo } from "../openrouter/OpenRouterRepo.js"
@@ -35,7 +35,7 @@ const wantsCsv = (
 
 /** Names and ids: never given a decimal comma, even when they look like numbers. */
 const textColumns = ["date", "user", "model", "rateTable", "rateDate", "usageDate"] as const
-const csvOptions = (dialect: CsvDialect | undefined) => ({ dialect, textColumns })
+const csvOptions = (dialect: CsvDialect | undefined, lang?: CsvLang) => ({ dialect, textColumns, headers: headersOf(lang) })
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_")
 
@@ -70,7 +70,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
           }
           const rows = yield* reports.rows(urlParams).pipe(Effect.mapError(unavailable))
           if (wantsCsv(urlParams, request)) {
-            return csvResponse(`mai-usage_${org}_daily_${urlParams.from}_${urlParams.to}`, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect)))
+            return csvResponse(`mai-usage_${org}_daily_${urlParams.from}_${urlParams.to}`, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect, urlParams.lang)))
           }
           return new DailyRows({ rows })
         }))
@@ -85,18 +85,18 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
               const rows = yield* reports.rows(monthRange(urlParams.month)).pipe(
                 Effect.mapError(unavailable)
               )
-              return csvResponse(name, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(dailyRowColumns, rows, csvOptions(urlParams.dialect, urlParams.lang)))
             }
             case "days":
-              return csvResponse(name, toCsv(dayColumns, summary.days, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(dayColumns, summary.days, csvOptions(urlParams.dialect, urlParams.lang)))
             case "users":
-              return csvResponse(name, toCsv(userColumns, summary.users, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(userColumns, summary.users, csvOptions(urlParams.dialect, urlParams.lang)))
             case "models":
-              return csvResponse(name, toCsv(modelColumns, summary.models, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(modelColumns, summary.models, csvOptions(urlParams.dialect, urlParams.lang)))
             case "rates":
-              return csvResponse(name, toCsv(rateColumns, summary.rates, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(rateColumns, summary.rates, csvOptions(urlParams.dialect, urlParams.lang)))
             case "adjustments":
-              return csvResponse(name, toCsv(adjustmentColumns, summary.adjustments, csvOptions(urlParams.dialect)))
+              return csvResponse(name, toCsv(adjustmentColumns, summary.adjustments, csvOptions(urlParams.dialect, urlParams.lang)))
           }
         }))
       .handle("today", ({ request, urlParams }) =>
@@ -105,7 +105,7 @@ export const UsageApiLive = HttpApiBuilder.group(MaiApi, "usage", (handlers) =>
           if (!wantsCsv(urlParams, request)) return usage
           return csvResponse(
             `mai-usage_${org}_today_${usage.date}`,
-            toCsv(todayColumns, usage.rows.map((r) => ({ ...r, date: usage.date })), csvOptions(urlParams.dialect))
+            toCsv(todayColumns, usage.rows.map((r) => ({ ...r, date: usage.date })), csvOptions(urlParams.dialect, urlParams.lang))
           )
         }))
   }))

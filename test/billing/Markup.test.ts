@@ -109,10 +109,22 @@ describe("markup history", () => {
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain("no successful batch run for 2025-10-01 to 2025-10-09, 2025-10-21 to 2025-10-31")
     await run(a, "from=2025-10-01&to=2025-10-31")
-    const closed = await runCli(["month", "close", "2025-10", "--reason", "invoiced"], cliEnv())
+    const closed = await runCli(["month", "close", "2025-10", "--by", "Anna Kowalska", "--reason", "invoiced"], cliEnv())
     expect(closed.stderr).toBe("")
     expect(closed.code).toBe(0)
-    expect(closed.stdout).toMatch(/^2025-10 closed at \S+ by cli: total PLN \d+\.\d\d, USD 4\.00, 2 requests; statement CSV SHA-256 [0-9a-f]{64}; not reconciled \(no OpenRouter management key\)\n$/)
+    // The closer's name (--by) is recorded beside "cli", in the closing and its audit entry.
+    const names = new Database(Path.join(dataDir, "usage_summary.db"), { readonly: true })
+    try {
+      expect(names.prepare("SELECT closed_by, closer_name, reason FROM closed_months").all()).toEqual([
+        { closed_by: "cli", closer_name: "Anna Kowalska", reason: "invoiced" }
+      ])
+      expect(names.prepare("SELECT by, closer_name FROM month_audit WHERE action = 'close'").all()).toEqual([
+        { by: "cli", closer_name: "Anna Kowalska" }
+      ])
+    } finally {
+      names.close()
+    }
+    expect(closed.stdout).toMatch(/^2025-10 closed at \S+ by cli \(Anna Kowalska\): total PLN \d+\.\d\d, USD 4\.00, 2 requests; statement CSV SHA-256 [0-9a-f]{64}; not reconciled \(no OpenRouter management key\)\n$/)
     expect((await runCli(["month", "close", "2025-1"], cliEnv())).code).toBe(2)
 
     await app!.close()

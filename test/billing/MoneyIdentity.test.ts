@@ -28,19 +28,25 @@
  *     two adjustment rows land in November, November's day is corrected in place.
  *
  * Hashed documents (see `docs` in the test): the batch-run API's results; the months list
- * (closings and audit); per month the statement as JSON, CSV (default and excel-pl) and the text
- * of its PDF; the month summary as JSON and every CSV list (rows, days, users, models, rates,
- * adjustments) in both dialects; the daily rows of both months as JSON and CSV in both dialects.
+ * (closings and audit); per month the statement as JSON, the canonical English CSV (`lang=en`,
+ * default and excel-pl), the Polish CSV (the default language; both dialects) and the text of its
+ * PDF in Polish and in English; the month summary as JSON and every CSV list (rows, days, users,
+ * models, rates, adjustments) in both dialects; the daily rows of both months as JSON and CSV in both
+ * dialects. (When the statement learnt Polish, its English CSVs kept their golden hashes — the hash
+ * recorded at close is of the English CSV — and only the PDF's text changed: new layout, both
+ * languages, every CSV figure in it.)
  *
  * What is normalised (replaced by a fixed token), and nothing else — money, rates, NBP tables,
  * markups, counts, days, users, models and the reasons' wording are hashed as served:
  *   - instants the clock decides (wall-clock time of this run): the statement's `generatedAt`,
- *     a closing's `closedAt` (also inside the status text `closed at … by api` of the CSV and PDF),
+ *     a closing's `closedAt` (also inside the status text `closed at … by api` of the CSV, and as
+ *     Warsaw wall-clock time `YYYY-MM-DD HH:MM:SS (czasu warszawskiego|Warsaw time)` in the Polish
+ *     CSV and the PDFs),
  *     the audit's `at`, an adjustment's `createdAt`, the day history's `correctedAt` and
  *     `lastRunFinishedAt`, a batch run's `startedAt`/`finishedAt` → `<time>`;
  *     each must be an ISO-8601 UTC instant (or null, kept as null) before it is replaced;
  *   - batch run ids (`runId` of the batch API, `id` of a batch run in the month summary, and the
- *     `run #N` inside adjustment reasons): row ids of `batch_runs`, bookkeeping that a refactor
+ *     `run #N` / `przebieg nr N` inside adjustment reasons): row ids of `batch_runs`, bookkeeping that a refactor
  *     may legitimately number differently (e.g. one more recorded attempt) → `<run-id>`;
  *   - a closing's `statementSha256`: the SHA-256 of the closed month's statement CSV, which holds
  *     `closedAt`, so it changes with the clock → `<sha256>`; before that it is checked to be the
@@ -72,7 +78,10 @@ const GOLDEN: Record<string, string> = {
   "statement-2025-10.json": "7bc9a65fd3b8a0ebc8de0b8b17b01dd1bfc6aeb8e74dfb0196d5435a07530f76",
   "statement-2025-10.csv": "bc2d84f1726b8949ddaf2e8faf5504f3f1d5d90fff88e01cecae9c8bf83d97dd",
   "statement-2025-10.excel-pl.csv": "0dc44f58e7842a54cf65442e4022996d8a1a8ec36c5a8e23c52ed7d2fedcd833",
-  "statement-2025-10.pdf.txt": "1143ed1f79de7be825b338c87d31abe0da93ebd0ea28608b36b4b1a74e52d271",
+  "statement-2025-10.pl.csv": "f8893fa9a6834daf2e5636f519ed99511bfce3dc813e25bb34333a349bc6ca5c",
+  "statement-2025-10.pl.excel-pl.csv": "c13b6bdc879400cf4a90fe8b1f8e16481d7a09229687bc3bd94a11335c5a2b4a",
+  "statement-2025-10.pl.pdf.txt": "c48e0c251d1d405f238862ba17fdcd44bf415a8b92c48ddf5b8dcd22d8d9f7f4",
+  "statement-2025-10.en.pdf.txt": "4d1414489a5df6195e384f6d5e2bf655e96bc91191a1d177a3efc5af73d31d9e",
   "summary-2025-10.json": "1a406d91cb7965a2f866fc83080e3f85dbc5325c47ff681072c5089018352b7b",
   "summary-2025-10.rows.csv": "ee4aeeba6e2691dfe60602f20432476a613fa98c89b1c5fd730cbd3e304b482b",
   "summary-2025-10.rows.excel-pl.csv": "1dd4e53b5cded3d2aab9a7c661a6493767511a4e449a80ac06dd405a1ddbbc9d",
@@ -89,7 +98,10 @@ const GOLDEN: Record<string, string> = {
   "statement-2025-11.json": "18b2d85de71df21163ba2d0a8b2b8f5a901d64271c4718ca2cf68a5d866a32a1",
   "statement-2025-11.csv": "d57254b07ce8736d965f1e673b1dd964c004982c59e533d26af37acc1a1bea90",
   "statement-2025-11.excel-pl.csv": "45d6bfe3db812434e78e2e8533a209d829339c45f14289b9cc0d506d7a6077d5",
-  "statement-2025-11.pdf.txt": "ffaa61e9206cdb96b888b0229d52b1f38e6d99de3bccc55904f61e482fd791ea",
+  "statement-2025-11.pl.csv": "b57967de3b78e6554da6a3c619d339e98362bd83f9de13c56c7969f191fd5d97",
+  "statement-2025-11.pl.excel-pl.csv": "5d1177166b3d68765e596e0b0173e7c8e08dcaba15e729f92ba4ced22d3a4662",
+  "statement-2025-11.pl.pdf.txt": "7a5368f33549c2873e229f56d055c4d99e64799fc114b376a716ac9955bce950",
+  "statement-2025-11.en.pdf.txt": "72efac168b1e046128ec93d5972253748fae2594f3e5f8fabb132bb7b8990ae7",
   "summary-2025-11.json": "a9a2f221328a57a2fba2e74178ff524a304c7d2c026263b076dbf53957232bd7",
   "summary-2025-11.rows.csv": "d7878d5517cbec45a10f55bbbdaf859f15b98ebfd50e982d983e7e727fbe4857",
   "summary-2025-11.rows.excel-pl.csv": "affc7701381aadd5a0ca2d502f682a931329c72cfa2c21258ff3d81750639dba",
@@ -250,8 +262,9 @@ const RUN_ID = "<run-id>"
 const SHA = "<sha256>"
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
 /** An ISO-8601 UTC instant inside text (CSV cells, PDF text): a usage day (YYYY-MM-DD) never matches. */
-const INSTANT_IN_TEXT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z/g
-const RUN_REF = /run #\d+/g
+const INSTANT_IN_TEXT =
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \((?:czasu warszawskiego|Warsaw time)\)/g
+const RUN_REF = /run\s#\d+|przebieg\snr\s\d+/g
 
 /** Keys whose value is an instant the clock decides. */
 const TIME_KEYS = new Set(["generatedAt", "closedAt", "createdAt", "correctedAt", "lastRunFinishedAt", "startedAt", "finishedAt", "at"])
@@ -287,8 +300,8 @@ const normaliseText = (name: string, text: string, expected: { instants: number;
   let shas = 0
   const out = text
     .replace(INSTANT_IN_TEXT, () => (instants++, TIME))
-    .replace(RUN_REF, () => (runRefs++, `run #${RUN_ID}`))
-    .replace(/(SHA-256 when closed: )[0-9a-f]{64}/g, (_, p: string) => (shas++, p + SHA))
+    .replace(RUN_REF, (ref) => (runRefs++, ref.startsWith("run") ? `run #${RUN_ID}` : `przebieg nr ${RUN_ID}`))
+    .replace(/\b[0-9a-f]{64}\b/g, () => (shas++, SHA))
   expect({ instants, runRefs, shas }, `${name}: replacements`).toEqual({ shas: 0, ...expected })
   return out
 }
@@ -340,7 +353,8 @@ beforeAll(async () => {
   const closed = await fetch(`${url()}/api/v1/admin/months/2025-10/close?reason=FV%2F10%2F2025`, { method: "POST", headers: admin })
   closing = await closed.json()
   expect(closed.status, JSON.stringify(closing)).toBe(200)
-  octoberCsvAtClose = utf8((await get("/api/v1/statements/2025-10?format=csv")).bytes)
+  // The canonical CSV (English, default dialect): the one whose SHA-256 the closing records.
+  octoberCsvAtClose = utf8((await get("/api/v1/statements/2025-10?format=csv&lang=en")).bytes)
 
   // The markup changes from 15 November: a restart on the same DATA_DIR with the new configuration.
   await app.close()
@@ -362,22 +376,34 @@ beforeAll(async () => {
     const adjustments = closedMonth ? 0 : 2
     const statement = `/api/v1/statements/${month}`
     addJson(`statement-${month}.json`, utf8((await get(statement)).bytes))
-    addText(`statement-${month}.csv`, utf8((await get(`${statement}?format=csv`)).bytes), {
+    // English (`lang=en`): the canonical CSV, byte for byte what it was before the statement spoke Polish.
+    addText(`statement-${month}.csv`, utf8((await get(`${statement}?format=csv&lang=en`)).bytes), {
       instants: closedMonth ? 1 : 0,
       runRefs: adjustments
     })
-    addText(`statement-${month}.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl`)).bytes), {
+    addText(`statement-${month}.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl&lang=en`)).bytes), {
       instants: closedMonth ? 1 : 0,
       runRefs: adjustments
     })
-    const pdf = await get(`${statement}?format=pdf`)
-    expect(pdf.contentType).toBe("application/pdf")
-    // Generated at, and for the closed month its closed-at time and the closing's CSV hash.
-    addText(`statement-${month}.pdf.txt`, pdfText(pdf.bytes), {
-      instants: closedMonth ? 2 : 1,
-      runRefs: 0,
-      shas: closedMonth ? 1 : 0
+    // Polish (the default): the same lines and figures, Polish headers and notes, the close in Warsaw time.
+    addText(`statement-${month}.pl.csv`, utf8((await get(`${statement}?format=csv`)).bytes), {
+      instants: closedMonth ? 1 : 0,
+      runRefs: adjustments
     })
+    addText(`statement-${month}.pl.excel-pl.csv`, utf8((await get(`${statement}?dialect=excel-pl`)).bytes), {
+      instants: closedMonth ? 1 : 0,
+      runRefs: adjustments
+    })
+    for (const lang of ["pl", "en"]) {
+      const pdf = await get(`${statement}?format=pdf&lang=${lang}`)
+      expect(pdf.contentType).toBe("application/pdf")
+      // Generated at, and for the closed month its closed-at time and the closing's CSV hash.
+      addText(`statement-${month}.${lang}.pdf.txt`, pdfText(pdf.bytes), {
+        instants: closedMonth ? 2 : 1,
+        runRefs: adjustments,
+        shas: closedMonth ? 1 : 0
+      })
+    }
     const summary = `/api/v1/usage/summary?month=${month}`
     addJson(`summary-${month}.json`, utf8((await get(summary)).bytes))
     for (const list of ["rows", "days", "users", "models", "rates", "adjustments"]) {

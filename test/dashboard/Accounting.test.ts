@@ -40,11 +40,11 @@ const openMonth = async (page: Page, month: string, lang: "en" | "pl" = "en") =>
 }
 /**
  * English words of the accounting panels that must not appear on the Polish page (an adjustment's
- * reason is the server's data, written in English: "… found different figures for …").
+ * reason is the batch's English text, shown in the page's language).
  */
 const ENGLISH = ["Accounting period", "Open", "Closed", "Close month", "Printable statement", "Statement PDF",
   "Statement CSV", "Total when closed", "Adjustments", "Corrections", "corrected at", "Usage day", "Reason",
-  "Requests", "Rate", "Total", "Cancel", "Figures", "freezes", "optional", "earlier months"]
+  "Requests", "Rate", "Total", "Cancel", "Figures", "freezes", "optional", "earlier months", "was closed", "different figures"]
 const expectPolish = async (page: Page, selector: string) => {
   const text = await page.locator(selector).innerText()
   for (const word of ENGLISH) expect(text, `${selector} in Polish`).not.toMatch(new RegExp(`\\b${word}\\b`))
@@ -80,14 +80,15 @@ describe("closing a month on the dashboard", () => {
     expect(months0.closed).toEqual([])
 
     await page.getByRole("button", { name: "Close month" }).click()
+    await page.getByLabel("Your name").fill("Agnieszka Żurawska")
     await page.getByLabel("Reason (optional").fill("invoice FV/11/2025")
     await page.getByRole("button", { name: "Close 2025-11" }).click()
     await page.waitForURL(/month=2025-11/)
     await page.locator("#month-status", { hasText: "Closed" }).waitFor()
-    expect(await page.locator("#month-state").innerText()).toContain("by dashboard (invoice FV/11/2025)")
+    expect(await page.locator("#month-state").innerText()).toContain("by Agnieszka Żurawska (dashboard) (invoice FV/11/2025)")
     const months = await (await fetch(`${app.url}/api/v1/admin/months`, { headers: admin })).json() as any
     expect(months.closed).toHaveLength(1)
-    expect(months.closed[0]).toMatchObject({ month: "2025-11", closedBy: "dashboard", reason: "invoice FV/11/2025" })
+    expect(months.closed[0]).toMatchObject({ month: "2025-11", closedBy: "dashboard", closerName: "Agnieszka Żurawska", reason: "invoice FV/11/2025" })
     expect(await page.locator("#closing-record").innerText()).toContain(months.closed[0].statementSha256)
     expect(await page.locator("#close-month").count()).toBe(0)
     await page.screenshot({ path: `${shots}accounting-closed.png`, fullPage: true })
@@ -102,7 +103,7 @@ describe("closing a month on the dashboard", () => {
 
     await openMonth(page, "2025-11")
     expect(await page.locator("#adjustments").isHidden()).toBe(true)
-    expect(await page.locator("#corrections-table").innerText()).toContain("2025-11-03")
+    expect(await page.locator("#corrections-table").innerText()).toContain("3 Nov 2025")
     expect(await page.locator("#corrections-table").innerText()).toContain("corrected at")
     // The same closed month in Polish (the default): its panels carry no English label.
     await openMonth(page, "2025-11", "pl")
@@ -118,8 +119,10 @@ describe("closing a month on the dashboard", () => {
     await page.locator("#adjustments-table").waitFor()
     const rows = await page.locator("#adjustments-table tbody tr").allInnerTexts()
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toContain("2025-11-03")
+    expect(rows[0]).toContain("3 lis 2025")
     expect(rows[0]).toContain(LUKASZ)
+    // The reason in Polish.
+    expect(rows[0]).toMatch(/2025-11 był już zamknięty; przebieg nr \d+ \(API\) znalazł inne dane za 3 lis 2025/)
     expect(rows[0]).toContain(diffPl)
     // December's total includes the adjustment (it has no usage of its own).
     expect(await page.locator("#total-pln").innerText()).toBe(diffPl)
@@ -147,9 +150,10 @@ describe("closing a month on the dashboard", () => {
     // The printable statement of December shows the same figures.
     await page.getByRole("link", { name: "Printable statement" }).click()
     await page.locator("#statement-adjustments").waitFor()
-    expect(await page.locator("#statement-adjustments tbody").innerText()).toContain(diff.toFixed(2))
-    expect(await page.locator("#statement-total-pln").innerText()).toBe(`PLN ${diff.toFixed(2)}`)
-    expect(await page.locator("#statement-status").innerText()).toBe("open")
+    // (English: the dashboard's language, remembered.)
+    expect(await page.locator("#statement-adjustments tbody").innerText()).toContain(`${diff.toFixed(2)}\u00a0PLN`)
+    expect(await page.locator("#statement-total-pln").innerText()).toBe(`${diff.toFixed(2)}\u00a0PLN`)
+    expect(await page.locator("#statement-status").innerText()).toBe("open (figures may still change)")
     expect(session.blocked).toEqual([])
   })
 })

@@ -80,8 +80,13 @@ describe("closing a month that reconciliation has not cleared", () => {
     expect(months.closed[0]).toMatchObject({ month: MONTH, closedBy: "dashboard", reason: "OpenRouter confirmed the gap by e-mail" })
     expect(months.closed[0].reconciliation).toContain(`never received on ${MISSING}`)
     expect(months.audit[0].reconciliation).toBe(months.closed[0].reconciliation)
-    const csv = await (await fetch(`${app.url}/api/v1/statements/${MONTH}?format=csv`, { headers: admin })).text()
+    const csv = await (await fetch(`${app.url}/api/v1/statements/${MONTH}?format=csv&lang=en`, { headers: admin })).text()
     expect(csv.split("\r\n").find((l) => l.startsWith("reconciliation,"))).toMatch(new RegExp(`^reconciliation,+"?accepted unreconciled: OpenRouter counted requests the ledger never received on ${MISSING}`))
+    // The Polish statement (the default) says it in Polish.
+    const polish = await (await fetch(`${app.url}/api/v1/statements/${MONTH}?format=csv`, { headers: admin })).text()
+    expect(polish.split("\r\n").find((l) => l.startsWith("uzgodnienie,"))).toMatch(
+      new RegExp(`^uzgodnienie,+"?zamknięto mimo braku uzgodnienia: OpenRouter policzył zapytania, których rejestr nie otrzymał: ${MISSING}`)
+    )
 
     // The same record in Polish and in English, at desktop and phone width.
     for (const [width, lang] of [[1400, "pl"], [390, "pl"], [390, "en"]] as const) {

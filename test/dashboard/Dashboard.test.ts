@@ -210,24 +210,41 @@ describe("the month", () => {
     await page.close()
   })
 
-  it("downloads the month's CSV, equal to the API's rows", async () => {
+  it("downloads the month's CSV, equal to the API's rows: Polish Excel on the Polish page, plain CSV on the English one", async () => {
     const page = await session.context.newPage()
-    await openMonth(page, "2025-10")
+    // English: the plain CSV (comma, decimal point), equal to the API's rows.
+    await page.goto(`${app.url}/?month=2025-10&lang=en`)
+    await page.locator("#report:not([hidden])").waitFor()
     const [download] = await Promise.all([
       page.waitForEvent("download"),
-      page.getByRole("link", { name: "Wszystkie wiersze (dzień × użytkownik × model)" }).click()
+      page.getByRole("link", { name: "All rows (day × user × model)" }).click()
     ])
     expect(download.suggestedFilename()).toBe("mai-usage_default_2025-10_rows.csv")
-    const file = await download.path()
-    const csv = Fs.readFileSync(file, "utf8")
+    const csv = Fs.readFileSync(await download.path(), "utf8")
     const { rows } = await api("/api/v1/usage/daily?from=2025-10-01&to=2025-10-31")
     expect(csvObjects(csv)).toEqual(rows.map((r: any) => Object.fromEntries(dailyRowColumns.map((c) => [c, String(r[c])]))))
-
-    const [perUser] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Według użytkowników" }).click()])
+    const [perUser] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Per user" }).click()])
     const users = csvObjects(Fs.readFileSync(await perUser.path(), "utf8"))
     expect(users.map((u) => [u.user, u.costPln])).toEqual(
       (await api("/api/v1/usage/summary?month=2025-10")).users.map((u: any) => [u.user, u.costPln])
     )
+
+    // Polish: the Polish Excel dialect, byte for byte the API's excel-pl CSV of the same list.
+    // (?lang=pl again: the English visit above was remembered in the language cookie.)
+    await page.goto(`${app.url}/?month=2025-10&lang=pl`)
+    await page.locator("#report:not([hidden])").waitFor()
+    await page.locator("html[lang=pl]").waitFor()
+    const [plRows] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Wszystkie wiersze (dzień × użytkownik × model)" }).click()
+    ])
+    const excel = Fs.readFileSync(await plRows.path())
+    const fromApi = await fetch(`${app.url}/api/v1/usage/summary?month=2025-10&format=csv&list=rows&dialect=excel-pl&lang=pl`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` }
+    })
+    expect(excel.equals(Buffer.from(await fromApi.arrayBuffer()))).toBe(true)
+    expect(excel.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true)
+    expect(excel.toString("utf8").split("\r\n")[0]).toMatch(/^\uFEFFdata;użytkownik;model;zapytania;/)
     await page.close()
   })
 })

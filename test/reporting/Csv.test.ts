@@ -1,6 +1,6 @@
 /** CSV formula injection and the Polish Excel dialect. */
 import { describe, expect, it } from "vitest"
-import { neutralise, toCsv } from "../../src/domain/Csv.js"
+import { headersOf, neutralise, toCsv } from "../../src/domain/Csv.js"
 import { eachRowMaps } from "../support/textTable.js"
 
 describe("formula guard", () => {
@@ -36,5 +36,16 @@ describe("?dialect=excel-pl", () => {
         "2025-10-07;3.14;3;0,012345;\"3,6446; 3,6500\"\r\n" +
         "2025-10-08;\"a;b\";1;-1,5;3,6\r\n"
     )
+  })
+})
+
+describe("?lang=pl: Polish headers", () => {
+  it("names the columns in Polish, the values unchanged, in both dialects; English names them as the JSON does", () => {
+    const records = [{ date: "2025-10-07", user: "Łukasz", costUsd: "0.012345", costPln: "0.06" }]
+    const columns = ["date", "user", "costUsd", "costPln"] as const
+    expect(toCsv(columns, records, { headers: headersOf("pl") })).toBe("data,użytkownik,koszt_usd,kwota_pln\r\n2025-10-07,Łukasz,0.012345,0.06\r\n")
+    expect(toCsv(columns, records, { dialect: "excel-pl", textColumns: ["date", "user"], headers: headersOf("pl") }))
+      .toBe("\uFEFFdata;użytkownik;koszt_usd;kwota_pln\r\n2025-10-07;Łukasz;0,012345;0,06\r\n")
+    expect(toCsv(columns, records, { headers: headersOf("en") })).toBe("date,user,costUsd,costPln\r\n2025-10-07,Łukasz,0.012345,0.06\r\n")
   })
 })

@@ -231,11 +231,11 @@ describe("OpenAPI and /docs", () => {
     expect(res.status).toBe(200)
     const spec = (await res.json()) as any
     const daily = spec.paths["/api/v1/usage/daily"].get
-    expect(daily.parameters.map((p: any) => p.name)).toEqual(["from", "to", "user", "model", "format", "dialect"])
+    expect(daily.parameters.map((p: any) => p.name)).toEqual(["from", "to", "user", "model", "format", "dialect", "lang"])
     expect(Object.keys(daily.responses["200"].content)).toEqual(["application/json", "text/csv"])
     expect(daily.responses["401"]).toBeDefined()
     expect(spec.components.schemas.Unauthorized.properties).toHaveProperty("error")
-    expect(spec.paths["/api/v1/usage/summary"].get.parameters.map((p: any) => p.name)).toEqual(["month", "format", "list", "dialect"])
+    expect(spec.paths["/api/v1/usage/summary"].get.parameters.map((p: any) => p.name)).toEqual(["month", "format", "list", "dialect", "lang"])
     expect(spec.paths["/api/v1/usage/today"]).toBeDefined()
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" })
     // The version is the package's, and the webhook is described too.

@@ -11,12 +11,26 @@
 
   const node = window.MaiDom.el
   const { plainTable } = window.MaiTables
-  const { lang, t, formatCount, formatDecimal, formatPlnExact, formatUsdExact, formatZoned } = window.MaiLocale
+  const { lang, t, formatCount, formatDecimal, formatPlnExact, formatUsd, formatUsdExact, formatZoned, formatDay } = window.MaiLocale
 
-  // Money exactly as the API gives it (every decimal, at least two), in the page's notation.
+  // PLN exactly as the API gives it (to the grosz); USD as everywhere on the page: to the cent, the
+  // exact amount on hover.
   const pln = formatPlnExact
-  const usd = formatUsdExact
+  const usd = formatUsd
+  const usdCell = (text) => [usd(text), true, formatUsdExact(text)]
+  /**
+   * An adjustment's reason in the page's language: the batch writes
+   * "2025-10 was closed; run #12 (schedule) found different figures for 2025-10-26".
+   */
+  const reasonText = (reason) => {
+    const m = /^(\d{4}-\d{2}) was closed; run #(\d+) \(([^)]*)\) found different figures for (\d{4}-\d{2}-\d{2})$/.exec(reason)
+    if (m === null) return reason
+    const trigger = t(`acc.trigger.${m[3]}`)
+    return t("acc.reasonRerun", { month: m[1], run: m[2], trigger: trigger.startsWith("acc.") ? m[3] : trigger, day: formatDay(m[4]) })
+  }
   const when = (iso) => formatZoned(iso, tz)
+  // CSV for Polish Excel (with Polish headers) on the Polish page, the plain one on the English page.
+  const csvLink = (href) => (lang === "pl" ? `${href}&dialect=excel-pl${/[?&]lang=/.test(href) ? "" : "&lang=pl"}` : href)
   const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
   const requestsText = (n) => `${formatCount(n)} ${t(`acc.requests.${pluralRules.select(Number(n))}`)}`
   const lastDayOf = (month) => {
@@ -44,10 +58,15 @@
   const dialog = node("dialog", { id: "close-dialog", "aria-labelledby": "close-dialog-h" })
   document.body.append(dialog)
 
-  const post = async (path) => {
+  const post = async (path, payload) => {
     let res
     try {
-      res = await fetch(path, { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } })
+      res = await fetch(path, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: payload === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        body: payload === undefined ? undefined : JSON.stringify(payload)
+      })
     } catch {
       return { ok: false, message: t("acc.unreachable") }
     }
@@ -72,6 +91,8 @@
   const askToClose = (summary) => {
     const month = summary.month
     const reason = node("input", { id: "close-reason", name: "reason", type: "text", autocomplete: "off" })
+    // Who closes: the name goes onto the statement beside "dashboard".
+    const closer = node("input", { id: "close-by", name: "by", type: "text", autocomplete: "name", maxlength: "120" })
     // Reconciliation may refuse the close (days missing or never reconciled): the closer can accept
     // them, with a reason, and the acceptance goes onto the statement.
     const accept = node("input", { id: "close-accept", name: "acceptUnreconciled", type: "checkbox" })
@@ -89,7 +110,8 @@
           if (reason.value.trim() !== "") params.set("reason", reason.value.trim())
           if (accept.checked) params.set("acceptUnreconciled", "true")
           const q = params.size === 0 ? "" : `?${params}`
-          const r = await post(`/api/v1/admin/months/${encodeURIComponent(month)}/close${q}`)
+          const by = closer.value.trim()
+          const r = await post(`/api/v1/admin/months/${encodeURIComponent(month)}/close${q}`, by === "" ? undefined : { by })
           confirm.disabled = false
           if (!r.ok) {
             error.textContent = r.message
@@ -104,6 +126,8 @@
       node("p", {
         text: t("acc.closeExplain", { month, pln: pln(summary.totals.costPln), usd: usd(summary.totals.costUsd) })
       }),
+      node("label", { for: "close-by", text: t("acc.closerName") }),
+      closer,
       node("label", { for: "close-reason", text: t("acc.reason") }),
       reason,
       node("p", { class: "check" }, accept, node("label", { for: "close-accept", text: t("acc.acceptUnreconciled") })),
@@ -112,7 +136,7 @@
     )
     dialog.replaceChildren(form)
     dialog.showModal()
-    reason.focus()
+    closer.focus()
   }
 
   // ---- rendering -----------------------------------------------------------------------------------
@@ -130,7 +154,11 @@
     } else {
       status.append(
         node("span", { class: "badge closed", id: "month-status", text: t("acc.closed") }),
-        t("acc.closedNote", { at: when(closing.closedAt), by: closing.closedBy, reason: closing.reason ? ` (${closing.reason})` : "" })
+        t("acc.closedNote", {
+          at: when(closing.closedAt),
+          by: closing.closerName === undefined ? t(`acc.via.${closing.closedBy}`) : `${closing.closerName} (${t(`acc.via.${closing.closedBy}`)})`,
+          reason: closing.reason ? ` (${closing.reason})` : ""
+        })
       )
     }
     parts.push(status)
@@ -145,8 +173,8 @@
     const actions = node("p", { class: "downloads" })
     actions.append(
       node("a", { class: "button", id: "statement-link", href: `/statement?month=${encodeURIComponent(month)}`, text: t("acc.printable") }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf`, text: t("acc.statementPdf") }),
-      node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(month)}?format=csv`, download: "", text: t("acc.statementCsv") })
+      node("a", { class: "button", id: "statement-pdf", href: `/api/v1/statements/${encodeURIComponent(month)}?format=pdf&lang=${lang}`, text: t("acc.statementPdf") }),
+      node("a", { class: "button", id: "statement-csv", href: csvLink(`/api/v1/statements/${encodeURIComponent(month)}?format=csv&lang=${lang}`), download: "", text: t("acc.statementCsv") })
     )
     // A closed month's invoice draft for KSeF (FA(3) XML; nothing is sent anywhere).
     if (closing !== null) {
@@ -187,13 +215,13 @@
         node("h2", { id: "adjustments-h", text: t("acc.adjustments") }),
         node("p", { class: "small", text: t("acc.adjustmentsNote", { pln: pln(summary.totals.costPln) }) }),
         table("adjustments-table", [[t("usageDay")], [t("colUser")], [t("colModel")], [t("colRequests"), true], ["USD", true], [t("colRate"), true], ["PLN", true], [t("acc.colReason")]],
-          summary.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [formatCount(a.requests), true], [usd(a.costUsd), true],
-            [`${formatDecimal(a.rate)} (${a.rateTable}) ×${formatDecimal(a.markup)}`, true], [pln(a.costPln), true], [a.reason]]),
-          [[t("total")], [""], [""], [formatCount(sum.requests), true], [usd(sum.costUsd), true], ["", true], [pln(sum.costPln), true], [""]]),
+          summary.adjustments.map((a) => [[formatDay(a.originalDate)], [a.user], [a.model], [formatCount(a.requests), true], usdCell(a.costUsd),
+            [`${formatDecimal(a.rate)} (${a.rateTable}) ×${formatDecimal(a.markup)}`, true], [pln(a.costPln), true], [reasonText(a.reason)]]),
+          [[t("total")], [""], [""], [formatCount(sum.requests), true], usdCell(sum.costUsd), ["", true], [pln(sum.costPln), true], [""]]),
         node("p", { class: "downloads" }, node("a", {
           class: "button",
           download: "",
-          href: `/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`,
+          href: csvLink(`/api/v1/usage/summary?month=${encodeURIComponent(month)}&format=csv&list=adjustments`),
           text: t("acc.adjustmentsCsv")
         }))
       )
@@ -215,7 +243,7 @@
             const error = d.lastRunError ?? t("acc.unknownError")
             notes.push(t(billed.has(d.date) || d.corrected ? "acc.lastRunFailedStand" : "acc.lastRunFailed", { error }))
           }
-          return [[d.date], [notes.join("; ")]]
+          return [[formatDay(d.date)], [notes.join("; ")]]
         }))
       )
     }

@@ -37,6 +37,8 @@ const moneyColumns = [
 const drawChart = window.MaiChart.costPerDay($("chart"))
 
 const csvLink = (href, label) => el("a", { class: "button", href, download: "", text: label })
+/** What the page's CSV links add: the Polish Excel dialect and Polish headers on the Polish page. */
+const csvSuffix = window.MaiLocale.lang === "pl" ? "&dialect=excel-pl&lang=pl" : ""
 
 const renderBatch = (summary) => {
   const target = $("batch-body")
@@ -112,18 +114,24 @@ const renderSummary = (summary) => {
   $("total-requests").textContent = formatCount(summary.totals.requests)
   $("total-tokens").textContent = formatCount(summary.totals.totalTokens)
   drawChart(month, summary.days)
+  // The month's total includes its adjustments for earlier months: they are a row of each table's
+  // foot, so every total is the sum of the rows shown above it.
+  const adjusted = (id) => summary.adjustments.length === 0
+    ? []
+    : [{ id: `${id}-adjustments`, label: t("adjustmentsRow", { n: formatCount(summary.adjustments.length) }), values: summary.adjustmentsTotals }]
   sortableTable($("users-table"), [{ key: "user", label: t("colUser"), type: "text" }, ...moneyColumns], summary.users,
-    { key: "costPln", direction: "descending" }, summary.totals)
+    { key: "costPln", direction: "descending" }, summary.totals, adjusted("users"))
   sortableTable($("models-table"), [{ key: "model", label: t("colModel"), type: "text" }, ...moneyColumns], summary.models,
-    { key: "costPln", direction: "descending" }, summary.totals)
+    { key: "costPln", direction: "descending" }, summary.totals, adjusted("models"))
   sortableTable($("days-table"), [
     { key: "date", label: t("colDay"), type: "text", className: "date", format: formatDay },
     ...moneyColumns,
     { key: "rateTable", label: t("colTable"), type: "text", className: "date" },
     { key: "rateDate", label: t("colTableDate"), type: "text", className: "date", format: formatDay },
     { key: "rate", label: t("colRate"), type: "text", className: "num", format: formatDecimal }
-  ], summary.days, { key: "date", direction: "ascending" }, summary.totals)
-  const q = `month=${encodeURIComponent(month)}&format=csv`
+  ], summary.days, { key: "date", direction: "ascending" }, summary.totals, adjusted("days"))
+  // The Polish page gives CSV for Polish Excel (`;`, decimal commas, Polish headers); English the plain one.
+  const q = `month=${encodeURIComponent(month)}&format=csv${csvSuffix}`
   $("downloads").replaceChildren(
     csvLink(`/api/v1/usage/summary?${q}&list=rows`, t("csvRows")),
     csvLink(`/api/v1/usage/summary?${q}&list=days`, t("csvDays")),
@@ -200,7 +208,7 @@ const loadToday = async () => {
         ...moneyColumns
       ], today.rows, { key: "costUsd", direction: "descending" }, null)
       parts.push(el("div", { class: "scroll" }, table))
-      parts.push(el("p", { class: "downloads" }, csvLink("/api/v1/usage/today?format=csv", t("todayCsv"))))
+      parts.push(el("p", { class: "downloads" }, csvLink(`/api/v1/usage/today?format=csv${csvSuffix}`, t("todayCsv"))))
     } else {
       parts.push(el("p", { class: "alert empty", text: t("todayNone") }))
     }

@@ -1,16 +1,19 @@
-// mai-usage dashboard: the check against OpenRouter's own records (per UTC day: ok, missing n
-// requests and $x, unavailable; with the last check time) and the key drift beside "today so far".
+// mai-usage dashboard: the check against OpenRouter's own records for the chosen month (per UTC day:
+// ok, missing n requests and $x, unavailable; with the last check time) and the key drift beside
+// "today so far". It follows the month the page shows (the "mai:summary" event of dashboard.js).
+// Its messages speak to the client's admin: what a result means and whom to tell.
 // Loaded after locale.js, dom.js and api.js; every label is in labels.json (Polish by default).
 "use strict"
 ;(() => {
-  const { lang, t, formatCount, formatUsdExact, formatZoned } = window.MaiLocale
+  const { lang, t, formatCount, formatUsd, formatUsdExact, formatZoned, formatDay, monthName } = window.MaiLocale
   const { el } = window.MaiDom
   const { getJson, showError } = window.MaiApi
   const timeZone = document.body.dataset.timeZone
   const pluralRules = new Intl.PluralRules(lang === "en" ? "en-GB" : "pl-PL")
   /** "1 request", "2 zapytania": `key` names the forms in labels.json (`<key>.one`, `.few`, …). */
   const plural = (n, key) => `${formatCount(n)} ${t(`${key}.${pluralRules.select(Number(n))}`)}`
-  const usd = formatUsdExact
+  // USD as everywhere on the page: to the cent, the exact amount on hover (the badge's title).
+  const usd = formatUsd
   const when = (iso) => formatZoned(iso, timeZone)
 
   const resultText = (d) => {
@@ -44,11 +47,22 @@
     ))
   }
 
-  const loadReconciliation = async () => {
+  const lastDayOf = (month) => {
+    const [y, m] = month.split("-").map(Number)
+    return `${month}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, "0")}`
+  }
+  const heading = document.getElementById("reconciliation-h")
+  let shown = 0
+
+  /** The chosen month's UTC days, as OpenRouter's records and the ledger compare them. */
+  const loadReconciliation = async (month) => {
     const target = document.getElementById("reconciliation-body")
     if (target === null) return
+    const ticket = ++shown
+    if (heading !== null) heading.textContent = t("rec.headingMonth", { month: monthName(month) })
     try {
-      const r = await getJson("/api/v1/reconciliation")
+      const r = await getJson(`/api/v1/reconciliation?from=${month}-01&to=${lastDayOf(month)}`)
+      if (ticket !== shown) return // another month was chosen meanwhile
       if (!r.configured && r.lastCheckAt === null) {
         target.replaceChildren(el("p", {
           class: "alert empty",
@@ -56,13 +70,16 @@
         }))
         return
       }
+      const checked = r.days.filter((d) => d.status !== "unchecked")
       const bad = r.days.filter((d) => d.status === "missing" || d.status === "extra")
       const table = el("table", { id: "reconciliation-table" },
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("rec.colDay") }), el("th", { scope: "col", text: t("rec.colResult") }), el("th", { scope: "col", text: t("rec.colChecked") }))),
-        el("tbody", {}, ...r.days.filter((d) => d.status !== "unchecked").map((d) =>
+        el("tbody", {}, ...checked.map((d) =>
           el("tr", { class: `recon-${d.status}`, "data-date": d.date, "data-status": d.status },
-            el("td", { text: d.date }),
-            el("td", {}, el("span", { class: `badge recon-${d.status}`, text: resultText(d) }), detail(d)),
+            el("td", { class: "date", text: formatDay(d.date) }),
+            el("td", {},
+              el("span", { class: `badge recon-${d.status}`, title: d.status === "missing" ? formatUsdExact(d.missingUsd) : undefined, text: resultText(d) }),
+              detail(d)),
             el("td", { text: when(d.checkedAt) })
           )
         ))
@@ -70,16 +87,19 @@
       target.replaceChildren(
         el("p", {
           id: "reconciliation-summary",
+          "data-month": month,
           class: bad.length > 0 ? "alert error" : "small",
           text: bad.length > 0
             ? t("rec.differ", { days: plural(bad.length, "rec.days") })
-            : t("rec.allOk")
+            : checked.length === 0
+            ? t("rec.noneChecked", { month: monthName(month) })
+            : t("rec.allOk", { month: monthName(month) })
         }),
         el("p", { class: "small", id: "reconciliation-last-check", text: t("rec.lastCheck", { at: when(r.lastCheckAt) }) }),
-        el("div", { class: "scroll" }, table)
+        checked.length === 0 ? null : el("div", { class: "scroll" }, table)
       )
     } catch (error) {
-      showError(target, error, loadReconciliation)
+      if (ticket === shown) showError(target, error, () => loadReconciliation(month))
     }
   }
 
@@ -94,7 +114,7 @@
         return
       }
       target.textContent = t("rec.drift", {
-        day: k.utcDay,
+        day: formatDay(k.utcDay),
         at: when(k.takenAt),
         openRouter: usd(k.openRouterUsd),
         ledger: usd(k.ledgerUsd),
@@ -105,6 +125,6 @@
     }
   }
 
-  loadReconciliation()
+  document.addEventListener("mai:summary", (e) => loadReconciliation(e.detail.month))
   loadDrift()
 })()

@@ -1,64 +1,84 @@
-// mai-usage: the printable statement of a month (the same figures as its JSON, CSV and PDF).
-// Loaded after dom.js and tables.js.
+// mai-usage: the printable statement of a month, in the page's language (Polish unless ?lang=en).
+// It draws the statement's document (`?format=document&lang=…`): the very text the PDF draws, so the
+// two never differ. Loaded after dom.js and tables.js (not locale.js: its labels are in the page).
 "use strict"
 
 ;(() => {
   const root = document.getElementById("statement")
+  const lang = document.documentElement.lang === "en" ? "en" : "pl"
+  const labels = JSON.parse(document.getElementById("mai-statement-labels").textContent)
+  const t = (key, vars = {}) => (labels[key] ?? key).replace(/\{(\w+)\}/g, (all, k) => vars[k] ?? all)
   const month = new URLSearchParams(location.search).get("month") ?? ""
   const node = window.MaiDom.el
-  const table = window.MaiTables.plainTable
 
-  const render = (s) => {
-    document.title = `Statement ${s.month} — ${s.clientOrgId}`
-    const status = s.closing === null ? "open" : `closed at ${s.closing.closedAt} by ${s.closing.closedBy}`
+  /** A table of the document: group and note rows span it; subtotals and totals are bold. */
+  const docTable = (table) => {
+    const width = table.columns.reduce((w, c) => w + c.width, 0)
+    const span = table.columns.length
+    const row = (r) => {
+      if (r.kind === "group" || r.kind === "note") {
+        return node("tr", { class: r.kind }, node("td", { colspan: String(span), text: r.cells[0] }))
+      }
+      return node("tr", { class: r.kind === "line" ? undefined : r.kind },
+        ...r.cells.map((text, i) => node("td", { class: table.columns[i].align === "right" ? "num" : "name", text })))
+    }
+    return node("div", { class: "scroll" }, node("table", { id: table.id },
+      // Widths through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+      node("colgroup", {}, ...table.columns.map((c) => {
+        const col = node("col")
+        col.style.width = `${(100 * c.width / width).toFixed(1)}%`
+        return col
+      })),
+      node("thead", {}, node("tr", {}, ...table.columns.map((c) =>
+        node("th", { scope: "col", class: c.align === "right" ? "num" : undefined, text: c.label })))),
+      node("tbody", {}, ...table.rows.map(row))))
+  }
+
+  const render = (d) => {
+    document.title = `${d.title} — mai-usage`
+    const base = `/api/v1/statements/${encodeURIComponent(d.month)}`
     root.replaceChildren(
-      node("h1", { text: `Statement ${s.month}` }),
-      node("dl", { class: "run" },
-        node("dt", { text: "Client organisation" }), node("dd", { text: s.clientOrgId }),
-        node("dt", { text: "Period" }), node("dd", { text: `${s.from} to ${s.to}` }),
-        node("dt", { text: "Status" }), node("dd", { id: "statement-status", text: status }),
-        s.closing === null ? null : node("dt", { text: "Statement CSV SHA-256" }),
-        s.closing === null ? null : node("dd", { text: s.closing.statementSha256 }),
-        node("dt", { text: "Generated at" }), node("dd", { text: s.generatedAt })),
-      node("h2", { text: "Usage per user and model" }),
-      table("statement-lines", [["User"], ["Model"], ["Requests", true], ["Tokens", true], ["USD", true], ["Markup", true], ["PLN", true]],
-        s.lines.map((l) => [[l.user], [l.model], [String(l.requests), true], [String(l.totalTokens), true], [l.costUsd, true], [l.markup, true], [l.costPln, true]]),
-        [["Lines total"], [""], [String(s.linesTotals.requests), true], [String(s.linesTotals.totalTokens), true], [s.linesTotals.costUsd, true], ["", true], [s.linesTotals.costPln, true]]),
-      node("h2", { text: "Adjustments for earlier months" }),
-      s.adjustments.length === 0
-        ? node("p", { text: "None." })
-        : table("statement-adjustments", [["Usage day"], ["User"], ["Model"], ["Requests", true], ["USD", true], ["Markup", true], ["Rate (table)"], ["PLN", true]],
-          s.adjustments.map((a) => [[a.originalDate], [a.user], [a.model], [String(a.requests), true], [a.costUsd, true], [a.markup, true], [`${a.rate} (${a.rateTable})`], [a.costPln, true]]),
-          [["Adjustments total"], [""], [""], [String(s.adjustmentsTotals.requests), true], [s.adjustmentsTotals.costUsd, true], ["", true], [""], [s.adjustmentsTotals.costPln, true]]),
-      node("h2", { text: "NBP tables used (table A, USD mid rate)" }),
-      table("statement-rates", [["Usage day"], ["Table number"], ["Table date"], ["Rate", true]],
-        s.rates.map((r) => [[r.usageDate], [r.rateTable], [r.rateDate], [r.rate, true]])),
-      node("h2", { text: "Markup" }),
-      table("statement-markups", [["Markup", true], ["Days", true], ["From"], ["To"]],
-        s.markups.map((m) => [[m.markup, true], [String(m.days), true], [m.firstDay], [m.lastDay]])),
-      node("h2", { text: "Totals (lines plus adjustments)" }),
-      node("p", { class: "statement-total", id: "statement-total-pln", text: `PLN ${s.totals.costPln}` }),
-      node("p", { class: "statement-total", id: "statement-total-usd", text: `USD ${s.totals.costUsd}` }),
-      node("p", { class: "no-print" },
-        node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(s.month)}?format=pdf`, text: "PDF" }),
-        node("a", { class: "button", href: `/api/v1/statements/${encodeURIComponent(s.month)}?format=csv`, text: "CSV" }),
-        node("a", { class: "button", href: `/?month=${encodeURIComponent(s.month)}`, text: "Back to the dashboard" }))
+      node("h1", { text: d.title }),
+      node("dl", { class: "run", id: "statement-facts" },
+        ...d.facts.flatMap((f) => [node("dt", { text: f.label }), node("dd", { id: `statement-${f.id}`, text: f.value })])),
+      node("p", { class: "statement-total", id: "statement-total" },
+        node("span", { id: "statement-total-pln", text: d.totalPln }), " · ", node("span", { id: "statement-total-usd", text: d.totalUsd })),
+      ...d.sections.flatMap((s) => [
+        node("h2", { id: `statement-${s.id}-h`, text: s.heading }),
+        ...(s.table ? [docTable(s.table)] : []),
+        ...(s.paragraphs ?? []).map((p) => node("p", { class: s.id === "rule" ? "rule" : undefined, text: p }))
+      ]),
+      node("p", { class: "no-print downloads" },
+        node("a", { class: "button", id: "statement-pdf", href: `${base}?format=pdf&lang=${lang}`, text: t("st.pdf") }),
+        // The Polish page gives the CSV for Polish Excel; the English one the plain CSV.
+        node("a", {
+          class: "button",
+          id: "statement-csv",
+          download: "",
+          href: lang === "pl" ? `${base}?format=csv&lang=pl&dialect=excel-pl` : `${base}?format=csv&lang=en`,
+          text: t("st.csv")
+        }),
+        node("button", { type: "button", id: "statement-print", text: t("st.print"), onclick: () => window.print() }),
+        node("a", { class: "button", href: `/?month=${encodeURIComponent(d.month)}`, text: t("st.back") }))
     )
   }
 
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
-    root.replaceChildren(node("p", { class: "alert error", role: "alert", text: "Pick a month: /statement?month=YYYY-MM" }))
+    root.replaceChildren(node("p", { class: "alert error", role: "alert", text: t("st.pickMonth") }))
     return
   }
-  fetch(`/api/v1/statements/${encodeURIComponent(month)}`, { credentials: "same-origin", headers: { accept: "application/json" } })
+  fetch(`/api/v1/statements/${encodeURIComponent(month)}?format=document&lang=${lang}`, {
+    credentials: "same-origin",
+    headers: { accept: "application/json" }
+  })
     .then(async (res) => {
       if (res.status === 401) {
-        root.replaceChildren(node("p", { class: "alert error", role: "alert" }, "Your session has ended. ", node("a", { href: "/", text: "Log in" })))
+        root.replaceChildren(node("p", { class: "alert error", role: "alert" }, t("st.sessionEnded"), node("a", { href: "/", text: t("st.logIn") })))
         return
       }
       const body = await res.json().catch(() => null)
-      if (!res.ok) throw new Error((body && body.message) || `HTTP ${res.status}`)
+      if (!res.ok) throw new Error((body && (body.error || body.message)) || `HTTP ${res.status}`)
       render(body)
     })
-    .catch((e) => root.replaceChildren(node("p", { class: "alert error", role: "alert", text: `The statement could not be loaded: ${e.message}` })))
+    .catch((e) => root.replaceChildren(node("p", { class: "alert error", role: "alert", text: t("st.failed", { error: e.message }) })))
 })()

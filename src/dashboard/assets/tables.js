@@ -7,11 +7,14 @@ window.MaiTables = (() => {
   const cellClass = (num) => (num ? "num" : "name")
 
   /**
-   * A table of text: `head` is [[label, num?]], each row (and `foot`, when given) [[text, num?]];
-   * numeric cells are right-aligned (class "num"), the others are names.
+   * A table of text: `head` is [[label, num?]], each row (and `foot`, when given) [[text, num?, title?]];
+   * numeric cells are right-aligned (class "num"), the others are names; `title` is shown on hover
+   * (the exact USD of an amount shown to the cent).
    */
   const plainTable = (id, head, rows, foot) => {
-    const row = (cells) => el("tr", {}, ...cells.map(([text, num]) => el("td", { class: cellClass(num), text })))
+    // Each cell carries its column's label (data-label): a narrow screen can show it beside the value.
+    const row = (cells) => el("tr", {}, ...cells.map(([text, num, title], i) =>
+      el("td", { class: cellClass(num), title, "data-label": head[i]?.[0], text })))
     return el(
       "table",
       { id },
@@ -24,9 +27,11 @@ window.MaiTables = (() => {
   /**
    * columns: [{ key, label, type: "text"|"count"|"decimal", format?, title?, className? }]
    * Each header is a button (keyboard: Tab to it, Enter or Space); aria-sort says the order.
-   * `footer` (optional) is a row of totals under the same columns, labelled "Total".
+   * `footer` (optional) is a row of totals under the same columns, labelled "Total"; `before`
+   * (optional) are rows shown above it in the foot, never sorted: [{ label, values, id? }] (a
+   * month's adjustments for earlier months, so the total is the sum of the rows shown).
    */
-  const sortableTable = (table, columns, rows, initial, footer) => {
+  const sortableTable = (table, columns, rows, initial, footer, before = []) => {
     // The page's language: labels, number formats, text order.
     const { t, formatCount, decimalKey, compareText } = window.MaiLocale
     let sortKey = initial.key
@@ -87,16 +92,21 @@ window.MaiTables = (() => {
       }
       const parts = [el("thead", {}, head), body]
       if (footer) {
-        const tr = el("tr")
-        columns.forEach((c, i) => {
-          const v = footer[c.key]
-          tr.append(el("td", {
-            class: classes(cellClass(i > 0), c),
-            title: i > 0 && v !== undefined && c.title ? c.title(v) : undefined,
-            text: i === 0 ? t("total") : v === undefined ? "" : text(c, v)
-          }))
-        })
-        parts.push(el("tfoot", {}, tr))
+        const footRow = (label, values, attrs = {}) => {
+          const tr = el("tr", attrs)
+          columns.forEach((c, i) => {
+            const v = values[c.key]
+            tr.append(el("td", {
+              class: classes(cellClass(i > 0), c),
+              title: i > 0 && v !== undefined && c.title ? c.title(v) : undefined,
+              text: i === 0 ? label : v === undefined ? "" : text(c, v)
+            }))
+          })
+          return tr
+        }
+        parts.push(el("tfoot", {},
+          ...before.map((b) => footRow(b.label, b.values, { class: "foot-part", id: b.id })),
+          footRow(t("total"), footer, { class: "foot-total" })))
       }
       table.replaceChildren(...parts)
     }
