@@ -59,7 +59,7 @@ const clientLayer = (url: string): Layer.Layer<SqlClient.SqlClient, DirectoryErr
     return Layer.unwrapEffect(Effect.gen(function*() {
       // readonly: never created, never written; a missing file is a failure, not an empty directory.
       if (!Fs.existsSync(filename)) return yield* new DirectoryError({ message: `no such file: ${filename}` })
-      return SqliteClient.layer({ filename, readonly: true })
+      return SqliteClient.layer({ filename, readonly: true, disableWAL: true })
     })).pipe(Layer.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: String(e) }))))
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -127,9 +127,11 @@ export const readDirectory = (url: string): Effect.Effect<Snapshot, DirectoryErr
       readAt: new Date(yield* Clock.currentTimeMillis).toISOString()
     }
   }).pipe(
-    Effect.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: maskUrlsIn(String((e as { message?: unknown }).message ?? e)) }))),
     Effect.provide(clientLayer(url)),
     Effect.scoped,
+    // A driver may throw where it opens (a defect): still the directory's failure, never the app's.
+    Effect.catchAllDefect((d) => Effect.fail(d)),
+    Effect.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: maskUrlsIn(String((e as { message?: unknown }).message ?? e)).split("\n")[0] }))),
     Effect.timeoutFail({ duration: Duration.seconds(15), onTimeout: () => new DirectoryError({ message: "the directory did not answer within 15 s" }) })
   )
 
