@@ -176,10 +176,11 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
     /**
      * Evaluates `month` (default: this Warsaw month) and sends what is due. `wait`: return once
      * every delivery has ended (the CLI); otherwise deliveries go on in the background (`serve`).
+     * `record: false`: the figures only (the dashboard's view), nothing recorded or sent.
      */
     const evaluate = (
       month?: string,
-      options: { readonly wait?: boolean } = {}
+      options: { readonly wait?: boolean; readonly record?: boolean } = {}
     ): Effect.Effect<Evaluation, SummaryDbError | UsageStoreError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
@@ -207,7 +208,7 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
             BigDecimal.greaterThanOrEqualTo(BigDecimal.multiply(total, HUNDRED), BigDecimal.multiply(amount, BigDecimal.fromNumber(t)))
           )
           const alerted: Array<number> = []
-          for (const threshold of reached) {
+          for (const threshold of options.record === false ? [] : reached) {
             const fired = { scope: b.scope, subject: b.subject, month: m, threshold, spendPln, amountPln: b.amountPln, at }
             const id = yield* repo.fireAlert(fired)
             if (id === undefined) continue

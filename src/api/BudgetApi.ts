@@ -136,6 +136,16 @@ export class BudgetApi extends adminGroup("budgets")
       }))
   )
   .add(
+    HttpApiEndpoint.get("status", "/status")
+      .setUrlParams(Schema.Struct({ month: Schema.optional(Month) }))
+      .addSuccess(Evaluation)
+      .addError(Unavailable)
+      .annotateContext(OpenApi.annotations({
+        description: "The budgets' figures for `month` (default: this Warsaw month) as an evaluation finds them, " +
+          "without recording or sending anything (`alerted` is empty)."
+      }))
+  )
+  .add(
     HttpApiEndpoint.get("alerts", "/alerts")
       .setUrlParams(Schema.Struct({
         limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)))

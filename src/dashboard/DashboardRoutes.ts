@@ -52,7 +52,10 @@ const ASSETS = [
   "statement.js",
   "docs.js",
   "dashboard.css",
-  "accounting.css"
+  "accounting.css",
+  "people.js",
+  "budgets.js",
+  "budgets.css"
 ] as const
 
 const asset = (file: string) => {
