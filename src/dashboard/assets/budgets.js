@@ -41,11 +41,11 @@
         el("thead", {}, el("tr", {}, th("budgets.subject"), th("budgets.amount", true), th("budgets.spent", true), th("budgets.percent", true), th("budgets.reached"), el("th", {}))),
         el("tbody", {}, ...e.budgets.map((s) =>
           el("tr", { class: s.reached.length > 0 && s.reached[s.reached.length - 1] >= 100 ? "over" : null },
-            el("td", {}, ...breakable(who(s.budget))),
-            el("td", { class: "num", text: formatPln(s.budget.amountPln) }),
-            el("td", { class: "num", text: s.spendPln === null ? "—" : formatPln(s.spendPln) }),
-            el("td", { class: "num", text: s.percent === null ? "—" : `${formatDecimal(s.percent)}\u00a0%` }),
-            el("td", { text: s.note ?? (s.reached.map((x) => `${x}\u00a0%`).join(", ") || "—") }),
+            el("td", { "data-label": t("budgets.subject") }, ...breakable(who(s.budget))),
+            el("td", { class: "num", "data-label": t("budgets.amount"), text: formatPln(s.budget.amountPln) }),
+            el("td", { class: "num", "data-label": t("budgets.spent"), text: s.spendPln === null ? "—" : formatPln(s.spendPln) }),
+            el("td", { class: "num", "data-label": t("budgets.percent"), text: s.percent === null ? "—" : `${formatDecimal(s.percent)}\u00a0%` }),
+            el("td", { "data-label": t("budgets.reached"), text: s.note ?? (s.reached.map((x) => `${x}\u00a0%`).join(", ") || "—") }),
             el("td", {}, el("button", {
               type: "button",
               class: "link",
@@ -69,7 +69,7 @@
       return
     }
     const delivery = (x) =>
-      el("ul", { class: "attempts" }, ...x.attempts.map((at) =>
+      x.attempts.length === 0 ? "—" : el("ul", { class: "attempts" }, ...x.attempts.map((at) =>
         el("li", { class: at.status }, `${at.channel} — ${t("budgets.attempt", { n: at.attempt })}: ${t(`budgets.${at.status}`)}${at.error ? ` (${at.error})` : ""}`)
       ))
     alertsBody.replaceChildren(
@@ -77,7 +77,10 @@
       el("div", { class: "scroll" }, el("table", { id: "alerts-table" },
         el("thead", {}, el("tr", {}, th("budgets.when"), th("budgets.alert"), th("budgets.delivery"))),
         el("tbody", {}, ...a.alerts.slice(0, 20).map((x) =>
-          el("tr", {}, el("td", { text: formatZoned(x.at, timeZone) }), el("td", {}, ...breakable(x.text)), el("td", {}, delivery(x)))
+          el("tr", {},
+            el("td", { "data-label": t("budgets.when"), text: formatZoned(x.at, timeZone) }),
+            el("td", { "data-label": t("budgets.alert") }, ...breakable(x.text)),
+            el("td", { "data-label": t("budgets.delivery") }, delivery(x)))
         ))
       )),
       ...(a.limitChanges.length === 0 ? [] : [

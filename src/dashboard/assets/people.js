@@ -11,7 +11,7 @@
   if (target === null) return
 
   const th = (key, num) => el("th", { scope: "col", class: num ? "num" : null, text: t(key) })
-  const td = (text, num) => el("td", { class: num ? "num" : null }, ...(num ? [text] : breakable(text)))
+  const td = (text, num, label) => el("td", { class: num ? "num" : null, "data-label": label ? t(label) : null }, ...(num ? [text] : breakable(text)))
 
   const render = (r) => {
     const parts = []
@@ -30,7 +30,13 @@
     parts.push(el("div", { class: "scroll" }, el("table", { id: "people-table" },
       el("thead", {}, el("tr", {}, th("people.user"), th("people.email"), th("people.id"), th("people.groups"), th("people.requests", true), th("people.pln", true))),
       el("tbody", {}, ...r.users.map((u) =>
-        el("tr", {}, td(u.name ?? "—"), td(u.email ?? "—"), td(u.user), td(u.groups || "—"), td(formatCount(u.requests), true), td(formatPln(u.costPln), true))
+        el("tr", {},
+          td(u.name ?? "—", false, "people.user"),
+          td(u.email ?? "—", false, "people.email"),
+          td(u.user, false, "people.id"),
+          td(u.groups || "—", false, "people.groups"),
+          td(formatCount(u.requests), true, "people.requests"),
+          td(formatPln(u.costPln), true, "people.pln"))
       ))
     )))
     if (r.groups.length > 0) {
@@ -38,8 +44,13 @@
       parts.push(el("div", { class: "scroll" }, el("table", { id: "groups-table" },
         el("thead", {}, el("tr", {}, th("people.group"), th("people.members", true), th("people.requests", true), th("people.pln", true))),
         el("tbody", {},
-          ...r.groups.map((g) => el("tr", {}, td(g.group), td(formatCount(g.users), true), td(formatCount(g.requests), true), td(formatPln(g.costPln), true))),
-          el("tr", { class: "outside" }, td(t("people.outside")), td(formatCount(r.outsideGroups.users), true), td(formatCount(r.outsideGroups.requests), true), td(formatPln(r.outsideGroups.costPln), true))
+          ...[...r.groups.map((g) => ({ ...g, cls: null })), { ...r.outsideGroups, group: t("people.outside"), cls: "outside" }].map((g) =>
+            el("tr", { class: g.cls },
+              td(g.group, false, "people.group"),
+              td(formatCount(g.users), true, "people.members"),
+              td(formatCount(g.requests), true, "people.requests"),
+              td(formatPln(g.costPln), true, "people.pln"))
+          )
         )
       )))
       parts.push(el("p", { class: "small", id: "people-two-groups", text: t("people.twoGroups") }))
