@@ -102,6 +102,13 @@ const layoutOf = (sql: SqlClient.SqlClient) =>
     return "none"
   }))
 
+/** A driver's failure in one line: its message and its cause's (e.g. "file is not a database"), credentials masked. */
+const reasonOf = (e: unknown): string => {
+  const message = String((e as { message?: unknown }).message ?? e)
+  const cause = (e as { cause?: { message?: unknown } }).cause?.message
+  return maskUrlsIn(cause === undefined || String(cause) === message ? message : `${message}: ${String(cause)}`).split("\n")[0]
+}
+
 /** One read of the directory. */
 export const readDirectory = (url: string): Effect.Effect<Snapshot, DirectoryError> =>
   Effect.gen(function*() {
@@ -131,7 +138,7 @@ export const readDirectory = (url: string): Effect.Effect<Snapshot, DirectoryErr
     Effect.scoped,
     // A driver may throw where it opens (a defect): still the directory's failure, never the app's.
     Effect.catchAllDefect((d) => Effect.fail(d)),
-    Effect.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: maskUrlsIn(String((e as { message?: unknown }).message ?? e)).split("\n")[0] }))),
+    Effect.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: reasonOf(e) }))),
     Effect.timeoutFail({ duration: Duration.seconds(15), onTimeout: () => new DirectoryError({ message: "the directory did not answer within 15 s" }) })
   )
 
