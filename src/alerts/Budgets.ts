@@ -14,6 +14,8 @@ import { Alerts, AlertAttemptView, AlertView, BudgetStatus, BudgetView, Evaluati
 import { BudgetSpend, type MonthSpend } from "../billing/BudgetSpend.js"
 import { type Budget, type BudgetScope, SummaryRepo } from "../billing/SummaryRepo.js"
 import { Directory, lookup, type Snapshot } from "../directory/Directory.js"
+import { OpenRouterApi } from "../openrouter/OpenRouterApi.js"
+import { Reconciler } from "../openrouter/Reconciler.js"
 import { formatDecimal, roundHalfUp } from "../domain/Money.js"
 import { dayOf, monthOf } from "../domain/WarsawDay.js"
 import { AppConfig } from "../platform/Config.js"
@@ -21,6 +23,7 @@ import { Metrics } from "../platform/Metrics.js"
 import type { SummaryDbError } from "../store/SummaryDb.js"
 import type { UsageStoreError } from "../store/UsageStore.js"
 import { type AlertMessage, channelsOf } from "./Channels.js"
+import { Enforcement } from "./Enforcement.js"
 import { alertMessage } from "./Messages.js"
 
 export const DEFAULT_THRESHOLDS: ReadonlyArray<number> = [50, 80, 100]
@@ -82,8 +85,9 @@ const HUNDRED = BigDecimal.fromBigInt(100n)
 
 export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/BudgetAlerts", {
   scoped: Effect.gen(function*() {
-    const { config, directory, metrics, repo, spend } = yield* Effect.all({
+    const { config, directory, enforcement, metrics, repo, spend } = yield* Effect.all({
       config: AppConfig,
+      enforcement: Enforcement,
       repo: SummaryRepo,
       spend: BudgetSpend,
       directory: Directory,
@@ -218,6 +222,14 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
           }
           statuses.push(new BudgetStatus({ budget: view, spendPln, percent, reached, alerted, note: monthSpend.unpriced }))
         }
+        // Enforcement follows the current month's client budget (lifted when there is none).
+        if (options.record !== false && m === monthOf(dayOf(now, config.dailyBatchTimeZone))) {
+          const client = statuses.find((s) => s.budget.scope === "client")
+          sent.push(enforcement.apply({
+            month: m,
+            budget: client === undefined || client.spendPln === null ? undefined : { amountPln: client.budget.amountPln, spendPln: client.spendPln }
+          }))
+        }
         if (options.wait === true) yield* Effect.all(sent, { concurrency: "unbounded", discard: true })
         else for (const s of sent) yield* FiberSet.run(deliveries, s)
         return new Evaluation({
@@ -288,8 +300,10 @@ export const BudgetLoop = Effect.gen(function*() {
 
 
 
-/** Budgets for `serve`: the service, billing's spend, and the loop in its own fiber. */
+/** Budgets for `serve`: the service, billing's spend, enforcement, and the loop in its own fiber. */
 export const BudgetsServerLive = Layer.scopedDiscard(Effect.forkScoped(BudgetLoop)).pipe(
   Layer.provideMerge(BudgetAlerts.Default),
-  Layer.provideMerge(BudgetSpend.Default)
+  Layer.provideMerge(Layer.mergeAll(BudgetSpend.Default, Enforcement.Default)),
+  // The same layers as reconciliation's (memoised: one instance of each in `serve`).
+  Layer.provide(Layer.mergeAll(Reconciler.Default, OpenRouterApi.Default))
 )

@@ -10,6 +10,9 @@ import * as Options from "@effect/cli/Options"
 import { Console, Effect, Layer, Option } from "effect"
 import type { BudgetStatus, BudgetView } from "../api/BudgetApi.js"
 import { BudgetAlerts } from "../alerts/Budgets.js"
+import { Enforcement } from "../alerts/Enforcement.js"
+import { OpenRouterApi } from "../openrouter/OpenRouterApi.js"
+import { Reconciler } from "../openrouter/Reconciler.js"
 import { BudgetSpend } from "../billing/BudgetSpend.js"
 import { Directory } from "../directory/Directory.js"
 import { isMonth } from "../domain/WarsawDay.js"
@@ -19,8 +22,8 @@ import { commandGroup, optional, quietlyOver } from "./Commands.js"
 
 /** The budgets over the summary DB, the usage store, NBP and the directory: no server. */
 const BudgetCliLive = BudgetAlerts.Default.pipe(
-  Layer.provideMerge(BudgetSpend.Default),
-  Layer.provideMerge(Directory.Default),
+  Layer.provideMerge(Layer.mergeAll(BudgetSpend.Default, Enforcement.Default)),
+  Layer.provideMerge(Layer.mergeAll(Directory.Default, Reconciler.Default, OpenRouterApi.Default)),
   Layer.provideMerge(BatchCliLive)
 )
 

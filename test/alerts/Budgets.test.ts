@@ -10,6 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Effect, Either, Layer, TestClock } from "effect"
 import * as Path from "node:path"
 import { BudgetAlerts, checkBudget, coversOf } from "../../src/alerts/Budgets.js"
+import { Enforcement, NoEnforcement } from "../../src/alerts/Enforcement.js"
 import { BudgetSpend } from "../../src/billing/BudgetSpend.js"
 import { SummaryRepo } from "../../src/billing/SummaryRepo.js"
 import { Directory, type Snapshot } from "../../src/directory/Directory.js"
@@ -50,7 +51,8 @@ const layer = () =>
     Layer.provide(SummaryDb.layer(Path.join(tempDir(), "usage_summary.db"))),
     Layer.provide(Metrics.Default),
     Layer.provide(testLayer()),
-    Layer.provide(FetchHttpClient.layer)
+    Layer.provide(FetchHttpClient.layer),
+    Layer.provide(Layer.effect(Enforcement, NoEnforcement))
   )
 
 const at = (iso: string) => TestClock.setTime(Date.parse(iso))
