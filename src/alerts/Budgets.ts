@@ -191,7 +191,16 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
         const m = month ?? monthOf(dayOf(now, config.dailyBatchTimeZone))
         const budgets = yield* repo.budgets
         const at = new Date(now).toISOString()
-        if (budgets.length === 0) return new Evaluation({ month: m, asOf: at, indicativeDays: [], unpriced: null, budgets: [] })
+        const current = m === monthOf(dayOf(now, config.dailyBatchTimeZone))
+        if (budgets.length === 0) {
+          // No budget: a limit enforcement set is lifted.
+          if (options.record !== false && current) {
+            const lift = enforcement.apply({ month: m, budget: undefined })
+            if (options.wait === true) yield* lift
+            else yield* FiberSet.run(deliveries, lift)
+          }
+          return new Evaluation({ month: m, asOf: at, indicativeDays: [], unpriced: null, budgets: [] })
+        }
         const monthSpend: MonthSpend = yield* spend.ofMonth(m)
         const snap = yield* snapshot
         const sent: Array<Effect.Effect<void>> = []
@@ -223,7 +232,7 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
           statuses.push(new BudgetStatus({ budget: view, spendPln, percent, reached, alerted, note: monthSpend.unpriced }))
         }
         // Enforcement follows the current month's client budget (lifted when there is none).
-        if (options.record !== false && m === monthOf(dayOf(now, config.dailyBatchTimeZone))) {
+        if (options.record !== false && current) {
           const client = statuses.find((s) => s.budget.scope === "client")
           sent.push(enforcement.apply({
             month: m,
