@@ -143,10 +143,13 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
       }, config.alerts.language)
     }
 
-    /** Every channel on its own: attempts with back-off, each recorded and counted; never fails. */
-    const deliver = (alertId: number, message: AlertMessage): Effect.Effect<void> =>
-      Effect.forEach(channels, (channel) => {
-        let attempt = 0
+    /**
+     * Every channel on its own: attempts with back-off, each recorded and counted; never fails.
+     * `done`: attempts a channel already had (a delivery resumed after a restart continues them).
+     */
+    const deliver = (alertId: number, message: AlertMessage, done: ReadonlyMap<string, number> = new Map()): Effect.Effect<void> =>
+      Effect.forEach(channels.filter((c) => (done.get(c.name) ?? 0) < MAX_ATTEMPTS), (channel) => {
+        let attempt = done.get(channel.name) ?? 0
         const once = Effect.suspend(() => {
           attempt += 1
           const n = attempt
@@ -170,12 +173,34 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
           )
         })
         return once.pipe(
-          Effect.retry(Schedule.exponential(RETRY_BASE).pipe(Schedule.intersect(Schedule.recurs(MAX_ATTEMPTS - 1)))),
+          Effect.retry(Schedule.exponential(RETRY_BASE).pipe(Schedule.intersect(Schedule.recurs(MAX_ATTEMPTS - 1 - (done.get(channel.name) ?? 0))))),
           Effect.catchAll((why) =>
             Effect.logWarning("alerts: an alert could not be delivered", { channel: channel.name, alertId, attempts: attempt, error: why })
           )
         )
       }, { concurrency: "unbounded", discard: true })
+
+    /**
+     * Deliveries a stopped process left unfinished (`serve` runs this once at start): each of the
+     * latest alerts whose configured channel has no sent attempt and attempts left is sent again,
+     * its attempts continuing where they stopped.
+     */
+    const resume = Effect.gen(function*() {
+      const [records, snap] = yield* Effect.all([repo.alerts(100), snapshot])
+      for (const a of records) {
+        const done = new Map<string, number>()
+        let open = false
+        for (const c of channels) {
+          const mine = a.attempts.filter((t) => t.channel === c.name)
+          if (mine.some((t) => t.status === "sent")) done.set(c.name, MAX_ATTEMPTS)
+          else {
+            done.set(c.name, mine.length)
+            if (mine.length < MAX_ATTEMPTS) open = true
+          }
+        }
+        if (open) yield* FiberSet.run(deliveries, deliver(a.id, messageOf(a, snap), done))
+      }
+    })
 
     /**
      * Evaluates `month` (default: this Warsaw month) and sends what is due. `wait`: return once
@@ -274,7 +299,7 @@ export class BudgetAlerts extends Effect.Service<BudgetAlerts>()("mai-usage/Budg
         })
       })
 
-    return { list, set, remove, evaluate, alerts, channels: channels.map((c) => c.name) } as const
+    return { list, set, remove, evaluate, alerts, resume, channels: channels.map((c) => c.name) } as const
   }),
   dependencies: [FetchHttpClient.layer]
 }) {}
@@ -294,6 +319,7 @@ export const BudgetLoop = Effect.gen(function*() {
   const seen = yield* Ref.make<{ runId: number | null; at: number }>({ runId: null, at: 0 })
   const first = yield* repo.lastRun().pipe(Effect.map((r) => (r === null ? null : r.id)), Effect.orElseSucceed(() => null))
   yield* Ref.set(seen, { runId: first, at: 0 })
+  yield* budgets.resume.pipe(Effect.catchAll((e) => Effect.logWarning("alerts: unfinished deliveries could not be resumed", { error: e.message })))
   const turn = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const last = yield* repo.lastRun()

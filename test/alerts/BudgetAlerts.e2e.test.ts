@@ -11,7 +11,7 @@ import * as Crypto from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { costPln, formatDecimal, parseNanoUsd, roundHalfUp } from "../../src/domain/Money.js"
 import { monthOf, warsawDay } from "../../src/domain/WarsawDay.js"
-import { asAdmin, postWebhook, startApp, type TestApp } from "../support/app.js"
+import { asAdmin, postWebhook, startApp, tempDir, type TestApp } from "../support/app.js"
 import { type MailServer, startMailServer, startWebhookReceiver, type WebhookReceiver } from "../support/mailServer.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 import { PEOPLE, sqliteWebUi } from "../support/openWebUi.js"
@@ -153,5 +153,40 @@ describe("a closed month", () => {
     const statementAfter = await (await admin(`/api/v1/statements/${month}?format=csv`)).text()
     expect(statementAfter).toBe(statementBefore)
     expect(Crypto.createHash("sha256").update(statementAfter).digest("hex")).toBe(before.statementSha256)
+  }, 60_000)
+})
+
+describe("a delivery cut short by a restart", () => {
+  it("is resumed by the next start, its attempts continuing", async () => {
+    const dataDir = tempDir()
+    const down = await startWebhookReceiver(SECRET)
+    const downUrl = down.url
+    await down.close() // nothing listens there now: the first attempt fails
+    const vars = { DATA_DIR: dataDir, NBP_API_URL: nbp.url, ALERT_WEBHOOK_SECRET: SECRET }
+    const first = await startApp({ ...vars, ALERT_WEBHOOK_URL: downUrl })
+    const put = (a: TestApp, body: object) =>
+      fetch(a.url + "/api/v1/admin/budgets", { method: "PUT", headers: { ...asAdmin.headers, "content-type": "application/json" }, body: JSON.stringify(body) })
+    expect((await put(first, { scope: "user", subject: "restart@example.pl", amountPln: "0.01", thresholds: [100] })).status).toBe(200)
+    const res = await postWebhook(first.url, generationDelivery({ id: "gen-restart-1", time: new Date(), user: "restart@example.pl", model: "openai/gpt-4o", inputTokens: 1, outputTokens: 1, cost: 1 }))
+    expect(res.status).toBe(200)
+    await fetch(first.url + "/api/v1/admin/budgets/evaluate", { ...asAdmin, method: "POST" })
+    const attempts = async (a: TestApp) =>
+      (((await (await fetch(a.url + "/api/v1/admin/budgets/alerts", asAdmin)).json()) as any).alerts[0]?.attempts ?? []) as Array<any>
+    for (let i = 0; i < 100 && (await attempts(first)).length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+    await first.close() // stops the retries
+
+    const up = await startWebhookReceiver(SECRET)
+    const second = await startApp({ ...vars, ALERT_WEBHOOK_URL: up.url })
+    try {
+      await waitFor("the resumed delivery", () => up.received.length > 0)
+      expect(up.received.map((b) => [b.subject, b.threshold])).toEqual([["restart@example.pl", 100]])
+      const after = await attempts(second)
+      expect(after[0]).toMatchObject({ channel: "webhook", attempt: 1, status: "failed" })
+      expect(after[after.length - 1]).toMatchObject({ channel: "webhook", status: "sent", error: null })
+      expect(after[after.length - 1].attempt).toBe(after.length)
+    } finally {
+      await second.close()
+      await up.close()
+    }
   }, 60_000)
 })
