@@ -1,6 +1,5 @@
 /** The handler of `PeopleApi`: the people report as JSON, or one of its lists as CSV. */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import { MaiApi } from "../api/Api.js"
 import { unavailable } from "../api/ApiErrors.js"
@@ -8,6 +7,7 @@ import { groupColumns, personColumns } from "../api/PeopleApi.js"
 import { toCsv } from "../domain/Csv.js"
 import { AppConfig } from "../platform/Config.js"
 import { People } from "../reporting/People.js"
+import { csvResponse, wantsCsv } from "./UsageHttp.js"
 
 const textColumns = ["user", "name", "email", "role", "groups", "groupId", "group"] as const
 
@@ -18,16 +18,10 @@ export const PeopleApiLive = HttpApiBuilder.group(MaiApi, "people", (handlers) =
     return handlers.handle("month", ({ request, urlParams }) =>
       Effect.gen(function*() {
         const report = yield* Effect.mapError(people.ofMonth(urlParams.month), unavailable)
-        const csv = urlParams.format === "csv" ||
-          (urlParams.format === undefined && (urlParams.dialect !== undefined || /\btext\/csv\b/i.test(request.headers["accept"] ?? "")))
-        if (!csv) return report
+        if (!wantsCsv(urlParams, request)) return report
         const list = urlParams.list ?? "users"
         const options = { dialect: urlParams.dialect, textColumns }
         const body = list === "users" ? toCsv(personColumns, report.users, options) : toCsv(groupColumns, report.groups, options)
-        const name = `mai-usage_${clientOrgId}_${urlParams.month}_people_${list}`.replace(/[^A-Za-z0-9._-]+/g, "_")
-        return HttpServerResponse.text(body, {
-          contentType: "text/csv; charset=utf-8; header=present",
-          headers: { "content-disposition": `attachment; filename="${name}.csv"` }
-        })
+        return csvResponse(`mai-usage_${clientOrgId}_${urlParams.month}_people_${list}`, body)
       }))
   }))
