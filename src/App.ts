@@ -8,8 +8,10 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Layer } from "effect"
+import { BudgetsServerLive } from "./alerts/Budgets.js"
 import { BillingLive } from "./billing/BatchLive.js"
 import { DashboardLive } from "./dashboard/DashboardRoutes.js"
+import { DirectoryLive } from "./directory/Directory.js"
 import * as AdminAuth from "./http/AdminAuth.js"
 import { ApiLive, ErrorBodiesLive } from "./http/ApiLive.js"
 import { OpsRoutes } from "./http/OpsRoutes.js"
@@ -20,6 +22,7 @@ import { OpenRouterServerLive } from "./openrouter/OpenRouterLive.js"
 import { ReconciliationGateLive } from "./openrouter/ReconciliationGateLive.js"
 import { type Platform, PlatformLive, platformFromMap } from "./platform/PlatformLive.js"
 import { NbpRateLive } from "./rates/RatesLive.js"
+import { People } from "./reporting/People.js"
 import { Reports } from "./reporting/Reports.js"
 import { StoreLive } from "./store/StoreLive.js"
 
@@ -34,11 +37,11 @@ const HttpLive = Server.layer.pipe(
 /** Everything `serve` runs, over a given platform (tests pass one with their own configuration). */
 export const serveLayer = <E, R>(platform: Layer.Layer<Platform, E, R>) =>
   HttpLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(Reports.Default, OpenRouterServerLive, CostFillerLive)),
+    Layer.provideMerge(Layer.mergeAll(People.Default.pipe(Layer.provideMerge(Reports.Default)), OpenRouterServerLive, CostFillerLive, BudgetsServerLive)),
     Layer.provideMerge(Layer.mergeAll(Webhook.Default, BillingLive)),
     // Billing's month close asks reconciliation through its own interface (ReconciliationGate).
     Layer.provideMerge(ReconciliationGateLive),
-    Layer.provideMerge(Layer.mergeAll(StoreLive, NbpRateLive)),
+    Layer.provideMerge(Layer.mergeAll(StoreLive, NbpRateLive, DirectoryLive)),
     Layer.provideMerge(platform)
   )
 

@@ -11,6 +11,7 @@ import { missingValue, valueOptions } from "./cli/MissingValue.js"
 import { exitCodeOf, runMain, serveUntilStopped } from "./Run.js"
 import { monthCommand } from "./cli/MonthCommand.js"
 import { batchCommand } from "./cli/BatchCommand.js"
+import { budgetCommand } from "./cli/BudgetCommand.js"
 import { composeCommand } from "./cli/ComposeCommand.js"
 import { conflictsCommand } from "./cli/ConflictsCommand.js"
 import { costsCommand } from "./cli/CostsCommand.js"
@@ -30,7 +31,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, monthCommand, invoiceCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, invoiceCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand, budgetCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

@@ -8,6 +8,8 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "./AccountingApi.js"
 import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "./WebhookErrors.js"
 import { BatchApi } from "./BatchApi.js"
+import { BudgetApi } from "./BudgetApi.js"
+import { PeopleApi } from "./PeopleApi.js"
 import { InvoicesApi } from "./InvoiceApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
 import { UsageApi } from "./UsageApi.js"
@@ -85,6 +87,8 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(StatementsApi)
   .add(InvoicesApi)
   .add(ReconciliationApi)
+  .add(BudgetApi)
+  .add(PeopleApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",
     description: "Usage and costs of one client organisation: daily summaries in USD and PLN at the NBP rate. " +

@@ -10,6 +10,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "../platform/Config.js"
 import { summaryDbFailed as failed, SummaryDb, type SummaryDbError } from "../store/SummaryDb.js"
 import { BillingDbLive } from "./migrations.js"
+import { type SummaryBudgets, summaryBudgets } from "./SummaryBudgets.js"
 import { type SummaryDays, summaryDays, upsertRowWith } from "./SummaryDays.js"
 import { type SummaryLock, summaryLock } from "./SummaryLock.js"
 import { type SummaryMonths, summaryMonths } from "./SummaryMonths.js"
@@ -18,10 +19,11 @@ import { type SummaryRuns, summaryRuns } from "./SummaryRuns.js"
 export type { BatchRun, RunStatus, Trigger } from "../api/BatchRun.js"
 export type { CommitClosedDay, CommitDay, Committed, CommittedAdjustments, DayRow, RateUsed, RowFilter } from "./SummaryDays.js"
 export type { LockHolder } from "./SummaryLock.js"
+export type { AlertAttempt, AlertRecord, AttemptStatus, Budget, BudgetScope, FiredAlert, LimitChange } from "./SummaryBudgets.js"
 export type { Adjustment, AuditEntry, ClosedBy, ClosingRecord } from "./SummaryMonths.js"
 export type { CatchUpCandidate, DayHistoryRecord, StartRun } from "./SummaryRuns.js"
 
-export interface SummaryRepoShape extends SummaryDays, SummaryRuns, SummaryLock, SummaryMonths {
+export interface SummaryRepoShape extends SummaryDays, SummaryRuns, SummaryLock, SummaryMonths, SummaryBudgets {
   /** Succeeds when the summary DB answers and its migrations are applied (for /ready). */
   readonly check: Effect.Effect<void, SummaryDbError>
 }
@@ -34,6 +36,7 @@ export const make = Effect.gen(function*() {
     ...summaryDays(sql, clientOrgId),
     ...summaryLock(sql),
     ...summaryMonths(sql, clientOrgId, upsertRowWith(sql)),
+    ...summaryBudgets(sql, clientOrgId),
     check: sql`SELECT count(*) AS n FROM batch_lock`.pipe(Effect.asVoid, Effect.mapError(failed("check")))
   }
   return repo

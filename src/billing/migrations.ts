@@ -161,6 +161,55 @@ export const billingMigrations = {
     Effect.all([
       sql`ALTER TABLE closed_months ADD COLUMN closer_name TEXT`,
       sql`ALTER TABLE month_audit ADD COLUMN closer_name TEXT`
+    ], { discard: true })),
+  // Budgets in PLN per Warsaw month (scope client | group | user; subject '' for the client), the
+  // thresholds each fired once per subject and month, every delivery attempt of an alert, and every
+  // change of an OpenRouter key's limit made by enforcement.
+  "0012_budgets": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`CREATE TABLE budgets (
+        id INTEGER PRIMARY KEY,
+        client_org_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        amount_pln TEXT NOT NULL,
+        thresholds TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (client_org_id, scope, subject)
+      )`,
+      sql`CREATE TABLE budget_alerts (
+        id INTEGER PRIMARY KEY,
+        client_org_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        month TEXT NOT NULL,
+        threshold INTEGER NOT NULL,
+        spend_pln TEXT NOT NULL,
+        amount_pln TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (client_org_id, scope, subject, month, threshold)
+      )`,
+      sql`CREATE TABLE alert_attempts (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT
+      )`,
+      sql`CREATE INDEX alert_attempts_alert ON alert_attempts (alert_id)`,
+      sql`CREATE TABLE budget_limits (
+        id INTEGER PRIMARY KEY,
+        client_org_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        month TEXT NOT NULL,
+        limit_usd TEXT,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT
+      )`
     ], { discard: true }))
 }
 

@@ -13,6 +13,9 @@ import { AppConfig } from "../platform/Config.js"
 import { ExitCode } from "../platform/ExitCode.js"
 import { type CheckReport, make as makeDestinations, MAX_PER_TYPE } from "../openrouter/Destinations.js"
 import { ReconcileCliLive } from "./ReconcileCommand.js"
+import { periodUsage } from "../alerts/Enforcement.js"
+import { OpenRouterApi } from "../openrouter/OpenRouterApi.js"
+import { Reconciler } from "../openrouter/Reconciler.js"
 
 const bad = (reason: string) => Effect.zipRight(Console.error(`openrouter: ${reason}`), Effect.fail(new ExitCode({ code: 2 })))
 
@@ -69,6 +72,22 @@ const checkUrl = Options.text("url").pipe(
   Options.optional
 )
 
+/** Each of the client's keys with the limit in force (enforcement sets it: docs/budgets.md) and its usage in the limit's period. */
+const keyLimitLines = Effect.gen(function*() {
+  const api = yield* OpenRouterApi
+  const hashes = yield* Effect.flatMap(Reconciler, (r) => r.keyHashes)
+  const keys = yield* api.listKeys
+  return hashes.map((hash) => {
+    const k = keys.find((x) => x.hash === hash)
+    const name = `key ${k?.name ?? "?"} (${hash.slice(0, 12)}…)`
+    if (k === undefined) return `${name}: not in OpenRouter's keys list`
+    const period = k.limit_reset ?? "never resets"
+    return k.limit == null
+      ? `${name}: no limit; usage USD ${(k.usage ?? 0).toFixed(2)}`
+      : `${name}: limit USD ${k.limit.toFixed(2)} (${period}), usage in the period USD ${periodUsage(k).toFixed(2)}`
+  })
+})
+
 const connect = Command.make("connect", { url: connectUrl }, (args) =>
   Effect.gen(function*() {
     const url = validUrl(args.url)
@@ -89,6 +108,13 @@ const check = Command.make("check", { url: checkUrl }, (args) =>
     if (Either.isLeft(url)) return yield* bad(url.left)
     const report = yield* withDestinations("check", (d) => d.check(url.right))
     for (const line of reportLines(report)) yield* (report.ok ? Console.log(line) : Console.error(line))
+    yield* keyLimitLines.pipe(
+      Effect.provide(ReconcileCliLive),
+      Effect.matchEffect({
+        onSuccess: (lines) => Effect.forEach(lines, (l) => Console.log(l), { discard: true }),
+        onFailure: (e) => Console.error(`key limits: ${e.message}`)
+      })
+    )
     if (!report.ok) return yield* Effect.fail(new ExitCode({ code: 1 }))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Error))).pipe(
     Command.withDescription(

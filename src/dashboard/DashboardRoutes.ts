@@ -54,7 +54,10 @@ const ASSETS = [
   "statement.js",
   "docs.js",
   "dashboard.css",
-  "accounting.css"
+  "accounting.css",
+  "people.js",
+  "budgets.js",
+  "budgets.css"
 ] as const
 
 /** A response made on first use, then kept: what only a visitor needs costs an idle server nothing. */

@@ -33,7 +33,12 @@ ${body}
  * Every label of the dashboard, the shell's and its scripts', in both languages: labels.json. The
  * shell is rendered with them; the page carries them (as data, not script) for assets/locale.js.
  */
-const LABELS: Record<Lang, Record<string, string>> = JSON.parse(Fs.readFileSync(assetPath("dashboard/labels.json"), "utf8"))
+const readLabels = (file: string): Record<Lang, Record<string, string>> => JSON.parse(Fs.readFileSync(assetPath(file), "utf8"))
+const LABELS: Record<Lang, Record<string, string>> = (() => {
+  // The budgets' and the directory's labels are kept in their own file, merged here.
+  const [main, budgets] = [readLabels("dashboard/labels.json"), readLabels("dashboard/labels-budgets.json")]
+  return { pl: { ...main.pl, ...budgets.pl }, en: { ...main.en, ...budgets.en } }
+})()
 
 /** The label `key` of labels.json in `lang`, with `{name}` placeholders filled from `vars` (not escaped). */
 export const label = (lang: Lang, key: string, vars: Record<string, string> = {}) =>
@@ -95,6 +100,32 @@ export interface DashboardSettings {
   readonly batchTime: string
   readonly batchEnabled: boolean
 }
+
+/** The people-and-groups card (the month's) and the budgets-and-alerts card; filled by people.js and budgets.js. */
+const budgetCards = (L: Record<string, string>) => `
+  <section aria-labelledby="people-h" class="card" id="people">
+    <h2 id="people-h">${L["people.title"]}</h2>
+    <div id="people-body"><p>${L.loading}</p></div>
+  </section>
+
+  <section aria-labelledby="budgets-h" class="card" id="budgets">
+    <h2 id="budgets-h">${L["budgets.title"]}</h2>
+    <div id="budgets-body"><p>${L.loading}</p></div>
+    <form id="budget-form" class="budget-form">
+      <label>${L["budgets.scopeField"]} <select name="scope">
+        <option value="client">${L["budgets.client"]}</option>
+        <option value="group">${L["budgets.groupScope"]}</option>
+        <option value="user">${L["budgets.userScope"]}</option>
+      </select></label>
+      <label>${L["budgets.subjectField"]} <input name="subject" autocomplete="off"></label>
+      <label>${L["budgets.amount"]} <input name="amountPln" inputmode="decimal" required></label>
+      <label>${L["budgets.thresholds"]} <input name="thresholds" value="50, 80, 100"></label>
+      <button type="submit">${L["budgets.set"]}</button>
+      <span id="budget-form-status" role="status" class="small"></span>
+    </form>
+    <h3>${L["budgets.alerts"]}</h3>
+    <div id="alerts-body"></div>
+  </section>`
 
 export const dashboardPage = (s: DashboardSettings) => {
   const L = LABELS[s.lang]
@@ -163,10 +194,12 @@ export const dashboardPage = (s: DashboardSettings) => {
     <h2 id="reconciliation-h">${L.recon}</h2>
     <div id="reconciliation-body"><p>${L.loading}</p></div>
   </section>
+${budgetCards(L)}
 </main>
 <link rel="stylesheet" href="/assets/accounting.css">
+<link rel="stylesheet" href="/assets/budgets.css">
 </body>`,
-    ["locale.js", "dom.js", "api.js", "tables.js", "chart.js", "dashboard.js", "accounting.js", "reconciliation.js"],
+    ["locale.js", "dom.js", "api.js", "tables.js", "chart.js", "dashboard.js", "accounting.js", "reconciliation.js", "people.js", "budgets.js"],
     s.lang,
     `<script type="application/json" id="mai-labels">${jsonInHtml(LABELS)}</script>\n`
   )

@@ -96,6 +96,26 @@ const VatRate = Schema.transform(
   { strict: true, decode: (v) => String(v), encode: (s) => s }
 )
 
+/** An http(s) URL (the alert webhook). */
+const HttpUrl = Text.pipe(Schema.filter((s) => {
+  try {
+    return ["http:", "https:"].includes(new URL(s).protocol)
+  } catch {
+    return false
+  }
+}))
+
+/** SMTP_URL: smtp:// or smtps://, possibly with the user and password (so a secret). */
+const SmtpUrl = Token.pipe(Schema.filter((s) => {
+  try {
+    return ["smtp:", "smtps:"].includes(new URL(s).protocol)
+  } catch {
+    return false
+  }
+}))
+
+const Email = Schema.String.pipe(Schema.pattern(/^[^\s@,<>]+@[^\s@,<>]+$/))
+
 const InvoiceLines = Schema.String.pipe(Schema.filter((s) => (INVOICE_LINE_MODES as ReadonlyArray<string>).includes(s)))
 
 // ---------------------------------------------------------------------------------------------
@@ -139,7 +159,14 @@ export const SETTINGS = [
   { scope: "server", field: "resellerAddress", variable: "RESELLER_ADDRESS", schema: Line, rule: `${ONE_LINE}: write the address on one line, e.g. "ul. Prosta 1, 00-001 Warszawa"` },
   { scope: "server", field: "invoiceNumberPattern", variable: "INVOICE_NUMBER_PATTERN", schema: NumberPattern, rule: `must be ${NUMBER_PATTERN_RULE}, e.g. "FV/{YYYY}/{MM}/{CLIENT}"` },
   { scope: "server", field: "invoiceVatRate", variable: "INVOICE_VAT_RATE", schema: VatRate, rule: "must be a VAT rate in per cent the invoice draft offers: 23, 8, 5 or 0, as a number or a string" },
-  { scope: "client", field: "invoiceLines", variable: "INVOICE_LINES", schema: InvoiceLines, rule: "must be \"model\" (one invoice line per model) or \"month\" (one line for the month)" }
+  { scope: "client", field: "invoiceLines", variable: "INVOICE_LINES", schema: InvoiceLines, rule: "must be \"model\" (one invoice line per model) or \"month\" (one line for the month)" },
+  { scope: "client", field: "alertWebhookUrl", variable: "ALERT_WEBHOOK_URL", schema: HttpUrl, rule: "must be an http(s) URL: where budget alerts are posted (e.g. a Slack incoming webhook)" },
+  { scope: "client", field: "alertWebhookSecret", variable: "ALERT_WEBHOOK_SECRET", schema: StrongToken, secret: { ifLeftOut: "(then leave alertWebhookUrl out too: the app needs the secret to sign the webhook)" }, rule: "must be one secret of at least 16 printable ASCII characters without spaces or commas" },
+  { scope: "client", field: "alertEmailTo", variable: "ALERT_EMAIL_TO", schema: commaList(Email), rule: "must be a non-empty list of e-mail addresses that receive the client's budget alerts" },
+  { scope: "client", field: "alertLanguage", variable: "ALERT_LANGUAGE", schema: Schema.String.pipe(Schema.pattern(/^(pl|en)$/)), rule: "must be \"pl\" (default) or \"en\"" },
+  { scope: "client", field: "budgetEnforce", variable: "BUDGET_ENFORCE", schema: Schema.String.pipe(Schema.pattern(/^(off|openrouter)$/)), rule: "must be \"off\" (default) or \"openrouter\" (the client's budget becomes a limit on its OpenRouter keys; needs openrouterManagementKey)" },
+  { scope: "server", field: "smtpUrl", variable: "SMTP_URL", schema: SmtpUrl, secret: { ifLeftOut: "(then no alert goes by e-mail)" }, rule: "must be smtp://host:port or smtps://user:password@host:port (the password URL-encoded), without spaces or commas" },
+  { scope: "server", field: "alertEmailFrom", variable: "ALERT_EMAIL_FROM", schema: Email, rule: "must be one e-mail address: the sender of budget alerts" }
 ] as const satisfies ReadonlyArray<Setting>
 
 /** The clients.json keys of one scope's settings, e.g. "clientNip" | "markup" | … */

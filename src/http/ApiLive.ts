@@ -4,6 +4,8 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Layer } from "effect"
 import { MonthsApiLive, StatementsApiLive } from "./AccountingHttp.js"
 import { BatchApiLive } from "./BatchHttp.js"
+import { BudgetApiLive } from "./BudgetHttp.js"
+import { PeopleApiLive } from "./PeopleHttp.js"
 import { InvoicesApiLive } from "./InvoiceHttp.js"
 import { ReconciliationApiLive } from "./ReconciliationHttp.js"
 import { UsageApiLive } from "./UsageHttp.js"
@@ -11,7 +13,7 @@ import { MaiApi } from "../api/Api.js"
 import { CODE_VERSION } from "../platform/Version.js"
 
 export const ApiLive = HttpApiBuilder.api(MaiApi.annotate(OpenApi.Version, CODE_VERSION)).pipe(
-  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive])
+  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive, BudgetApiLive, PeopleApiLive])
 )
 
 /** Errors as `{"error": "…"}` (see ErrorBodies.ts). */

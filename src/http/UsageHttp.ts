@@ -25,7 +25,7 @@ import { AppConfig } from "../platform/Config.js"
 import { Reports } from "../reporting/Reports.js"
 
 /** `format` wins; else a `dialect` or `Accept: text/csv` asks for CSV. */
-const wantsCsv = (
+export const wantsCsv = (
   params: { readonly format?: "json" | "csv" | undefined; readonly dialect?: CsvDialect | undefined },
   request: HttpServerRequest.HttpServerRequest
 ) =>
@@ -39,7 +39,7 @@ const csvOptions = (dialect: CsvDialect | undefined, lang?: CsvLang) => ({ diale
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_")
 
-const csvResponse = (fileName: string, body: string) =>
+export const csvResponse = (fileName: string, body: string) =>
   HttpServerResponse.text(body, {
     contentType: "text/csv; charset=utf-8; header=present",
     headers: { "content-disposition": `attachment; filename="${safeName(fileName)}.csv"` }

@@ -56,7 +56,19 @@ export const CurrentKey = Schema.Struct({ usage: Schema.Number, usage_daily: Sch
 /** One key of `GET /keys` (management key). */
 export const ApiKeyInfo = Schema.Struct({
   hash: Schema.String,
-  ...maybe({ name: Schema.String, label: Schema.String, disabled: Schema.Boolean })
+  ...maybe({
+    name: Schema.String,
+    label: Schema.String,
+    disabled: Schema.Boolean,
+    /** USD; null: no limit */
+    limit: Schema.Number,
+    /** the limit's period: daily, weekly, monthly (UTC), or null (never resets) */
+    limit_reset: Schema.String,
+    usage: Schema.Number,
+    usage_daily: Schema.Number,
+    usage_weekly: Schema.Number,
+    usage_monthly: Schema.Number
+  })
 })
 
 /** A Broadcast (observability) destination; `config` depends on `type` (webhook: url, method, headers). */
@@ -120,6 +132,8 @@ export interface OpenRouterApiShape {
   readonly currentKey: Effect.Effect<CurrentKey, OpenRouterError>
   /** `GET /keys` (management key) */
   readonly listKeys: Effect.Effect<ReadonlyArray<ApiKeyInfo>, OpenRouterError>
+  /** `PATCH /keys/{hash}` with `limit` (USD; null lifts it) (management key) */
+  readonly setKeyLimit: (hash: string, limitUsd: number | null) => Effect.Effect<ApiKeyInfo, OpenRouterError>
   /** every destination of the workspace, all pages */
   readonly listDestinations: Effect.Effect<ReadonlyArray<Destination>, OpenRouterError>
   readonly createDestination: (body: DestinationBody) => Effect.Effect<Destination, OpenRouterError>
@@ -249,6 +263,7 @@ export const make = (options: OpenRouterApiOptions): Effect.Effect<OpenRouterApi
       generation: (id) => data("any", "GET", `/generation?id=${encodeURIComponent(id)}`, Generation),
       currentKey: data("api", "GET", "/key", CurrentKey),
       listKeys: data("management", "GET", "/keys", Schema.Array(ApiKeyInfo)),
+      setKeyLimit: (hash, limitUsd) => data("management", "PATCH", `/keys/${encodeURIComponent(hash)}`, ApiKeyInfo, { limit: limitUsd }),
       listDestinations,
       createDestination: (body) =>
         data("management", "POST", "/observability/destinations", Destination, {

@@ -57,6 +57,24 @@ export interface AppSettings {
   readonly ledgerQueueLimit: number
   readonly openRouter: OpenRouterSettings
   readonly invoice: InvoiceSettings
+  readonly alerts: AlertSettings
+}
+
+/**
+ * Budget alerts and enforcement (`alerts/`): the channels an alert goes through, its language, and
+ * whether budgets become limits on the client's OpenRouter keys. No channel → alerts are recorded only.
+ */
+export interface AlertSettings {
+  readonly webhookUrl: string | undefined
+  /** signs each webhook body (`X-Mai-Signature: sha256=<HMAC>`); required with the URL */
+  readonly webhookSecret: Redacted.Redacted<string> | undefined
+  /** smtp://[user:pass@]host:port or smtps://…; a secret (it may carry a password) */
+  readonly smtpUrl: Redacted.Redacted<string> | undefined
+  readonly emailTo: ReadonlyArray<string>
+  readonly emailFrom: string
+  readonly language: "pl" | "en"
+  /** BUDGET_ENFORCE=openrouter: the client's budget becomes a `limit` on its OpenRouter keys */
+  readonly enforce: boolean
 }
 
 /**
@@ -236,6 +254,27 @@ const sqlitePath = (value: string): Either.Either<string, string> => {
   return Either.left(`expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got ${shown(value)}`)
 }
 
+/** SMTP_URL: smtp:// or smtps://, kept as a secret (it may carry the password). */
+const smtpUrl = (value: string): Either.Either<Redacted.Redacted<string>, string> => {
+  try {
+    const u = new URL(value.trim())
+    return u.protocol === "smtp:" || u.protocol === "smtps:"
+      ? Either.right(Redacted.make(value.trim()))
+      : Either.left(`expected smtp://host:port or smtps://user:password@host:port, got ${shown(value)}`)
+  } catch {
+    return Either.left(`malformed URL: ${shown(value)}`)
+  }
+}
+
+/** Comma-separated e-mail addresses (a simple shape check: one @, no spaces). */
+const emailList = (text: string): Either.Either<ReadonlyArray<string>, string> => {
+  const list = text.split(",").map((x) => x.trim()).filter((x) => x !== "")
+  const bad = list.find((a) => !/^[^\s@,<>]+@[^\s@,<>]+$/.test(a))
+  return bad !== undefined || list.length === 0
+    ? Either.left(`expected e-mail addresses separated by commas, got ${JSON.stringify((bad ?? text).slice(0, 80))}`)
+    : Either.right(list)
+}
+
 const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
 
 /**
@@ -309,6 +348,14 @@ const environment = Config.all({
   clientAddress: optional("CLIENT_ADDRESS", invoiceLine),
   invoiceNumberPattern: variable("INVOICE_NUMBER_PATTERN", DEFAULT_NUMBER_PATTERN, numberPattern),
   invoiceVatRate: variable("INVOICE_VAT_RATE", "23", vatRate),
+  alertWebhookUrl: optional("ALERT_WEBHOOK_URL", httpUrl),
+  alertWebhookSecret: optional("ALERT_WEBHOOK_SECRET", (t) =>
+    t.trim().length >= MIN_SECRET_LENGTH ? Either.right(Redacted.make(t.trim())) : Either.left(`must be at least ${MIN_SECRET_LENGTH} characters long`)),
+  smtpUrl: optional("SMTP_URL", smtpUrl),
+  alertEmailTo: optional("ALERT_EMAIL_TO", emailList),
+  alertEmailFrom: variable("ALERT_EMAIL_FROM", "mai-usage@localhost", (t) => emailList(t).pipe(Either.flatMap((l) => l.length === 1 ? Either.right(l[0]) : Either.left("expected one e-mail address")))),
+  alertLanguage: variable("ALERT_LANGUAGE", "pl", (t) => oneOf("pl", "en")(t.trim().toLowerCase())),
+  budgetEnforce: variable("BUDGET_ENFORCE", "off", (t) => oneOf("off", "openrouter")(t.trim().toLowerCase())),
   invoiceLines: variable("INVOICE_LINES", "model", (t) => oneOf(...INVOICE_LINE_MODES)(t.trim().toLowerCase()).pipe(
     Either.mapLeft(() => `expected ${INVOICE_LINE_MODES.join(" or ")}, got ${t}`)
   ))
@@ -337,6 +384,15 @@ const read = Effect.gen(function*() {
   })
   const webhookSecret = Option.isSome(env.webhookSecrets) ? undefined : yield* keptOrGenerated(dataDir, "webhook-secret")
   const adminToken = Option.isSome(env.adminTokens) ? undefined : yield* keptOrGenerated(dataDir, "admin-token")
+  if (Option.isSome(env.alertWebhookUrl) && Option.isNone(env.alertWebhookSecret)) {
+    return yield* new ConfigInvalid({ message: "ALERT_WEBHOOK_SECRET: required with ALERT_WEBHOOK_URL (it signs each alert)" })
+  }
+  if (Option.isSome(env.smtpUrl) && Option.isNone(env.alertEmailTo)) {
+    return yield* new ConfigInvalid({ message: "ALERT_EMAIL_TO: required with SMTP_URL (who receives the alerts)" })
+  }
+  if (env.budgetEnforce === "openrouter" && Option.isNone(env.openRouterManagementKey)) {
+    return yield* new ConfigInvalid({ message: "BUDGET_ENFORCE: openrouter needs OPENROUTER_MANAGEMENT_KEY (it sets the keys' limits)" })
+  }
   yield* announceGenerated({ dataDir, host: env.host, port: env.port, webhookSecret, adminToken })
   const settings: AppSettings = {
     port: env.port,
@@ -388,6 +444,15 @@ const read = Effect.gen(function*() {
       numberPattern: env.invoiceNumberPattern,
       vatRate: env.invoiceVatRate,
       lines: env.invoiceLines
+    },
+    alerts: {
+      webhookUrl: Option.getOrUndefined(env.alertWebhookUrl),
+      webhookSecret: Option.getOrUndefined(env.alertWebhookSecret),
+      smtpUrl: Option.getOrUndefined(env.smtpUrl),
+      emailTo: Option.getOrElse(env.alertEmailTo, () => []),
+      emailFrom: env.alertEmailFrom,
+      language: env.alertLanguage,
+      enforce: env.budgetEnforce === "openrouter"
     }
   }
   return settings
@@ -444,6 +509,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
     vatRate: "23",
     lines: "model"
   },
+  alerts: { webhookUrl: undefined, webhookSecret: undefined, smtpUrl: undefined, emailTo: [], emailFrom: "mai-usage@localhost", language: "pl", enforce: false },
   ...overrides
 })
 

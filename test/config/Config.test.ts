@@ -223,3 +223,31 @@ describe("secrets too short to be secrets", () => {
     for (const secret of ["p/ss", "ss:w", "hunter2", "user"]) expect(message).not.toContain(secret)
   })
 })
+
+describe("budget alerts and enforcement", () => {
+  const left = async (vars: Record<string, string>) => {
+    const r = await run(vars)
+    return Either.isLeft(r) ? r.left.message : "accepted"
+  }
+  it("reads the channels, Polish by default, the SMTP URL kept secret", async () => {
+    const r = Either.getOrThrow(await run({
+      ALERT_WEBHOOK_URL: "https://hooks.example.com/x",
+      ALERT_WEBHOOK_SECRET: "alert-secret-0123456789",
+      SMTP_URL: "smtps://user:smtp-password-1@mail.example.pl:465",
+      ALERT_EMAIL_TO: "a@example.pl, b@example.pl"
+    }))
+    expect(r.alerts).toMatchObject({ webhookUrl: "https://hooks.example.com/x", emailTo: ["a@example.pl", "b@example.pl"], language: "pl", enforce: false })
+    expect(String(r.alerts.smtpUrl)).not.toContain("smtp-password-1")
+    expect(Redacted.value(r.alerts.smtpUrl!)).toBe("smtps://user:smtp-password-1@mail.example.pl:465")
+  })
+  it("refuses what cannot work, naming the variable, never a password", async () => {
+    expect(await left({ ALERT_WEBHOOK_URL: "https://hooks.example.com/x" })).toBe("ALERT_WEBHOOK_SECRET: required with ALERT_WEBHOOK_URL (it signs each alert)")
+    expect(await left({ SMTP_URL: "smtp://mail.example.pl:25" })).toBe("ALERT_EMAIL_TO: required with SMTP_URL (who receives the alerts)")
+    expect(await left({ BUDGET_ENFORCE: "openrouter" })).toBe("BUDGET_ENFORCE: openrouter needs OPENROUTER_MANAGEMENT_KEY (it sets the keys' limits)")
+    const smtp = await refusal("SMTP_URL", "http://user:secret-pw-9@mail.example.pl")
+    expect(smtp).toContain("expected smtp://host:port")
+    expect(smtp).not.toContain("secret-pw-9")
+    expect(await refusal("ALERT_EMAIL_TO", "not-an-address")).toContain("expected e-mail addresses")
+    expect(await refusal("ALERT_LANGUAGE", "de")).toContain("expected pl or en")
+  })
+})

@@ -126,6 +126,10 @@ describe("compose render", () => {
       )
       example.influxdb.token = SECRETS.influxToken
       expect(yield* refusal(example)).toBe(
+        "smtpUrl is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out (then no alert goes by e-mail)"
+      )
+      example.smtpUrl = SECRETS.smtpUrl
+      expect(yield* refusal(example)).toBe(
         "clients[0].openrouterApiKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out (then there is no key drift check)"
       )
       example.clients[0].openrouterApiKey = SECRETS.alphaOpenRouter
@@ -139,6 +143,8 @@ describe("compose render", () => {
         "clients[0].openrouterManagementKey is still the example's REPLACE-… placeholder: put the real secret there, or leave the field out (then the reconciliation and the Broadcast destination check are off)"
       )
       example.clients[0].openrouterManagementKey = SECRETS.alphaManagement
+      expect(yield* refusal(example)).toMatch(/^clients\[0\]\.alertWebhookSecret is still the example's REPLACE-… placeholder/)
+      example.clients[0].alertWebhookSecret = SECRETS.alphaAlertWebhook
       const { out } = yield* render(example)
       const services = parsedConfig(out).services
       expect(Object.keys(services)).toHaveLength(example.clients.length + 1)

@@ -80,6 +80,11 @@ describe("compose render: the settings of clients.json", () => {
       expect(alpha.CLIENT_NIP).toBe(NIPS.alpha)
       expect(alpha.CLIENT_ADDRESS).toBe("al. Jerozolimskie 100, 00-807 Warszawa")
       expect(alpha.INVOICE_LINES).toBe("month")
+      expect(alpha.ALERT_WEBHOOK_URL).toBe("https://hooks.example.com/alpha/budget")
+      expect(alpha.ALERT_WEBHOOK_SECRET).toBe(SECRETS.alphaAlertWebhook)
+      expect(alpha.ALERT_EMAIL_TO).toBe("it@alpha.pl,finanse@alpha.pl")
+      expect(alpha.ALERT_LANGUAGE).toBe("en")
+      expect(alpha.BUDGET_ENFORCE).toBe("openrouter")
 
       // The second client's own values, awkward characters exactly as given; a hash as a string.
       const beta = env["mai-beta_2"]
@@ -96,6 +101,8 @@ describe("compose render: the settings of clients.json", () => {
         expect(env[`mai-${id}`].RESELLER_ADDRESS).toBe("ul. Żółwia 3/5, 02-601 Warszawa")
         expect(env[`mai-${id}`].INVOICE_NUMBER_PATTERN).toBe("FV/{YYYY}/{MM}/{CLIENT}")
         expect(env[`mai-${id}`].INVOICE_VAT_RATE).toBe("23")
+        expect(env[`mai-${id}`].SMTP_URL).toBe(SECRETS.smtpUrl)
+        expect(env[`mai-${id}`].ALERT_EMAIL_FROM).toBe("alerts@reseller.pl")
       }
       expect(Object.keys(env["mai-nbp-service"]).filter((k) => k.startsWith("RESELLER_"))).toEqual([])
 

@@ -14,7 +14,9 @@ export const SECRETS = {
   influxToken: "influx-token-Zm9vYmFyYmF6cXV4==",
   gammaWebhook: "gamma-webhook-secret-77aa88bb99cc",
   alphaManagement: "sk-or-v1-mgmt-alpha-5e4d3c2b1a09",
-  betaManagement: "sk-or-v1-mgmt-beta-$x\\y-8f7e6d5c"
+  betaManagement: "sk-or-v1-mgmt-beta-$x\\y-8f7e6d5c",
+  alphaAlertWebhook: "alpha-alert-signing-secret-4c3b2a19",
+  smtpUrl: "smtps://alerts%40reseller.pl:smtp-pass-7f6e5d4c@smtp.reseller.pl:465"
 } as const
 
 /** Valid NIPs (the checksum of src/domain/Nip.ts). */
@@ -41,6 +43,8 @@ export const threeClients = () => ({
   resellerAddress: "ul. Żółwia 3/5, 02-601 Warszawa",
   invoiceNumberPattern: "FV/{YYYY}/{MM}/{CLIENT}",
   invoiceVatRate: 23 as number | string,
+  smtpUrl: SECRETS.smtpUrl as string,
+  alertEmailFrom: "alerts@reseller.pl",
   influxdb: {
     url: "https://eu-central-1-1.aws.cloud2.influxdata.com",
     token: SECRETS.influxToken,
@@ -63,7 +67,12 @@ export const threeClients = () => ({
       clientName: "Alpha sp. z o.o.",
       clientNip: NIPS.alpha as string,
       clientAddress: "al. Jerozolimskie 100, 00-807 Warszawa",
-      invoiceLines: "month"
+      invoiceLines: "month",
+      alertWebhookUrl: "https://hooks.example.com/alpha/budget",
+      alertWebhookSecret: SECRETS.alphaAlertWebhook as string,
+      alertEmailTo: ["it@alpha.pl", "finanse@alpha.pl"],
+      alertLanguage: "en",
+      budgetEnforce: "openrouter"
     },
     {
       id: "beta_2",

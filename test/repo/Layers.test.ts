@@ -1,8 +1,8 @@
 /**
  * Imports point down the layers, and folders never import each other in a loop:
  *
- *   domain (pure) ← api (the HTTP contract), platform ← store ← rates, ingest, billing, deploy
- *   ← reporting, openrouter (reconciliation) ← http, dashboard, cli ← App.ts, bin.ts
+ *   domain (pure) ← api (the HTTP contract), platform ← store, directory ← rates, ingest, billing,
+ *   deploy ← reporting, openrouter (reconciliation), alerts ← http, dashboard, cli ← App.ts, bin.ts
  *
  * Folders of one layer may import each other as long as no cycle forms. The contract (`api/`)
  * imports only `domain/` and libraries, so another process builds a typed client from it.
@@ -16,9 +16,9 @@ const SRC = Path.resolve("src")
 export const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["domain"],
   ["api", "platform"],
-  ["store"],
+  ["store", "directory"],
   ["rates", "ingest", "billing", "deploy"],
-  ["reporting", "openrouter"],
+  ["reporting", "openrouter", "alerts"],
   ["http", "dashboard", "cli"],
   ["."]
 ]

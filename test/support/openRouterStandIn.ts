@@ -6,7 +6,8 @@
  *   GET    /api/v1/activity?date=D&api_key_hash=H   management key; last 30 completed UTC days
  *   GET    /api/v1/key                              the calling API key (usage, usage_daily)
  *   GET    /api/v1/generation?id=…                  any key; a generation's record (`total_cost`), 404 until known
- *   GET    /api/v1/keys                             management key
+ *   GET    /api/v1/keys                             management key; each key's limit, limit_reset and usage by period
+ *   PATCH  /api/v1/keys/{hash}                      management key; `limit` (USD or null) and `limit_reset` change
  *   GET    /api/v1/observability/destinations       management key; offset/limit pages, workspace_id
  *   POST   /api/v1/observability/destinations       management key; at most 5 per type and workspace
  *   PATCH  /api/v1/observability/destinations/{id}  management key; only the fields sent change
@@ -30,6 +31,16 @@ export interface StandInKey {
   readonly hash: string
   readonly name: string
   readonly label?: string
+}
+
+/** What OpenRouter's keys API reports of a key's limit: USD, `null` for none. */
+export interface KeyLimit {
+  limit: number | null
+  limit_reset: "daily" | "weekly" | "monthly" | null
+  usage: number
+  usage_daily: number
+  usage_weekly: number
+  usage_monthly: number
 }
 
 export interface ActivityRow {
@@ -67,6 +78,9 @@ export interface OpenRouterStandIn {
   readonly setGeneration: (id: string, totalCost: number) => void
   /** the account's keys (`GET /keys`): add keys, or rename one by giving its hash a new name */
   readonly setKeys: (keys: ReadonlyArray<StandInKey>) => void
+  /** a key's limit and usage by period, as `GET /keys` reports them (the client's key by default) */
+  readonly keyLimit: (hash?: string) => KeyLimit
+  readonly setKeyLimit: (limit: Partial<KeyLimit>, hash?: string) => void
   /** "down": connections are destroyed; a number: every request answers that status */
   readonly setFailure: (failure: "down" | number | null) => void
   /** delay every answer (timeouts) */
@@ -97,6 +111,12 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     { hash: "0".repeat(64), name: "someone-else", label: "sk-or-v1-oth...0000" }
   ]
   const generations = new Map<string, number>()
+  const limits = new Map<string, KeyLimit>()
+  const limitOf = (hash: string): KeyLimit => {
+    let l = limits.get(hash)
+    if (l === undefined) limits.set(hash, l = { limit: null, limit_reset: null, usage: 0, usage_daily: 0, usage_weekly: 0, usage_monthly: 0 })
+    return l
+  }
   let usage = 0
   let usageDaily = 0
   let failure: "down" | number | null = null
@@ -183,9 +203,29 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
       return {
         status: 200,
         json: {
-          data: keys.map((k) => ({ hash: k.hash, name: k.name, label: k.label ?? `sk-or-v1-${k.hash.slice(0, 3)}...${k.hash.slice(-4)}`, disabled: false, usage: k.hash === API_KEY_HASH ? usage : 0 }))
+          data: keys.map((k) => ({
+            hash: k.hash,
+            name: k.name,
+            label: k.label ?? `sk-or-v1-${k.hash.slice(0, 3)}...${k.hash.slice(-4)}`,
+            disabled: false,
+            ...limitOf(k.hash),
+            ...(k.hash === API_KEY_HASH && limits.get(k.hash)?.usage === 0 ? { usage } : {}),
+            limit_remaining: limitOf(k.hash).limit === null ? null : Math.max(0, limitOf(k.hash).limit! - limitOf(k.hash).usage_monthly)
+          }))
         }
       }
+    }
+    const keyPath = /^\/keys\/([^/]+)$/.exec(path)
+    if (keyPath !== null && method === "PATCH") {
+      const key = keys.find((k) => k.hash === keyPath[1])
+      if (key === undefined) return error(404, "Key not found")
+      const l = limitOf(key.hash)
+      if ("limit" in body) {
+        if (body.limit !== null && (typeof body.limit !== "number" || !(body.limit >= 0))) return error(400, "limit must be a non-negative number or null")
+        l.limit = body.limit
+      }
+      if ("limit_reset" in body) l.limit_reset = body.limit_reset
+      return { status: 200, json: { data: { hash: key.hash, name: key.name, label: key.label, disabled: false, ...l } } }
     }
     if (path === "/activity" && method === "GET") {
       const date = url.searchParams.get("date")
@@ -306,6 +346,8 @@ export const startOpenRouterStandIn = async (): Promise<OpenRouterStandIn> => {
     setActivity: (date, rows, hash = API_KEY_HASH) => void activity.set(`${date}|${hash}`, [...rows]),
     setGeneration: (id, cost) => void generations.set(id, cost),
     setKeys: (k) => void (keys = [...k]),
+    keyLimit: (hash = API_KEY_HASH) => ({ ...limitOf(hash) }),
+    setKeyLimit: (l, hash = API_KEY_HASH) => void Object.assign(limitOf(hash), l),
     setKeyUsage: (u, d) => {
       usage = u
       usageDaily = d
