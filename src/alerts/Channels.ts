@@ -8,7 +8,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Redacted } from "effect"
 import * as Crypto from "node:crypto"
-import * as Nodemailer from "nodemailer"
+import type * as Nodemailer from "nodemailer"
 import { maskUrlsIn } from "../domain/Redact.js"
 import type { AlertSettings } from "../platform/Config.js"
 import { outboundClient, textRequest, unreachableReason } from "../platform/TextRequest.js"
@@ -51,18 +51,21 @@ const webhook = (url: string, secret: Redacted.Redacted<string>, client: HttpCli
 })
 
 const email = (settings: AlertSettings, smtpUrl: Redacted.Redacted<string>): Channel => {
-  const transport = Nodemailer.createTransport(Redacted.value(smtpUrl))
+  // nodemailer is loaded with the first e-mail: a container that never sends one never holds it.
+  let transport: Promise<Nodemailer.Transporter> | undefined
+  const transporter = () =>
+    (transport ??= import("nodemailer").then((m) => (m.default ?? m).createTransport(Redacted.value(smtpUrl))))
   return {
     name: "email",
     send: (m) =>
       Effect.tryPromise({
         try: () =>
-          transport.sendMail({
+          transporter().then((t) => t.sendMail({
             from: settings.emailFrom,
             to: [...settings.emailTo],
             subject: m.subject,
             text: [m.text, "", ...m.details].join("\n")
-          }),
+          })),
         // nodemailer's messages name the host and the SMTP reply; a URL's credentials are masked anyway.
         catch: (e) => maskUrlsIn(`SMTP: ${(e as Error).message ?? String(e)}`).split("\n")[0]
       }).pipe(Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => "SMTP: no answer within 30 s" }), Effect.asVoid)

@@ -6,7 +6,7 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { CsvDialectParam } from "../domain/Csv.js"
+import { CsvDialectParam, CsvLangParam } from "../domain/Csv.js"
 import { Month } from "../domain/WarsawDay.js"
 import { adminGroup } from "./AdminAuth.js"
 import { Unavailable } from "./ApiErrors.js"
@@ -60,7 +60,8 @@ export class PeopleApi extends adminGroup("people")
         month: Month,
         format: Schema.optional(Schema.Literal("json", "csv")),
         list: Schema.optional(List),
-        dialect: Schema.optional(CsvDialectParam)
+        dialect: Schema.optional(CsvDialectParam),
+        lang: Schema.optional(CsvLangParam)
       }))
       .addSuccess(PeopleReport)
       .addError(Unavailable)

@@ -8,7 +8,6 @@
  * to the ids, never a condition for billing.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { Clock, Duration, Effect, Layer, Redacted, Ref, Schedule, Schema } from "effect"
 import * as Fs from "node:fs"
@@ -63,8 +62,15 @@ const clientLayer = (url: string): Layer.Layer<SqlClient.SqlClient, DirectoryErr
     })).pipe(Layer.mapError((e) => (e instanceof DirectoryError ? e : new DirectoryError({ message: String(e) }))))
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return PgClient.layer({ url: Redacted.make(url), maxConnections: 1, connectTimeout: Duration.seconds(5) }).pipe(
-      Layer.mapError((e) => new DirectoryError({ message: maskUrlsIn(String(e.message)) }))
+    // The PostgreSQL driver is loaded only for a PostgreSQL directory.
+    return Layer.unwrapEffect(
+      Effect.promise(() => import("@effect/sql-pg/PgClient")).pipe(
+        Effect.map((PgClient) =>
+          PgClient.layer({ url: Redacted.make(url), maxConnections: 1, connectTimeout: Duration.seconds(5) }).pipe(
+            Layer.mapError((e) => new DirectoryError({ message: maskUrlsIn(String(e.message)) }))
+          )
+        )
+      )
     )
   }
   return Layer.fail(new DirectoryError({ message: "DATABASE_URL: expected sqlite:///… or postgresql://…" }))

@@ -51,7 +51,14 @@ export const polishHeaders: Readonly<Record<string, string>> = {
   costPln: "kwota_pln",
   reason: "powód",
   createdAt: "zapisano",
-  note: "uwagi"
+  note: "uwagi",
+  name: "imię_i_nazwisko",
+  email: "e-mail",
+  role: "rola",
+  groups: "grupy",
+  groupId: "id_grupy",
+  group: "grupa",
+  users: "użytkownicy"
 }
 
 /** The header labels of `lang`: undefined (the keys) for English. */

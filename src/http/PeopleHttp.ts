@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { MaiApi } from "../api/Api.js"
 import { unavailable } from "../api/ApiErrors.js"
 import { groupColumns, personColumns } from "../api/PeopleApi.js"
-import { toCsv } from "../domain/Csv.js"
+import { headersOf, toCsv } from "../domain/Csv.js"
 import { AppConfig } from "../platform/Config.js"
 import { People } from "../reporting/People.js"
 import { csvResponse, wantsCsv } from "./UsageHttp.js"
@@ -20,7 +20,7 @@ export const PeopleApiLive = HttpApiBuilder.group(MaiApi, "people", (handlers) =
         const report = yield* Effect.mapError(people.ofMonth(urlParams.month), unavailable)
         if (!wantsCsv(urlParams, request)) return report
         const list = urlParams.list ?? "users"
-        const options = { dialect: urlParams.dialect, textColumns }
+        const options = { dialect: urlParams.dialect, textColumns, headers: headersOf(urlParams.lang) }
         const body = list === "users" ? toCsv(personColumns, report.users, options) : toCsv(groupColumns, report.groups, options)
         return csvResponse(`mai-usage_${clientOrgId}_${urlParams.month}_people_${list}`, body)
       }))

@@ -144,13 +144,14 @@ describe("a closed month", () => {
     const closed = await admin(`/api/v1/admin/months/${month}/close?acceptUnreconciled=true&reason=test`, { method: "POST" })
     expect(closed.status).toBe(200)
     const before = (await closed.json()) as any
-    const statementBefore = await (await admin(`/api/v1/statements/${month}?format=csv`)).text()
+    // the canonical CSV (English, default dialect) is the one the close hashed
+    const statementBefore = await (await admin(`/api/v1/statements/${month}?format=csv&lang=en`)).text()
     await admin("/api/v1/admin/budgets", { method: "PUT", body: JSON.stringify({ scope: "client", amountPln: "1" }) })
     const evaluation = (await (await admin(`/api/v1/admin/budgets/evaluate?month=${month}`, { method: "POST" })).json()) as any
     const client = evaluation.budgets.find((b: any) => b.budget.scope === "client")
     expect(client.alerted).toEqual([50, 80, 100])
     expect(evaluation.indicativeDays).toEqual([])
-    const statementAfter = await (await admin(`/api/v1/statements/${month}?format=csv`)).text()
+    const statementAfter = await (await admin(`/api/v1/statements/${month}?format=csv&lang=en`)).text()
     expect(statementAfter).toBe(statementBefore)
     expect(Crypto.createHash("sha256").update(statementAfter).digest("hex")).toBe(before.statementSha256)
   }, 60_000)

@@ -6,6 +6,8 @@
 ;(() => {
   const { t, formatCount, formatPln } = window.MaiLocale
   const { el, breakable } = window.MaiDom
+  // Polish Excel's dialect and Polish headers on the Polish page, like every other CSV button.
+  const csvSuffix = window.MaiLocale.lang === "pl" ? "&dialect=excel-pl&lang=pl" : ""
   const { getJson, showError } = window.MaiApi
   const target = document.getElementById("people-body")
   if (target === null) return
@@ -55,7 +57,7 @@
       )))
       parts.push(el("p", { class: "small", id: "people-two-groups", text: t("people.twoGroups") }))
     }
-    const csv = (list, key) => el("a", { href: `/api/v1/people?month=${encodeURIComponent(r.month)}&format=csv&list=${list}`, download: "", text: t(key) })
+    const csv = (list, key) => el("a", { href: `/api/v1/people?month=${encodeURIComponent(r.month)}&format=csv&list=${list}${csvSuffix}`, download: "", text: t(key) })
     parts.push(el("p", { class: "downloads" }, csv("users", "people.csvUsers"), " ", ...(r.groups.length > 0 ? [csv("groups", "people.csvGroups")] : [])))
     target.replaceChildren(...parts)
   }
