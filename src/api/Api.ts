@@ -9,6 +9,7 @@ import { MonthsApi, StatementsApi } from "./AccountingApi.js"
 import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "./WebhookErrors.js"
 import { BatchApi } from "./BatchApi.js"
 import { InvoicesApi } from "./InvoiceApi.js"
+import { OverviewApi } from "./OverviewApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
 import { UsageApi } from "./UsageApi.js"
 import { errorBodiesInOpenApi } from "./OpenApiErrors.js"
@@ -85,6 +86,7 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(StatementsApi)
   .add(InvoicesApi)
   .add(ReconciliationApi)
+  .add(OverviewApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",
     description: "Usage and costs of one client organisation: daily summaries in USD and PLN at the NBP rate. " +

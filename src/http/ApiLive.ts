@@ -5,13 +5,14 @@ import { Layer } from "effect"
 import { MonthsApiLive, StatementsApiLive } from "./AccountingHttp.js"
 import { BatchApiLive } from "./BatchHttp.js"
 import { InvoicesApiLive } from "./InvoiceHttp.js"
+import { OverviewApiLive } from "./OverviewHttp.js"
 import { ReconciliationApiLive } from "./ReconciliationHttp.js"
 import { UsageApiLive } from "./UsageHttp.js"
 import { MaiApi } from "../api/Api.js"
 import { CODE_VERSION } from "../platform/Version.js"
 
 export const ApiLive = HttpApiBuilder.api(MaiApi.annotate(OpenApi.Version, CODE_VERSION)).pipe(
-  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive])
+  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive, OverviewApiLive])
 )
 
 /** Errors as `{"error": "…"}` (see ErrorBodies.ts). */
