@@ -8,6 +8,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { MonthsApi, StatementsApi } from "./AccountingApi.js"
 import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMediaType } from "./WebhookErrors.js"
 import { BatchApi } from "./BatchApi.js"
+import { DocumentsApi } from "./DocumentsApi.js"
 import { InvoicesApi } from "./InvoiceApi.js"
 import { OverviewApi } from "./OverviewApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
@@ -87,6 +88,7 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(InvoicesApi)
   .add(ReconciliationApi)
   .add(OverviewApi)
+  .add(DocumentsApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",
     description: "Usage and costs of one client organisation: daily summaries in USD and PLN at the NBP rate. " +

@@ -40,6 +40,12 @@ export class OverviewAlert extends Schema.Class<OverviewAlert>("OverviewAlert")(
   at: Schema.String
 }) {}
 
+/** The app's `/ready`, as anyone may see it: each check's name and status word, no error texts. */
+export class OverviewReady extends Schema.Class<OverviewReady>("OverviewReady")({
+  ok: Schema.Boolean,
+  checks: Schema.Record({ key: Schema.String, value: Schema.Struct({ ok: Schema.Boolean, status: Schema.optional(Schema.String) }) })
+}) {}
+
 export class MonthOverview extends Schema.Class<MonthOverview>("MonthOverview")({
   month: Schema.String,
   clientOrgId: Schema.String,
@@ -54,6 +60,7 @@ export class MonthOverview extends Schema.Class<MonthOverview>("MonthOverview")(
   state: OverviewState,
   reconciliation: OverviewReconciliation,
   lastBatchRun: Schema.NullOr(BatchRun),
+  ready: OverviewReady,
   pendingCosts: Schema.Int.annotations({ description: "requests of the month whose cost OpenRouter has not sent yet" }),
   quarantinedRows: Schema.Int.annotations({ description: "ledger rows InfluxDB refused, set aside (all months)" }),
   budgetAlerts: Schema.optionalWith(Schema.Array(OverviewAlert), { exact: true }).annotations({
@@ -69,7 +76,7 @@ export class OverviewApi extends adminGroup("overview")
       .annotateContext(OpenApi.annotations({
         description: "One client's month at a glance (the reseller's console reads it): billed PLN and USD, OpenRouter's " +
           "cost in PLN at the same NBP rates without markup, the margin, whether the month is open, closable now or " +
-          "closed, reconciliation's days, the last batch run, pending costs and quarantined rows."
+          "closed, reconciliation's days, the last batch run, `/ready`'s checks, pending costs and quarantined rows."
       }))
   )
   .addError(Unavailable)

@@ -4,6 +4,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Layer } from "effect"
 import { MonthsApiLive, StatementsApiLive } from "./AccountingHttp.js"
 import { BatchApiLive } from "./BatchHttp.js"
+import { DocumentsApiLive } from "./DocumentsHttp.js"
 import { InvoicesApiLive } from "./InvoiceHttp.js"
 import { OverviewApiLive } from "./OverviewHttp.js"
 import { ReconciliationApiLive } from "./ReconciliationHttp.js"
@@ -12,7 +13,7 @@ import { MaiApi } from "../api/Api.js"
 import { CODE_VERSION } from "../platform/Version.js"
 
 export const ApiLive = HttpApiBuilder.api(MaiApi.annotate(OpenApi.Version, CODE_VERSION)).pipe(
-  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive, OverviewApiLive])
+  Layer.provide([UsageApiLive, BatchApiLive, MonthsApiLive, StatementsApiLive, InvoicesApiLive, ReconciliationApiLive, OverviewApiLive, DocumentsApiLive])
 )
 
 /** Errors as `{"error": "…"}` (see ErrorBodies.ts). */

@@ -4,10 +4,10 @@
  * those rows at the same NBP rates without the markup (billing's `Pricing`), the margin as their
  * exact difference, the month's state (closed, or whether `close` would accept it now), how
  * reconciliation stands for its completed UTC days, the last batch run, pending costs and the
- * outbox's quarantine.
+ * outbox's quarantine, and `/ready` as anyone may see it.
  */
 import { BigDecimal, Clock, Effect } from "effect"
-import { MonthOverview, OverviewReconciliation, OverviewState } from "../api/OverviewApi.js"
+import { MonthOverview, OverviewReady, OverviewReconciliation, OverviewState } from "../api/OverviewApi.js"
 import { Months } from "../billing/Months.js"
 import { openRouterPln } from "../billing/Pricing.js"
 import { ReconciliationGate } from "../billing/ReconciliationGate.js"
@@ -17,6 +17,7 @@ import { SummaryRepo } from "../billing/SummaryRepo.js"
 import { formatDecimal, roundHalfUp } from "../domain/Money.js"
 import { dayOf, dayWindow, daysFrom, addDays, firstDay, lastDay, monthRange } from "../domain/WarsawDay.js"
 import { AppConfig } from "../platform/Config.js"
+import { quiet, Readiness } from "../platform/Readiness.js"
 import { Ledger } from "../store/Ledger.js"
 
 /** margin / billed × 100, half up to 2 decimals; null when nothing is billed. */
@@ -27,7 +28,8 @@ export const marginPercent = (margin: BigDecimal.BigDecimal, billed: BigDecimal.
 
 export class Overview extends Effect.Service<Overview>()("mai-usage/Overview", {
   effect: Effect.gen(function*() {
-    const { config, gate, ledger, months, repo } = yield* Effect.all({
+    const { config, gate, ledger, months, readiness, repo } = yield* Effect.all({
+      readiness: Readiness,
       config: AppConfig,
       repo: SummaryRepo,
       months: Months,
@@ -63,15 +65,16 @@ export class Overview extends Effect.Service<Overview>()("mai-usage/Overview", {
       Effect.gen(function*() {
         const range = monthRange(month)
         const window = { clientOrgId: org, start: dayWindow(range.from, tz).start, end: dayWindow(range.to, tz).end }
-        const [billed, adjustments, closing, lastRun, recon, pendingCosts, quarantinedRows] = yield* Effect.all([
+        const [billed, adjustments, closing, lastRun, recon, pendingCosts, quarantinedRows, ready] = yield* Effect.all([
           repo.billedRows(range),
           repo.adjustmentsIn(month),
           repo.closing(month),
           repo.lastRun(),
           reconciliation(month),
           ledger.pendingCount(window),
-          ledger.quarantinedCount()
-        ]).pipe(Effect.mapError(failed))
+          ledger.quarantinedCount(),
+          readiness.run
+        ], { concurrency: "unbounded" }).pipe(Effect.mapError(failed))
         const rows = [...billed, ...adjustments.map(adjustmentAsBilled)]
         const totals = totalsOf(rows)
         const billedPln = BigDecimal.unsafeFromString(totals.costPln)
@@ -97,6 +100,7 @@ export class Overview extends Effect.Service<Overview>()("mai-usage/Overview", {
           }),
           reconciliation: recon,
           lastBatchRun: lastRun,
+          ready: new OverviewReady(quiet(ready)),
           pendingCosts,
           quarantinedRows
         })

@@ -7,6 +7,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { BigDecimal, Effect } from "effect"
+import * as Crypto from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { makeClient } from "../../src/api/Client.js"
 import { ADMIN_TOKEN, postWebhook } from "../support/app.js"
@@ -78,12 +79,28 @@ describe("the month overview", () => {
     expect(overview.pendingCosts).toBe(0)
     expect(overview.quarantinedRows).toBe(0)
     expect(overview.budgetAlerts).toBeUndefined()
+    // /ready as anyone sees it: names and statuses, the same as the app's own /ready.
+    const ready = await (await fetch(`${env.app.url}/ready`)).json()
+    expect(overview.ready.ok).toBe(true)
+    expect(Object.keys(overview.ready.checks).sort()).toEqual(Object.keys(ready.checks).sort())
 
     await run((api) => api.months.close({ path: { month: "2025-11" }, urlParams: {} }))
     const closed = await run((api) => api.overview.month({ path: { month: "2025-11" } }))
     expect(closed.state).toMatchObject({ status: "closed", closable: false, closedBy: "api" })
     expect(closed.state.closedAt).not.toBeNull()
     expect(closed.billedPln).toBe(overview.billedPln)
+
+    // The documents through the contract: the CSV whose SHA-256 the close recorded, the PDF's bytes.
+    const [csv, pdf, months] = await run((api) =>
+      Effect.all([
+        api.documents.statementCsv({ path: { month: "2025-11" }, urlParams: {} }),
+        api.documents.statementPdf({ path: { month: "2025-11" } }),
+        api.months.list()
+      ]))
+    const byFormat = await (await fetch(`${env.app.url}/api/v1/statements/2025-11?format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text()
+    expect(csv).toBe(byFormat)
+    expect(Crypto.createHash("sha256").update(csv).digest("hex")).toBe(months.closed[0].statementSha256)
+    expect(Buffer.from(pdf).subarray(0, 5).toString()).toBe("%PDF-")
   })
 
   it("counts the month's pending costs; a month with nothing billed has no margin percentage", async () => {
