@@ -19,7 +19,7 @@ export const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["store"],
   ["rates", "ingest", "billing", "deploy"],
   ["reporting", "openrouter"],
-  ["http", "dashboard", "cli"],
+  ["http", "dashboard", "cli", "console"],
   ["."]
 ]
 

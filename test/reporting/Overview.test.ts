@@ -80,7 +80,7 @@ describe("the month overview", () => {
     expect(overview.quarantinedRows).toBe(0)
     expect(overview.budgetAlerts).toBeUndefined()
     // /ready as anyone sees it: names and statuses, the same as the app's own /ready.
-    const ready = await (await fetch(`${env.app.url}/ready`)).json()
+    const ready = (await (await fetch(`${env.app.url}/ready`)).json()) as { checks: Record<string, unknown> }
     expect(overview.ready.ok).toBe(true)
     expect(Object.keys(overview.ready.checks).sort()).toEqual(Object.keys(ready.checks).sort())
 
