@@ -78,7 +78,7 @@ export const describeFailure = (e: unknown): { readonly status: "unreachable" | 
     case "TimeoutException":
       return { status: "unreachable", error: `no answer within ${Duration.format(CLIENT_TIMEOUT)}` }
     case "RequestError":
-      return { status: "unreachable", error: `unreachable (${errno(e) ?? (e as any).reason ?? "transport error"})` }
+      return { status: "unreachable", error: `no connection (${errno(e) ?? (e as any).reason ?? "transport error"})` }
     case "ResponseError": {
       const status = (e as any).response?.status
       return { status: "failing", error: status === 404 ? "answered 404: this app does not serve the console's API (an older version?)" : `answered HTTP ${status}` }
