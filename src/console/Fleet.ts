@@ -14,9 +14,8 @@
  *   text that leaves here has them scrubbed besides.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpClient from "@effect/platform/HttpClient"
 import { BigDecimal, type Cause, Data, Deferred, Duration, Effect, Redacted, Schema, Stream } from "effect"
-import { makeClient } from "../api/Client.js"
+import { AppTarget, makeAppsClient } from "../api/Client.js"
 import { MonthOverview } from "../api/OverviewApi.js"
 import { type CsvDialect, type CsvValue, toCsv } from "../domain/Csv.js"
 import { formatDecimal, roundHalfUp } from "../domain/Money.js"
@@ -59,7 +58,7 @@ export interface FleetTotals {
 /** A client without a usable admin token: nothing is asked of it. */
 export class Unconfigured extends Data.TaggedError("Unconfigured")<{ readonly message: string }> {}
 
-export type Api = Effect.Effect.Success<ReturnType<typeof makeClient>>
+export type Api = Effect.Effect.Success<typeof makeAppsClient>
 
 const errno = (e: unknown): string | undefined => {
   let c: any = e
@@ -182,7 +181,8 @@ export interface CloseResult {
 export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
   effect: Effect.gen(function*() {
     const registry = yield* Registry
-    const http = yield* HttpClient.HttpClient
+    // Built once for every client: each call is pointed at its client (AppTarget).
+    const apps = yield* makeAppsClient
     const semaphore = yield* Effect.makeSemaphore(MAX_IN_FLIGHT)
     const cache = new Map<string, { readonly expiresAt: number; readonly row: FleetRow }>()
     const inFlight = new Map<string, Deferred.Deferred<FleetRow>>()
@@ -204,9 +204,9 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
       const token = client.token
       if (token === undefined) return Effect.fail(new Unconfigured({ message: client.problem ?? "no admin token" }))
       return semaphore.withPermits(1)(
-        Effect.flatMap(makeClient(client.baseUrl, Redacted.value(token)), f).pipe(
+        f(apps).pipe(
           Effect.timeout(timeout),
-          Effect.provideService(HttpClient.HttpClient, http)
+          Effect.locally(AppTarget, { baseUrl: client.baseUrl, adminToken: Redacted.value(token) })
         )
       )
     }

@@ -134,6 +134,17 @@
     )
   }
 
+  // Rows arrive one by one: draw at most once a frame, not once a row.
+  let drawPending = false
+  const renderSoon = () => {
+    if (drawPending) return
+    drawPending = true
+    requestAnimationFrame(() => {
+      drawPending = false
+      render()
+    })
+  }
+
   const problem = async (res) => {
     if (res.status === 401) return t("sessionEnded")
     try { return (await res.json()).error ?? `HTTP ${res.status}` } catch { return `HTTP ${res.status}` }
@@ -177,12 +188,13 @@
           $("status").textContent = t("loaded", { done: rows.size, total })
         } else if (m.type === "done") {
           totals = m.totals
-          $("status").dataset.state = "done"
         }
       }
-      render()
       if (done) break
+      renderSoon()
     }
+    render()
+    if (totals !== null) $("status").dataset.state = "done"
   }
 
   $("controls").addEventListener("submit", (e) => {
