@@ -1,6 +1,6 @@
 /**
  * The console's settings, from the environment, read once: where the registry is (`CONSOLE_CLIENTS`,
- * the same clients.json `compose render` reads), where it listens (`CONSOLE_PORT`, default 8090;
+ * the clients.json `compose render` reads; one per server, comma-separated, for several servers), where it listens (`CONSOLE_PORT`, default 8090;
  * `CONSOLE_HOST`), its own login token (`CONSOLE_ADMIN_TOKEN`, generated in `DATA_DIR` on first start
  * like the app's admin token when unset), and how clients without a `baseUrl` are reached
  * (`CONSOLE_CLIENTS_VIA`: `published`, the host port the renderer publishes, or `compose`, the
@@ -17,7 +17,8 @@ export type ClientsVia = "published" | "compose"
 export interface ConsoleSettings {
   readonly port: number
   readonly host: string
-  readonly clientsFile: string
+  /** one clients.json per server (CONSOLE_CLIENTS, comma-separated) */
+  readonly clientsFiles: ReadonlyArray<string>
   readonly dataDir: string
   readonly adminTokens: ReadonlyArray<Redacted.Redacted<string>>
   readonly clientsVia: ClientsVia
@@ -47,7 +48,10 @@ const via = (text: string): Either.Either<ClientsVia, string> =>
 const environment = Config.all({
   port: checked(Config.string("CONSOLE_PORT"), port).pipe(Config.withDefault(CONSOLE_PORT)),
   host: Config.string("CONSOLE_HOST").pipe(Config.withDefault("0.0.0.0")),
-  clientsFile: Config.string("CONSOLE_CLIENTS").pipe(Config.withDefault("clients.json"), Config.map((f) => Path.resolve(f))),
+  clientsFiles: Config.string("CONSOLE_CLIENTS").pipe(
+    Config.withDefault("clients.json"),
+    Config.map((list) => list.split(",").map((f) => f.trim()).filter((f) => f !== "").map((f) => Path.resolve(f)))
+  ),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"), Config.map((dir) => Path.resolve(dir))),
   adminTokens: Config.option(checked(Config.string("CONSOLE_ADMIN_TOKEN"), tokens)),
   clientsVia: checked(Config.string("CONSOLE_CLIENTS_VIA"), via).pipe(Config.withDefault<ClientsVia>("published"))

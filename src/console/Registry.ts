@@ -1,6 +1,6 @@
 /**
- * The console's registry: the clients of `clients.json` (the file `compose render` reads), each
- * with where the console reaches it and its admin token. Reloaded when the file changes; a file
+ * The console's registry: the clients of `clients.json` (the file `compose render` reads; one per
+ * server when the console serves several), each with where the console reaches it and its admin token. Reloaded when the file changes; a file
  * that no longer parses keeps the last good registry and says why (never quoting a value).
  *
  * - Base URL: the client's `baseUrl`, else `http://<bindAddress>:<port>` as the renderer publishes
@@ -74,7 +74,7 @@ export const registryOf = (file: ClientsFile, path: string, via: ClientsVia): Re
     ...tokenOf(client, Path.dirname(path), via)
   }))
 
-const load = (path: string, via: ClientsVia): Either.Either<ReadonlyArray<RegisteredClient>, string> => {
+const loadOne = (path: string, via: ClientsVia): Either.Either<ReadonlyArray<RegisteredClient>, string> => {
   let text: string
   try {
     text = Fs.readFileSync(path, "utf8")
@@ -87,19 +87,36 @@ const load = (path: string, via: ClientsVia): Either.Either<ReadonlyArray<Regist
   )
 }
 
+/** Every file's clients (one file per server); a client id must be unique across them. */
+const load = (paths: ReadonlyArray<string>, via: ClientsVia): Either.Either<ReadonlyArray<RegisteredClient>, string> => {
+  const all: Array<RegisteredClient> = []
+  const where = new Map<string, string>()
+  for (const path of paths) {
+    const one = loadOne(path, via)
+    if (Either.isLeft(one)) return one
+    for (const client of one.right) {
+      const first = where.get(client.id)
+      if (first !== undefined) return Either.left(`${path}: client id "${client.id}" is also in ${first}: ids must be unique across servers`)
+      where.set(client.id, path)
+      all.push(client)
+    }
+  }
+  return Either.right(all)
+}
+
 /** How often the file's modification time is looked at (a poll survives editors that replace the file). */
 export const WATCH_INTERVAL_MS = 1000
 
-/** The registry of `path`, watched for changes until the scope closes. */
-export const makeRegistry = (path: string, via: ClientsVia): Effect.Effect<{ readonly current: Effect.Effect<RegistrySnapshot>; readonly reload: Effect.Effect<void> }, never, Scope.Scope> =>
+/** The registry of `paths`, each watched for changes until the scope closes. */
+export const makeRegistry = (paths: ReadonlyArray<string>, via: ClientsVia): Effect.Effect<{ readonly current: Effect.Effect<RegistrySnapshot>; readonly reload: Effect.Effect<void> }, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const first = load(path, via)
+    const first = load(paths, via)
     const state = yield* Ref.make<RegistrySnapshot>({
       clients: Either.getOrElse(first, () => []),
       error: Either.isLeft(first) ? first.left : undefined,
       loadedAt: new Date().toISOString()
     })
-    const reload = Effect.flatMap(Effect.sync(() => load(path, via)), (next) =>
+    const reload = Effect.flatMap(Effect.sync(() => load(paths, via)), (next) =>
       Ref.update(state, (old) =>
         Either.isRight(next)
           ? { clients: next.right, error: undefined, loadedAt: new Date().toISOString() }
@@ -117,14 +134,16 @@ export const makeRegistry = (path: string, via: ClientsVia): Effect.Effect<{ rea
     const onChange = (curr: Fs.Stats, prev: Fs.Stats) => {
       if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) runFork(reload)
     }
-    yield* Effect.acquireRelease(
-      Effect.sync(() => Fs.watchFile(path, { interval: WATCH_INTERVAL_MS, persistent: false }, onChange)),
-      () => Effect.sync(() => Fs.unwatchFile(path, onChange))
-    )
+    for (const path of paths) {
+      yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.watchFile(path, { interval: WATCH_INTERVAL_MS, persistent: false }, onChange)),
+        () => Effect.sync(() => Fs.unwatchFile(path, onChange))
+      )
+    }
     return { current: Ref.get(state), reload }
   })
 
 /** The process's registry, from `CONSOLE_CLIENTS`. */
 export class Registry extends Effect.Service<Registry>()("mai-usage/console/Registry", {
-  scoped: Effect.flatMap(ConsoleConfig, (c) => makeRegistry(c.clientsFile, c.clientsVia))
+  scoped: Effect.flatMap(ConsoleConfig, (c) => makeRegistry(c.clientsFiles, c.clientsVia))
 }) {}
