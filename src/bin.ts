@@ -6,10 +6,11 @@ import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit } from "effect"
 import { JsonLogger, ServeLive } from "./App.js"
 import { ConfigInvalid } from "./platform/Config.js"
 import { CODE_VERSION } from "./platform/Version.js"
+import { launchUntilStopped } from "./platform/Launch.js"
 import { missingValue, valueOptions } from "./cli/MissingValue.js"
 import { withCliConsole } from "./cli/Output.js"
 import { monthCommand } from "./cli/MonthCommand.js"
@@ -27,24 +28,7 @@ import { reconcileCommand } from "./cli/ReconcileCommand.js"
 import { consoleCommand } from "./console/ConsoleCommand.js"
 
 
-/**
- * The server until a signal: `Layer.launch` closes every layer on interrupt (the HTTP server first,
- * then the outbox flush and the databases); the "stopped" line comes after all of that.
- */
-const serveUntilStopped = Effect.suspend(() => {
-  let signal: NodeJS.Signals | undefined
-  const note = (s: NodeJS.Signals) => void (signal = s)
-  return Effect.acquireUseRelease(
-    Effect.sync(() => void process.on("SIGTERM", note).on("SIGINT", note)),
-    () => Layer.launch(ServeLive),
-    () =>
-      Effect.suspend(() => Effect.logInfo("stopped", signal === undefined ? {} : { signal })).pipe(
-        Effect.ensuring(Effect.sync(() => void process.off("SIGTERM", note).off("SIGINT", note)))
-      )
-  )
-})
-
-const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
+const serve = Command.make("serve", {}, () => launchUntilStopped(ServeLive)).pipe(
   Command.withDescription(
     "Run the HTTP server (webhook, dashboard, API, /health, /ready, /metrics) and the daily batch schedule, " +
       "configured from the environment (see README.md)"

@@ -4,7 +4,8 @@
  * process), the archives, the HTTP server.
  */
 import * as Command from "@effect/cli/Command"
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
+import { launchUntilStopped } from "../platform/Launch.js"
 import { ConsoleAccess } from "./Access.js"
 import { Archives } from "./Archive.js"
 import { ConsoleConfig, readConsoleConfig } from "./ConsoleConfig.js"
@@ -19,20 +20,7 @@ export const ConsoleLive = ConsoleHttpLive.pipe(
   Layer.provideMerge(Layer.effect(ConsoleConfig, readConsoleConfig))
 )
 
-const untilStopped = Effect.suspend(() => {
-  let signal: NodeJS.Signals | undefined
-  const note = (s: NodeJS.Signals) => void (signal = s)
-  return Effect.acquireUseRelease(
-    Effect.sync(() => void process.on("SIGTERM", note).on("SIGINT", note)),
-    () => Layer.launch(ConsoleLive),
-    () =>
-      Effect.suspend(() => Effect.logInfo("console stopped", signal === undefined ? {} : { signal })).pipe(
-        Effect.ensuring(Effect.sync(() => void process.off("SIGTERM", note).off("SIGINT", note)))
-      )
-  )
-})
-
-export const consoleCommand = Command.make("console", {}, () => untilStopped).pipe(
+export const consoleCommand = Command.make("console", {}, () => launchUntilStopped(ConsoleLive, "console stopped")).pipe(
   Command.withDescription(
     "Run the reseller's console (port CONSOLE_PORT, default 8090): every client of CONSOLE_CLIENTS (clients.json) " +
       "on one page per month, closing months and downloading their documents, through each client's own API"

@@ -4,7 +4,7 @@
  * which never carries anything of a client's but its figures.
  */
 import * as Fs from "node:fs"
-import { escapeHtml } from "../dashboard/Pages.js"
+import { escapeHtml, page } from "../dashboard/Pages.js"
 import { assetPath } from "../platform/Assets.js"
 
 export type Lang = "pl" | "en"
@@ -14,22 +14,13 @@ const LABELS: Record<Lang, Record<string, string>> = JSON.parse(Fs.readFileSync(
 export const label = (lang: Lang, key: string, vars: Record<string, string> = {}) =>
   (LABELS[lang][key] ?? LABELS.en[key] ?? key).replace(/\{(\w+)\}/g, (all, k: string) => vars[k] ?? all)
 
-const page = (lang: Lang, title: string, body: string, scripts: ReadonlyArray<string> = []) => `<!doctype html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/console.css">
-${scripts.map((file) => `<script src="/assets/${file}" defer></script>\n`).join("")}</head>
-${body}
-</html>
-`
+/** The dashboard's page shell, with the console's style sheet. */
+const consolePage = (lang: Lang, title: string, body: string, scripts: ReadonlyArray<string> = []) =>
+  page(title, body, scripts, lang, "", "console.css")
 
 export const loginPage = (lang: Lang, error?: string) => {
   const L = (key: string) => escapeHtml(label(lang, key))
-  return page(lang, label(lang, "login.title"), `<body class="login">
+  return consolePage(lang, label(lang, "login.title"), `<body class="login">
 <main>
   <p class="small"><a href="/?lang=${L("switchLang")}" lang="${L("switchLang")}">${L("switchTo")}</a></p>
   <h1>mai-usage console</h1>
@@ -50,7 +41,7 @@ const jsonData = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003
 export const fleetPage = (lang: Lang, month: string) => {
   const L = (key: string) => escapeHtml(label(lang, key))
   const other = label(lang, "switchLang")
-  return page(lang, label(lang, "title"), `<body>
+  return consolePage(lang, label(lang, "title"), `<body>
 <script type="application/json" id="labels">${jsonData(LABELS[lang])}</script>
 <header>
   <h1>${L("heading")}</h1>

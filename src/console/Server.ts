@@ -25,6 +25,7 @@ import * as Http from "node:http"
 import { statusOf } from "../api/ApiErrors.js"
 import { CsvDialectParam } from "../domain/Csv.js"
 import { isMonth } from "../domain/WarsawDay.js"
+import { pageHeaders } from "../dashboard/DashboardRoutes.js"
 import { fromOwnOrigin, isHttps } from "../http/AdminAuth.js"
 import { API_BODY_LIMIT, bodyLimitFor, LOGIN_BODY_LIMIT } from "../http/BodyLimits.js"
 import { SERVER_TIMEOUTS } from "../http/Server.js"
@@ -35,24 +36,6 @@ import { ConsoleConfig } from "./ConsoleConfig.js"
 import { Fleet, fleetCsv, type FleetRow, totalsOf } from "./Fleet.js"
 import { fleetPage, label, type Lang, loginPage } from "./Pages.js"
 import { Registry } from "./Registry.js"
-
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'"
-].join("; ")
-
-const pageHeaders = {
-  "content-security-policy": CSP,
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin"
-}
 
 const html = (body: string, status = 200, headers: Record<string, string> = {}) =>
   HttpServerResponse.text(body, { status, contentType: "text/html; charset=utf-8", headers: { ...pageHeaders, ...headers } })

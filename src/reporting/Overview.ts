@@ -28,14 +28,12 @@ export const marginPercent = (margin: BigDecimal.BigDecimal, billed: BigDecimal.
 
 export class Overview extends Effect.Service<Overview>()("mai-usage/Overview", {
   effect: Effect.gen(function*() {
-    const { config, gate, ledger, months, readiness, repo } = yield* Effect.all({
-      readiness: Readiness,
-      config: AppConfig,
-      repo: SummaryRepo,
-      months: Months,
-      gate: ReconciliationGate,
-      ledger: Ledger
-    })
+    const config = yield* AppConfig
+    const repo = yield* SummaryRepo
+    const months = yield* Months
+    const gate = yield* ReconciliationGate
+    const ledger = yield* Ledger
+    const readiness = yield* Readiness
     const org = config.clientOrgId
     const tz = config.dailyBatchTimeZone
     const failed = (e: { readonly message: string }) => ({ message: e.message })

@@ -134,15 +134,20 @@
     )
   }
 
-  // Rows arrive one by one: draw at most once a frame, not once a row.
-  let drawPending = false
+  // Rows arrive one by one: the table is redrawn (sorted and filtered) at most every 150 ms while
+  // they come, and once when all are in; drawing it once per row would cost more than the rows.
+  let drawTimer = null
   const renderSoon = () => {
-    if (drawPending) return
-    drawPending = true
-    requestAnimationFrame(() => {
-      drawPending = false
+    if (drawTimer !== null) return
+    drawTimer = setTimeout(() => {
+      drawTimer = null
       render()
-    })
+    }, 150)
+  }
+  const renderNow = () => {
+    if (drawTimer !== null) clearTimeout(drawTimer)
+    drawTimer = null
+    render()
   }
 
   const problem = async (res) => {
@@ -155,6 +160,8 @@
     loading = mine
     rows = new Map()
     totals = null
+    if (drawTimer !== null) clearTimeout(drawTimer)
+    drawTimer = null
     $("csv").href = `/api/fleet.csv?month=${month}`
     $("csv-excel").href = `/api/fleet.csv?month=${month}&dialect=excel-pl`
     $("status").textContent = t("loading")
@@ -193,7 +200,7 @@
       if (done) break
       renderSoon()
     }
-    render()
+    renderNow()
     if (totals !== null) $("status").dataset.state = "done"
   }
 
