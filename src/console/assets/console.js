@@ -32,7 +32,9 @@
   const pln = (text) => text === null || text === undefined ? t("none") : lang === "pl" ? `${decimal(text)}\u00a0zł` : `PLN\u00a0${decimal(text)}`
   const usd = (text) => text === null || text === undefined ? t("none") : lang === "pl" ? `${decimal(text)}\u00a0USD` : `USD\u00a0${decimal(text)}`
   const pct = (text) => text === null || text === undefined ? t("none") : `${decimal(text)}\u00a0%`
-  const when = (iso) => iso ? iso.replace("T", " ").slice(0, 16) : t("none")
+  // Times as the reseller reads them: Warsaw's clock.
+  const clock = new Intl.DateTimeFormat(lang === "pl" ? "pl-PL" : "en-GB", { timeZone: "Europe/Warsaw", dateStyle: "short", timeStyle: "short" })
+  const when = (iso) => iso ? clock.format(new Date(iso)) : t("none")
 
   let month = $("month").value
   let rows = new Map()
