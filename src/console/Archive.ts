@@ -13,7 +13,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import yazl from "yazl"
-import { ACTION_TIMEOUT, Fleet } from "./Fleet.js"
+import { ACTION_TIMEOUT, Fleet, MAX_IN_FLIGHT } from "./Fleet.js"
 import type { RegisteredClient } from "./Registry.js"
 
 export interface ArchiveProgress {
@@ -111,7 +111,7 @@ export class Archives extends Effect.Service<Archives>()("mai-usage/console/Arch
                 }))
               )
             )
-          ), { concurrency: "unbounded", discard: true })
+          ), { concurrency: MAX_IN_FLIGHT, discard: true })
         const p = job.progress
         const readme = [
           `mai-usage: the documents of ${month}`,

@@ -274,13 +274,14 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
     const rows = (month: string, fresh = false) =>
       Stream.unwrap(Effect.map(registry.current, (snapshot) =>
         Stream.fromIterable(snapshot.clients).pipe(
-          Stream.mapEffect((c) => rowOf(c, month, fresh), { concurrency: "unbounded", unordered: true })
+          // No more fibers than requests can be in flight: the rest wait in the stream, not on the semaphore.
+          Stream.mapEffect((c) => rowOf(c, month, fresh), { concurrency: MAX_IN_FLIGHT, unordered: true })
         )))
 
     /** Every row, in the registry's order. */
     const all = (month: string, fresh = false) =>
       Effect.flatMap(registry.current, (snapshot) =>
-        Effect.forEach(snapshot.clients, (c) => rowOf(c, month, fresh), { concurrency: "unbounded" }))
+        Effect.forEach(snapshot.clients, (c) => rowOf(c, month, fresh), { concurrency: MAX_IN_FLIGHT }))
 
     const forget = (ids: ReadonlyArray<string>) =>
       Effect.sync(() => {
@@ -310,7 +311,7 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
             Effect.catchAll((e) =>
               Effect.map(failureRow(client, e), (f): CloseResult => ({ id: client.id, ok: false, closedAt: null, closedBy: null, error: f.error }))
             )
-          ), { concurrency: "unbounded" })
+          ), { concurrency: MAX_IN_FLIGHT })
         yield* forget(ids)
         for (const id of unknown) results.push({ id, ok: false, closedAt: null, closedBy: null, error: "not in clients.json" })
         yield* Effect.logInfo("months closed from the console", {
