@@ -13,7 +13,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import yazl from "yazl"
-import { ACTION_TIMEOUT, Fleet, MAX_IN_FLIGHT } from "./Fleet.js"
+import { ACTION_TIMEOUT, describeFailure, Fleet, MAX_IN_FLIGHT } from "./Fleet.js"
 import type { RegisteredClient } from "./Registry.js"
 
 export interface ArchiveProgress {
@@ -74,7 +74,7 @@ export class Archives extends Effect.Service<Archives>()("mai-usage/console/Arch
             api.documents.statementCsv({ path: { month }, urlParams: {} }),
             api.invoices.fa3({ path: { month }, urlParams: {} })
           ]), ACTION_TIMEOUT).pipe(Effect.either)
-        if (docs._tag === "Left") return { why: yield* fleet.scrub(describe(docs.left)) }
+        if (docs._tag === "Left") return { why: yield* fleet.scrub(describeFailure(docs.left, ACTION_TIMEOUT).error) }
         const [pdf, csv, xml] = docs.right
         const base = `${safe(client.id)}/mai-usage_${safe(client.orgId)}`
         zip.addBuffer(Buffer.from(pdf), `${base}_statement_${month}.pdf`)
@@ -83,12 +83,6 @@ export class Archives extends Effect.Service<Archives>()("mai-usage/console/Arch
         update(job, (p) => ({ files: p.files + 3 }))
         return { why: undefined }
       })
-
-    const describe = (e: unknown) => {
-      const tag = typeof e === "object" && e !== null && "_tag" in e ? String((e as any)._tag) : "error"
-      const message = typeof e === "object" && e !== null && "message" in e ? String((e as any).message).split("\n")[0] : ""
-      return tag === "TimeoutException" ? `no answer within ${Duration.format(ACTION_TIMEOUT)}` : `${tag}${message === "" ? "" : `: ${message}`}`
-    }
 
     const run = (job: Job, clients: ReadonlyArray<RegisteredClient>, month: string) =>
       Effect.gen(function*() {

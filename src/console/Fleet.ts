@@ -36,6 +36,8 @@ export interface FleetRow {
   readonly orgId: string
   readonly baseUrl: string
   readonly status: RowStatus
+  /** why there are no figures (null when there are) */
+  readonly reason: FailureReason | null
   readonly error: string | null
   readonly fetchedAt: string | null
   readonly overview: OverviewJson | null
@@ -69,27 +71,37 @@ const errno = (e: unknown): string | undefined => {
   return undefined
 }
 
-/** What went wrong with a client, in one line, and whether it was reached at all. */
-export const describeFailure = (e: unknown): { readonly status: "unreachable" | "failing"; readonly error: string } => {
+/** Why a client has no row of figures, as a word the page says in its own language. */
+export type FailureReason = "timeout" | "connection" | "token" | "notServed" | "shape" | "app" | "noToken"
+
+export interface Failure {
+  readonly status: "unreachable" | "failing"
+  readonly reason: FailureReason
+  /** the same in one line of English, with the detail (an error code, the app's own message) */
+  readonly error: string
+}
+
+/** What went wrong with a client, whether it was reached at all, and why. */
+export const describeFailure = (e: unknown, timeout: Duration.DurationInput = CLIENT_TIMEOUT): Failure => {
   const tag = typeof e === "object" && e !== null && "_tag" in e ? String((e as any)._tag) : ""
   const message = typeof e === "object" && e !== null && "message" in e ? String((e as any).message).split("\n")[0] : ""
   switch (tag) {
     case "TimeoutException":
-      return { status: "unreachable", error: `no answer within ${Duration.format(CLIENT_TIMEOUT)}` }
+      return { status: "unreachable", reason: "timeout", error: `no answer within ${Duration.format(timeout)}` }
     case "RequestError":
-      return { status: "unreachable", error: `no connection (${errno(e) ?? (e as any).reason ?? "transport error"})` }
+      return { status: "unreachable", reason: "connection", error: `no connection (${errno(e) ?? (e as any).reason ?? "transport error"})` }
     case "ResponseError": {
       const status = (e as any).response?.status
-      return { status: "failing", error: status === 404 ? "answered 404: this app does not serve the console's API (an older version?)" : `answered HTTP ${status}` }
+      return status === 404
+        ? { status: "failing", reason: "notServed", error: "answered 404: this app does not serve the console's API (an older version?)" }
+        : { status: "failing", reason: "app", error: `answered HTTP ${status}` }
     }
     case "Unauthorized":
-      return { status: "failing", error: "the client refused the admin token in clients.json (401)" }
+      return { status: "failing", reason: "token", error: "the client refused the admin token in clients.json (401)" }
     case "ParseError":
-      return { status: "failing", error: "answered in a shape the contract does not know (another version?)" }
-    case "":
-      return { status: "failing", error: "failed" }
+      return { status: "failing", reason: "shape", error: "answered in a shape the contract does not know (another version?)" }
     default:
-      return { status: "failing", error: `${tag}: ${message}` }
+      return { status: "failing", reason: "app", error: tag === "" ? "failed" : `${tag}: ${message}` }
   }
 }
 
@@ -211,11 +223,11 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
       )
     }
 
-    const failureRow = (client: RegisteredClient, e: unknown) =>
+    const failureRow = (client: RegisteredClient, e: unknown, timeout: Duration.DurationInput = CLIENT_TIMEOUT) =>
       Effect.gen(function*() {
-        if (e instanceof Unconfigured) return { status: "unconfigured" as const, error: yield* scrub(e.message) }
-        const d = describeFailure(e)
-        return { status: d.status, error: yield* scrub(d.error) }
+        if (e instanceof Unconfigured) return { status: "unconfigured" as const, reason: "noToken" as const, error: yield* scrub(e.message) }
+        const d = describeFailure(e, timeout)
+        return { status: d.status, reason: d.reason, error: yield* scrub(d.error) }
       })
 
     const keyOf = (client: RegisteredClient, month: string) => `${client.id}\u0000${client.baseUrl}\u0000${month}`
@@ -227,6 +239,7 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
           orgId: client.orgId,
           baseUrl: client.baseUrl,
           status: "ok",
+          reason: null,
           error: null,
           fetchedAt: new Date().toISOString(),
           overview: encodeOverview(o)
@@ -243,7 +256,7 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
         ),
         Effect.catchAllDefect((d) =>
           Effect.succeed<FleetRow>({
-            id: client.id, orgId: client.orgId, baseUrl: client.baseUrl, status: "failing",
+            id: client.id, orgId: client.orgId, baseUrl: client.baseUrl, status: "failing", reason: "app",
             error: `failed: ${String(d).split("\n")[0].slice(0, 200)}`, fetchedAt: new Date().toISOString(), overview: null
           })
         )
@@ -309,7 +322,7 @@ export class Fleet extends Effect.Service<Fleet>()("mai-usage/console/Fleet", {
             }), ACTION_TIMEOUT).pipe(
             Effect.map((c): CloseResult => ({ id: client.id, ok: true, closedAt: c.closedAt, closedBy: c.closedBy, error: null })),
             Effect.catchAll((e) =>
-              Effect.map(failureRow(client, e), (f): CloseResult => ({ id: client.id, ok: false, closedAt: null, closedBy: null, error: f.error }))
+              Effect.map(failureRow(client, e, ACTION_TIMEOUT), (f): CloseResult => ({ id: client.id, ok: false, closedAt: null, closedBy: null, error: f.error }))
             )
           ), { concurrency: MAX_IN_FLIGHT })
         yield* forget(ids)

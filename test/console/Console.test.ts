@@ -182,7 +182,7 @@ describe("the console's fleet", () => {
     expect(body.rows.find((r: any) => r.id === "alfa").overview.state).toMatchObject({ status: "open", closable: true })
 
     const down = body.rows.find((r: any) => r.id === "down")
-    expect(down).toMatchObject({ status: "unreachable", overview: null })
+    expect(down).toMatchObject({ status: "unreachable", reason: "connection", overview: null })
     expect(down.error).toContain("ECONNREFUSED")
 
     const ok = body.rows.filter((r: any) => r.overview !== null).map((r: any) => r.overview)
@@ -236,6 +236,7 @@ describe("the console's fleet", () => {
       }
       const down = page.locator(`tr[data-client="down"][data-status="unreachable"]`)
       expect(await down.textContent()).toContain(lang === "pl" ? "nieosiągalny" : "unreachable")
+      expect(await down.textContent()).toContain(lang === "pl" ? "brak połączenia" : "no connection")
       expect(await down.textContent()).toContain("ECONNREFUSED")
       expect(await page.locator("#totals td.billed").textContent()).toBe(plnShown(body.totals.billedPln, lang))
       if (width === 390) {

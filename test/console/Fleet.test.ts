@@ -106,10 +106,10 @@ describe("the fleet", () => {
       Effect.gen(function*() {
         const rows = Chunk.toReadonlyArray(yield* Stream.runCollect(fleet.rows(MONTH)))
         expect(rows.map((r) => r.id).at(-1)).toBe("hangs")
-        expect(rows.find((r) => r.id === "hangs")).toMatchObject({ status: "unreachable", error: "no answer within 5s", overview: null })
-        expect(rows.find((r) => r.id === "fast")).toMatchObject({ status: "ok", error: null, overview: { billedPln: "10.50", marginPln: "2.43" } })
-        expect(rows.find((r) => r.id === "refuses")).toMatchObject({ status: "failing", error: "the client refused the admin token in clients.json (401)" })
-        expect(rows.find((r) => r.id === "garbled")).toMatchObject({ status: "failing", error: "answered in a shape the contract does not know (another version?)" })
+        expect(rows.find((r) => r.id === "hangs")).toMatchObject({ status: "unreachable", reason: "timeout", error: "no answer within 5s", overview: null })
+        expect(rows.find((r) => r.id === "fast")).toMatchObject({ status: "ok", reason: null, error: null, overview: { billedPln: "10.50", marginPln: "2.43" } })
+        expect(rows.find((r) => r.id === "refuses")).toMatchObject({ status: "failing", reason: "token", error: "the client refused the admin token in clients.json (401)" })
+        expect(rows.find((r) => r.id === "garbled")).toMatchObject({ status: "failing", reason: "shape", error: "answered in a shape the contract does not know (another version?)" })
         // The totals are the sums of the rows that answered.
         expect(totalsOf(rows)).toMatchObject({ clients: 4, ok: 1, notOk: 3, billedPln: "10.50", openRouterPln: "8.07", marginPln: "2.43" })
         for (const r of rows) expect(JSON.stringify(r)).not.toContain("-admin-token-")

@@ -75,8 +75,12 @@
     tr.append(el("td", { class: "pick-cell" }, box))
     tr.append(el("th", { scope: "row", "data-label": t("colClient") }, el("span", { class: "client", text: r.id }), el("span", { class: "org", text: r.orgId })))
     if (o === null) {
+      // Why, in the page's language; the detail (an error code, the app's own words) beside it.
+      const detailed = r.reason === "connection" || r.reason === "app" || r.reason === "noToken"
       tr.append(el("td", { colSpan: 12, class: "problem", "data-label": t(r.status) },
-        el("strong", { class: `badge ${r.status}`, text: t(r.status) }), " ", el("span", { class: "why", text: r.error ?? "" })))
+        el("strong", { class: `badge ${r.status}`, text: t(r.status) }), " ",
+        el("span", { class: "why", text: r.reason ? t(`why.${r.reason}`) : (r.error ?? ""), title: r.error ?? "" }),
+        detailed && r.error ? el("small", { class: "detail", text: ` (${r.error.replace(/^no connection \((.*)\)$/, "$1")})` }) : null))
       return tr
     }
     const rc = o.reconciliation
