@@ -140,7 +140,7 @@
     )
   }
 
-  // Rows arrive one by one: the table is redrawn (sorted and filtered) at most every 150 ms while
+  // Rows arrive one by one: the table is redrawn (sorted and filtered) at most every 400 ms while
   // they come, and once when all are in; drawing it once per row would cost more than the rows.
   let drawTimer = null
   const renderSoon = () => {
@@ -148,7 +148,7 @@
     drawTimer = setTimeout(() => {
       drawTimer = null
       render()
-    }, 150)
+    }, 400)
   }
   const renderNow = () => {
     if (drawTimer !== null) clearTimeout(drawTimer)
