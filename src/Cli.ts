@@ -21,6 +21,7 @@ import { rejectedCommand } from "./cli/RejectedCommand.js"
 import { outboxCommand } from "./cli/OutboxCommand.js"
 import { openRouterCommand } from "./cli/OpenRouterCommand.js"
 import { reconcileCommand } from "./cli/ReconcileCommand.js"
+import { consoleCommand } from "./console/ConsoleCommand.js"
 
 const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
   Command.withDescription(
@@ -31,7 +32,7 @@ const serve = Command.make("serve", {}, () => serveUntilStopped).pipe(
 
 const root = Command.make("mai-usage").pipe(
   Command.withDescription("OpenRouter usage of one client organisation, billed daily in PLN at the NBP rate"),
-  Command.withSubcommands([serve, batchCommand, monthCommand, invoiceCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand, budgetCommand])
+  Command.withSubcommands([serve, batchCommand, monthCommand, invoiceCommand, composeCommand, reconcileCommand, openRouterCommand, rejectedCommand, conflictsCommand, outboxCommand, costsCommand, budgetCommand, consoleCommand])
 )
 
 const cli = Command.run(root, { name: "mai-usage", version: CODE_VERSION })

@@ -5,29 +5,16 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Exit } from "effect"
 import { JsonLogger, ServeLive } from "./App.js"
 import { withCliConsole } from "./cli/Output.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ConfigInvalid } from "./platform/Config.js"
 import { ExitCode } from "./platform/ExitCode.js"
+import { launchUntilStopped } from "./platform/Launch.js"
 
-/**
- * The server until a signal: `Layer.launch` closes every layer on interrupt (the HTTP server first,
- * then the outbox flush and the databases); the "stopped" line comes after all of that.
- */
-export const serveUntilStopped = Effect.suspend(() => {
-  let signal: NodeJS.Signals | undefined
-  const note = (s: NodeJS.Signals) => void (signal = s)
-  return Effect.acquireUseRelease(
-    Effect.sync(() => void process.on("SIGTERM", note).on("SIGINT", note)),
-    () => Layer.launch(ServeLive),
-    () =>
-      Effect.suspend(() => Effect.logInfo("stopped", signal === undefined ? {} : { signal })).pipe(
-        Effect.ensuring(Effect.sync(() => void process.off("SIGTERM", note).off("SIGINT", note)))
-      )
-  )
-})
+/** The server until a signal (then every layer is closed, the "stopped" line last). */
+export const serveUntilStopped = Effect.suspend(() => launchUntilStopped(ServeLive))
 
 /** A failure's exit code (2: bad configuration or arguments, 1: a run failed), its line on stderr. */
 export const exitCodeOf = (e: unknown): Effect.Effect<number> => {

@@ -10,7 +10,9 @@ import { BadRequest, PayloadTooLarge, Unauthorized, Unavailable, UnsupportedMedi
 import { BatchApi } from "./BatchApi.js"
 import { BudgetApi } from "./BudgetApi.js"
 import { PeopleApi } from "./PeopleApi.js"
+import { DocumentsApi } from "./DocumentsApi.js"
 import { InvoicesApi } from "./InvoiceApi.js"
+import { OverviewApi } from "./OverviewApi.js"
 import { ReconciliationApi } from "./ReconciliationApi.js"
 import { UsageApi } from "./UsageApi.js"
 import { errorBodiesInOpenApi } from "./OpenApiErrors.js"
@@ -89,6 +91,8 @@ export class MaiApi extends HttpApi.make("mai-usage")
   .add(ReconciliationApi)
   .add(BudgetApi)
   .add(PeopleApi)
+  .add(OverviewApi)
+  .add(DocumentsApi)
   .annotateContext(OpenApi.annotations({
     title: "mai-usage",
     description: "Usage and costs of one client organisation: daily summaries in USD and PLN at the NBP rate. " +

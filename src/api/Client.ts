@@ -6,9 +6,10 @@
  */
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect } from "effect"
+import { Effect, FiberRef } from "effect"
 import { MaiApi } from "./Api.js"
 
 /** The tag of the contract's error each status stands for (a bearer client never sees CrossOriginRefused). */
@@ -49,3 +50,21 @@ export const makeClient = (baseUrl: string, adminToken: string) =>
     baseUrl,
     transformClient: (client) => taggedErrorBodies(HttpClient.mapRequest(client, HttpClientRequest.bearerToken(adminToken)))
   })
+
+/** The app a call of `makeAppsClient`'s client goes to: set around each call with `Effect.locally`. */
+export const AppTarget = FiberRef.unsafeMake<{ readonly baseUrl: string; readonly adminToken: string } | undefined>(undefined)
+
+/**
+ * One typed client for many apps (the reseller's console): built once, since building a client
+ * reflects the whole contract, and pointed at an app per call (`Effect.locally(call, AppTarget,
+ * { baseUrl, adminToken })`). A call without a target fails as a request error.
+ */
+export const makeAppsClient = HttpApiClient.make(MaiApi, {
+  transformClient: (client) =>
+    taggedErrorBodies(HttpClient.mapRequestEffect(client, (request) =>
+      Effect.flatMap(FiberRef.get(AppTarget), (target) =>
+        target === undefined
+          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "no app chosen for this call" }))
+          : Effect.succeed(HttpClientRequest.bearerToken(HttpClientRequest.prependUrl(request, target.baseUrl), target.adminToken))
+      )))
+})

@@ -33,6 +33,14 @@ export interface Reopened {
   readonly folded: number
 }
 
+export interface Closability {
+  readonly closable: boolean
+  /** why `close` would refuse it now (naming the days) */
+  readonly refusal: string | null
+  /** refused only for reconciliation: closing with acceptUnreconciled and a reason would go through */
+  readonly needsAcceptance: boolean
+}
+
 export interface MonthsShape {
   readonly close: (
     month: string,
@@ -41,6 +49,8 @@ export interface MonthsShape {
     options?: { readonly acceptUnreconciled?: boolean; readonly closerName?: string }
   ) => Effect.Effect<ClosingRecord, MonthError>
   readonly reopen: (month: string, by: ClosedBy, reason: string) => Effect.Effect<Reopened, MonthError>
+  /** Whether the month could be closed now (nothing changes): refused as `close` would refuse it, or not. */
+  readonly closable: (month: string) => Effect.Effect<Closability, MonthError>
   readonly closings: Effect.Effect<ReadonlyArray<ClosingRecord>, MonthUnavailable>
   readonly audit: (month?: string) => Effect.Effect<ReadonlyArray<AuditEntry>, MonthUnavailable>
 }
@@ -108,35 +118,58 @@ const make = Effect.gen(function*() {
     return one === "" ? null : one
   }
 
+  /**
+   * Whether `month` may be closed now, and why not: already closed, days not over, days without a
+   * successful run, or (with reconciliation configured) days missing or never reconciled, which
+   * `acceptUnreconciled` with a reason lets through. On success, what the close records about
+   * reconciliation. The close runs it under the batch lock; `closable` asks it without closing.
+   */
+  const preconditions = (month: string, now: number, reason: string | undefined, accept: boolean) =>
+    Effect.gen(function*() {
+      const closings = yield* Effect.mapError(repo.closings, unavailable)
+      const already = closings.find((c) => c.month === month)
+      if (already !== undefined) {
+        return yield* new MonthRefused({ message: `${month} is already closed (at ${already.closedAt} by ${already.closedBy})` })
+      }
+      const today = dayOf(now, config.dailyBatchTimeZone)
+      const days = daysFrom(firstDay(month), lastDay(month))
+      const notOver = days.filter((d) => d >= today)
+      if (notOver.length > 0) {
+        return yield* new MonthRefused({
+          message: `cannot close ${month}: ${describeDays(notOver)} ${notOver.length === 1 ? "is" : "are"} not over yet (today is ${today} in ${config.dailyBatchTimeZone})`
+        })
+      }
+      const summarised = yield* Effect.mapError(repo.succeededDays(days[0], days[days.length - 1]), unavailable)
+      const missing = days.filter((d) => !summarised.has(d))
+      if (missing.length > 0) {
+        return yield* new MonthRefused({
+          message: `cannot close ${month}: no successful batch run for ${describeDays(missing)}; run ` +
+            `\`mai-usage batch --run-now --from ${missing[0]} --to ${missing[missing.length - 1]}\` first`
+        })
+      }
+      return yield* reconciliationAtClose(month, days, reason, accept)
+    })
+
+  const closable: MonthsShape["closable"] = (month) =>
+    Effect.gen(function*() {
+      yield* checkMonth(month)
+      const now = yield* Clock.currentTimeMillis
+      const plain = yield* Effect.either(preconditions(month, now, undefined, false))
+      if (plain._tag === "Right") return { closable: true, refusal: null, needsAcceptance: false }
+      if (plain.left._tag === "MonthUnavailable") return yield* plain.left
+      // Refused as it stands: does accepting the unreconciled days (with a reason) let it through?
+      const accepted = yield* Effect.either(preconditions(month, now, "accepted", true))
+      return { closable: false, refusal: plain.left.message, needsAcceptance: accepted._tag === "Right" }
+    })
+
   const close: MonthsShape["close"] = (month, by, reason, options = {}) =>
     Effect.gen(function*() {
       yield* checkMonth(month)
       return yield* withBatchLock(
         month,
         Effect.gen(function*() {
-          const closings = yield* Effect.mapError(repo.closings, unavailable)
-          const already = closings.find((c) => c.month === month)
-          if (already !== undefined) {
-            return yield* new MonthRefused({ message: `${month} is already closed (at ${already.closedAt} by ${already.closedBy})` })
-          }
           const now = yield* Clock.currentTimeMillis
-          const today = dayOf(now, config.dailyBatchTimeZone)
-          const days = daysFrom(firstDay(month), lastDay(month))
-          const notOver = days.filter((d) => d >= today)
-          if (notOver.length > 0) {
-            return yield* new MonthRefused({
-              message: `cannot close ${month}: ${describeDays(notOver)} ${notOver.length === 1 ? "is" : "are"} not over yet (today is ${today} in ${config.dailyBatchTimeZone})`
-            })
-          }
-          const summarised = yield* Effect.mapError(repo.succeededDays(days[0], days[days.length - 1]), unavailable)
-          const missing = days.filter((d) => !summarised.has(d))
-          if (missing.length > 0) {
-            return yield* new MonthRefused({
-              message: `cannot close ${month}: no successful batch run for ${describeDays(missing)}; run ` +
-                `\`mai-usage batch --run-now --from ${missing[0]} --to ${missing[missing.length - 1]}\` first`
-            })
-          }
-          const reconciliation = yield* reconciliationAtClose(month, days, reason, options.acceptUnreconciled === true)
+          const reconciliation = yield* preconditions(month, now, reason, options.acceptUnreconciled === true)
           const closedAt = new Date(now).toISOString()
           const draft: ClosingRecord = {
             month,
@@ -199,6 +232,7 @@ const make = Effect.gen(function*() {
 
   const months: MonthsShape = {
     close,
+    closable,
     reopen,
     closings: Effect.mapError(repo.closings, unavailable),
     audit: (month) => Effect.mapError(repo.audit(month), unavailable)

@@ -29,3 +29,16 @@ export const totals = (
     2
   )
 })
+
+/**
+ * What OpenRouter cost the reseller for rows, in PLN: each row's USD at its own NBP rate without
+ * the markup, rounded half up to the grosz like a billed row, summed. The margin is the billed PLN
+ * minus this, so both sides use the same rates and the same rounding.
+ */
+export const openRouterPln = (
+  rows: ReadonlyArray<{ readonly costNusd: bigint; readonly row: { readonly rate: string } }>
+): BigDecimal.BigDecimal =>
+  rows.reduce(
+    (s, r) => BigDecimal.sum(s, costPln(r.costNusd, BigDecimal.fromBigInt(1n), BigDecimal.unsafeFromString(r.row.rate))),
+    BigDecimal.fromBigInt(0n)
+  )

@@ -33,7 +33,7 @@ export const renderFiles = (clientsPath: string, templatePath: string = defaultT
     const clients = parseClientsFile(clientsText)
     if (Either.isLeft(clients)) return yield* new ComposeInputError({ message: `${clientsPath}: ${clients.left}` })
     const template = yield* fs.readFileString(templatePath).pipe(Effect.mapError(cannotRead("template", templatePath)))
-    const rendered = renderCompose(template, clients.right)
+    const rendered = renderCompose(template, clients.right, (yield* Path.Path).resolve(clientsPath))
     if (Either.isLeft(rendered)) return yield* new ComposeInputError({ message: `${templatePath}: ${rendered.left}` })
     return { text: rendered.right, clients: clients.right.clients.length }
   })

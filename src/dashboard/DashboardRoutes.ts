@@ -18,7 +18,7 @@ import { LOGIN_BODY_LIMIT } from "../http/BodyLimits.js"
 import { makeLoginThrottle } from "./LoginThrottle.js"
 import { dashboardPage, docsPage, label, LANG_COOKIE, type Lang, loginPage, secondsText, statementPage } from "./Pages.js"
 
-const CSP = [
+export const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -29,7 +29,8 @@ const CSP = [
   "base-uri 'none'"
 ].join("; ")
 
-const pageHeaders = {
+/** The headers of every page (the console's too). */
+export const pageHeaders = {
   "content-security-policy": CSP,
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",

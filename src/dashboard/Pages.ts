@@ -14,16 +14,16 @@ export const LANG_COOKIE = "mai_lang"
 
 /**
  * `scripts`: files under /assets/, run in this order once the page is parsed (deferred); `head`:
- * more of the head before them.
+ * more of the head before them; `stylesheet`: the page's style sheet under /assets/ (the console has its own).
  */
-const page = (title: string, body: string, scripts: ReadonlyArray<string> = [], lang: Lang = "en", head = "") => `<!doctype html>
+export const page = (title: string, body: string, scripts: ReadonlyArray<string> = [], lang: Lang = "en", head = "", stylesheet = "dashboard.css") => `<!doctype html>
 <html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/dashboard.css">
+<link rel="stylesheet" href="/assets/${stylesheet}">
 ${head}${scripts.map((file) => `<script src="/assets/${file}" defer></script>\n`).join("")}</head>
 ${body}
 </html>

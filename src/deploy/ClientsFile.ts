@@ -41,11 +41,24 @@ const Ipv4 = Schema.String.pipe(
 
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
+/** Where the reseller's console reaches a client: http(s), no credentials in the URL (the token goes in a header). */
+const BaseUrl = HttpUrl.pipe(Schema.filter((s) => {
+  const url = new URL(s)
+  return url.username === "" && url.password === "" && url.search === "" && url.hash === ""
+}))
+
+/** A file path, as the console opens it. */
+const FilePath = Schema.String.pipe(Schema.filter((s) => Schema.is(Text)(s)))
+
 export const ClientSpec = Schema.Struct({
   id: ClientId,
   orgId: Schema.String.pipe(Schema.pattern(ORG_ID_PATTERN)),
   port: Port,
-  ...settingFields("client")
+  ...settingFields("client"),
+  // The reseller's console (src/console/): where it reaches the client (default from bindAddress and
+  // port), and a file holding the client's admin token when adminToken is not in this file.
+  baseUrl: optional(BaseUrl),
+  adminTokenFile: optional(FilePath)
 })
 export type ClientSpec = typeof ClientSpec.Type
 
@@ -64,6 +77,12 @@ export const ClientsFile = Schema.Struct({
   bindAddress: optional(Ipv4),
   influxdb: optional(InfluxSettings),
   ...settingFields("server"),
+  /** The reseller's console as a service of the rendered compose file (mai-console), when enabled. */
+  console: optional(Schema.Struct({
+    enabled: Schema.Boolean,
+    port: optional(Port),
+    image: optional(ImageName)
+  })),
   clients: Schema.Array(ClientSpec)
 })
 export type ClientsFile = typeof ClientsFile.Type
@@ -88,6 +107,11 @@ const fieldRules: Record<string, string> = {
     "must be a valid compose service name: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters",
   orgId: `must be ${ORG_ID_RULE} (CLIENT_ORG_ID)`,
   port: "must be an integer port between 1 and 65535",
+  baseUrl: "must be an http:// or https:// URL without credentials, query or fragment, such as \"http://10.0.0.5:8101\"",
+  adminTokenFile: "must be a file path on one line",
+  console: "must be an object with enabled (true or false), optionally port and image",
+  enabled: "must be true or false",
+  image: "must be an image name such as \"registry.example.com/mai-console\"",
   ...Object.fromEntries(SETTINGS.map((setting) => [setting.field, setting.rule]))
 }
 

@@ -20,12 +20,17 @@ import { placeholderOf, type Setting, SETTINGS, settingsOf } from "./settings.js
  * it places every setting itself, so no setting can be silently left out of the containers.
  */
 
+export const BEGIN_CONSOLE = "# BEGIN console"
+export const END_CONSOLE = "# END console"
 export const BEGIN_CLIENT = "# BEGIN client"
 export const END_CLIENT = "# END client"
 export const SETTINGS_LINE = "# SETTINGS"
 
 export const DEFAULT_APP_IMAGE = "mai-usage"
 export const DEFAULT_NBP_IMAGE = "mai-nbp-service"
+export const DEFAULT_CONSOLE_IMAGE = "mai-console"
+/** The reseller's console's published port (`console.port` in clients.json). */
+export const DEFAULT_CONSOLE_PORT = 8090
 /** Published on loopback: a TLS reverse proxy on the host fronts the webhooks. */
 export const DEFAULT_BIND_ADDRESS = "127.0.0.1"
 export const DEFAULT_INFLUXDB_BUCKET = "mai-usage-tracking"
@@ -41,8 +46,11 @@ const valueOf = (holder: object, setting: Setting): string | undefined =>
 const settingValues = (holder: object, scope: Setting["scope"]): Values =>
   Object.fromEntries(settingsOf(scope).map((setting) => [placeholderOf(setting), valueOf(holder, setting)]))
 
-const serverValues = (file: ClientsFile): Values => ({
+const serverValues = (file: ClientsFile, clientsPath: string): Values => ({
   IMAGE_VERSION: file.imageVersion,
+  CONSOLE_IMAGE: file.console?.image ?? DEFAULT_CONSOLE_IMAGE,
+  CONSOLE_PORT: String(file.console?.port ?? DEFAULT_CONSOLE_PORT),
+  CLIENTS_FILE: clientsPath,
   APP_IMAGE: file.appImage ?? DEFAULT_APP_IMAGE,
   NBP_IMAGE: file.nbpImage ?? DEFAULT_NBP_IMAGE,
   BIND_ADDRESS: file.bindAddress ?? DEFAULT_BIND_ADDRESS,
@@ -109,16 +117,48 @@ const HEADER = [
 ]
 
 /**
+ * The template's `# BEGIN console` … `# END console` regions (the reseller's console, service
+ * mai-console): kept without their marker lines when clients.json enables the console, dropped
+ * whole (client regions inside them included) when it does not.
+ */
+const consoleRegions = (lines: ReadonlyArray<string>, enabled: boolean): Either.Either<Array<string>, string> => {
+  const out: Array<string> = []
+  let inside = -1
+  for (const [i, line] of lines.entries()) {
+    const t = line.trim()
+    if (t === BEGIN_CONSOLE) {
+      if (inside !== -1) return Either.left(`line ${i + 1}: "${BEGIN_CONSOLE}" inside another (line ${inside + 1})`)
+      inside = i
+      out.push("")
+      continue
+    }
+    if (t === END_CONSOLE) {
+      if (inside === -1) return Either.left(`line ${i + 1}: "${END_CONSOLE}" without "${BEGIN_CONSOLE}"`)
+      inside = -1
+      out.push("")
+      continue
+    }
+    // Blank lines keep the line numbers of refusals the template's own.
+    out.push(inside !== -1 && !enabled ? "" : line)
+  }
+  if (inside !== -1) return Either.left(`line ${inside + 1}: "${BEGIN_CONSOLE}" without a matching "${END_CONSOLE}"`)
+  return Either.right(out)
+}
+
+/**
  * Template text + validated clients → compose file text. Left is a one-line reason
  * why the template cannot be used; it names lines and placeholders, never values.
+ * `clientsPath`: where the console service (when enabled) reads clients.json on the host.
  */
-export const renderCompose = (template: string, file: ClientsFile): Either.Either<string, string> => {
-  const lines = template.replace(/\r\n/g, "\n").split("\n")
+export const renderCompose = (template: string, file: ClientsFile, clientsPath = "./clients.json"): Either.Either<string, string> => {
+  const regions = consoleRegions(template.replace(/\r\n/g, "\n").split("\n"), file.console?.enabled === true)
+  if (Either.isLeft(regions)) return Either.left(regions.left)
+  const lines = regions.right
   // The template's own header comment describes the template, not the output.
   let start = 0
   while (start < lines.length && (lines[start].trim() === "" || lines[start].trimStart().startsWith("#"))) start++
 
-  const server = serverValues(file)
+  const server = serverValues(file, clientsPath)
   const perClient = file.clients.map((client) => ({ id: client.id, values: { ...server, ...clientValues(client) } }))
   const out: Array<string> = [...HEADER, ""]
   let blocks = 0
@@ -176,5 +216,6 @@ export const renderCompose = (template: string, file: ClientsFile): Either.Eithe
       } of clients.json would reach no container: put one under the client service's environment:`
     )
   }
-  return Either.right(out.join("\n").replace(/\n*$/, "\n"))
+  // Lines blanked for a dropped console region, never more than one blank line in a row.
+  return Either.right(out.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n"))
 }

@@ -362,7 +362,7 @@ const environment = Config.all({
 })
 
 /** The first problem of a `ConfigError`, as `NAME: why` on one line. */
-const firstProblem = (e: ConfigError.ConfigError): string => {
+export const firstProblem = (e: ConfigError.ConfigError): string => {
   switch (e._op) {
     case "And":
     case "Or":

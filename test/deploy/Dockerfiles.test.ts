@@ -31,9 +31,10 @@ const instruction = (stage: Stage, keyword: string) =>
   stage.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `))
 
 describe.each([
-  ["docker/Dockerfile", 8080, /CMD \["node", "--max-semi-space-size=2", "dist\/bin\.js", "serve"\]/],
-  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--max-semi-space-size=2", "dist\/nbp\.js"\]/]
-])("%s", (file, port, command) => {
+  ["docker/Dockerfile", 8080, /CMD \["node", "--max-semi-space-size=2", "dist\/bin\.js", "serve"\]/, "PORT"],
+  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--max-semi-space-size=2", "dist\/nbp\.js"\]/, "PORT"],
+  ["docker/Dockerfile.console", 8090, /CMD \["node", "--max-semi-space-size=2", "dist\/bin\.js", "console"\]/, "CONSOLE_PORT"]
+])("%s", (file, port, command, portVariable) => {
   const all = stages(file)
   const final = all[all.length - 1]
 
@@ -92,7 +93,7 @@ describe.each([
     const checks = instruction(final, "HEALTHCHECK")
     expect(checks).toHaveLength(1)
     expect(checks[0]).toContain("/health")
-    expect(checks[0]).toContain(`process.env.PORT||${port}`)
+    expect(checks[0]).toContain(`process.env.${portVariable}||${port}`)
     expect(checks[0]).toMatch(/CMD \["node", "-e"/)
     expect(checks[0]).not.toMatch(/curl|wget/)
   })

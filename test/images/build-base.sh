@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images with Podman from nothing but Debian's and npm's package registries.
 #
-#   test/images/build-base.sh            # base (cached) + both images; prints the tags
+#   test/images/build-base.sh            # base (cached) + the three images; prints the tags
 #   test/images/build-base.sh --base     # the base image only
 #
 # No image registry is reachable from the machines this project runs on, so the base image
@@ -17,7 +17,7 @@
 # fully cached `podman build` copies every stage's file system (minutes). A changed tree is
 # rebuilt with Podman's layer cache.
 #
-# Environment: MAI_IMAGES_TAG (default "test") tags mai-usage and mai-nbp-service;
+# Environment: MAI_IMAGES_TAG (default "test") tags mai-usage, mai-nbp-service and mai-console;
 # DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 
@@ -131,5 +131,7 @@ fi
 ctx="$(context_key)"
 build_image mai-usage docker/Dockerfile "$ctx"
 build_image mai-nbp-service docker/Dockerfile.nbp "$ctx"
+build_image mai-console docker/Dockerfile.console "$ctx"
 echo "localhost/mai-usage:$TAG"
 echo "localhost/mai-nbp-service:$TAG"
+echo "localhost/mai-console:$TAG"

@@ -21,6 +21,7 @@ import { ADMIN_TOKEN, postWebhook, WEBHOOK_SECRET } from "../support/app.js"
 import { fixtureTables, type NbpStandIn, startNbpStandIn } from "../support/nbpStandIn.js"
 import { delivery } from "../support/otlp.js"
 import { freePort } from "../support/process.js"
+import * as Os from "node:os"
 import { buildImages, type Images, inspect, logsOf, podman, podmanOk, podmanUnavailable, ULIMITS, waitHealthy } from "./podman.js"
 
 const unavailable = await podmanUnavailable()
@@ -186,10 +187,54 @@ describe.skipIf(unavailable !== undefined)("the images under Podman", () => {
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 1, ignored: 0 })
   })
 
+  it("the console image shows the client container's month through its API, reached on the network as compose names it", async () => {
+    const consoleName = `mai-console-${tag}`
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-console-it-"))
+    try {
+      // The compose service's way: the client by its service name on the network, its token from clients.json.
+      const clientsFile = Path.join(dir, "clients.json")
+      Fs.writeFileSync(clientsFile, JSON.stringify({ imageVersion: "test", clients: [{ id, orgId: `org-${id}`, port: 18080, adminToken: ADMIN_TOKEN }] }))
+      Fs.chmodSync(dir, 0o755)
+      Fs.chmodSync(clientsFile, 0o644)
+      const appAddress = await inspect(app, `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`)
+      const port = await freePort()
+      const consoleToken = `console-token-${tag}-0123456789`
+      await podmanOk(
+        "run", "--detach", "--name", consoleName, "--network", network, ...ULIMITS,
+        "--add-host", `${app}:${appAddress}`,
+        "--publish", `127.0.0.1:${port}:8090`,
+        "--volume", `${clientsFile}:/config/clients.json:ro`,
+        "--env", "CONSOLE_CLIENTS_VIA=compose",
+        "--env", `CONSOLE_ADMIN_TOKEN=${consoleToken}`,
+        images.console
+      )
+      try {
+        expect(await waitHealthy(consoleName)).toBe("healthy")
+        expect(await podmanOk("exec", consoleName, "cat", "/proc/1/comm")).toBe("tini")
+        expect(Number(await podmanOk("exec", consoleName, "id", "-u"))).not.toBe(0)
+        const consoleUrl = `http://127.0.0.1:${port}`
+        const fleet: any = await (await fetch(`${consoleUrl}/api/fleet?month=2025-11`, { headers: { authorization: `Bearer ${consoleToken}` } })).json()
+        const own = await (await fetch(`${appUrl}/api/v1/admin/overview/2025-11`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()
+        expect(fleet.rows).toHaveLength(1)
+        expect(fleet.rows[0]).toMatchObject({ id, status: "ok", baseUrl: `http://${app}:8080`, overview: own })
+        expect(fleet.totals.billedPln).toBe((own as any).billedPln)
+        await podmanOk("stop", "--time", "15", consoleName)
+        expect(Number(await inspect(consoleName, "{{.State.ExitCode}}"))).toBe(0)
+        const logs = await podman("logs", consoleName)
+        expect(logs.stdout + logs.stderr).toContain("registry loaded")
+        expect(logs.stdout + logs.stderr).not.toContain(ADMIN_TOKEN)
+      } finally {
+        await podman("rm", "--force", "--time", "0", consoleName)
+      }
+    } finally {
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("the NBP service also stops with exit 0 on SIGTERM; the images' sizes", async () => {
     await podmanOk("stop", "--time", "15", nbpName)
     expect(Number(await inspect(nbpName, "{{.State.ExitCode}}"))).toBe(0)
-    for (const image of [images.base, images.app, images.nbp]) {
+    for (const image of [images.base, images.app, images.nbp, images.console]) {
       const bytes = Number(await podmanOk("image", "inspect", "--format", "{{.Size}}", image))
       process.stdout.write(`image ${image}: ${(bytes / 1e6).toFixed(0)} MB\n`)
       expect(bytes).toBeGreaterThan(0)

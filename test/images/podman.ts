@@ -46,6 +46,7 @@ export const podmanUnavailable = async (): Promise<string | undefined> => {
 export interface Images {
   readonly app: string
   readonly nbp: string
+  readonly console: string
   readonly base: string
   readonly buildSeconds: number
 }
@@ -57,18 +58,18 @@ export const buildImages = (): Promise<Images> =>
   new Promise((resolve, reject) => {
     const started = Date.now()
     // MAI_IMAGES_NO_BUILD=1: use the images of the last build as they are (trying variants by hand).
-    const args = process.env.MAI_IMAGES_NO_BUILD === "1" ? ["-c", "echo localhost/mai-usage:test; echo localhost/mai-nbp-service:test"] : [script]
+    const args = process.env.MAI_IMAGES_NO_BUILD === "1" ? ["-c", "echo localhost/mai-usage:test; echo localhost/mai-nbp-service:test; echo localhost/mai-console:test"] : [script]
     const child = spawn("bash", args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout.on("data", (d) => (out += d))
     child.on("error", reject)
     child.on("exit", async (code) => {
       if (code !== 0) return reject(new Error(`${script} exited ${code} (its output is above)`))
-      const [app, nbp] = out.trim().split("\n").slice(-2)
+      const [app, nbp, console] = out.trim().split("\n").slice(-3)
       const base = await new Promise<string>((res) => {
         execFile("bash", [script, "--base"], { cwd: repoRoot }, (_e, stdout) => res(String(stdout).trim()))
       })
-      resolve({ app, nbp, base, buildSeconds: (Date.now() - started) / 1000 })
+      resolve({ app, nbp, console, base, buildSeconds: (Date.now() - started) / 1000 })
     })
   })
 

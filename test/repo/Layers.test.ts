@@ -2,7 +2,7 @@
  * Imports point down the layers, and folders never import each other in a loop:
  *
  *   domain (pure) ← api (the HTTP contract), platform ← store, directory ← rates, ingest, billing,
- *   deploy ← reporting, openrouter (reconciliation), alerts ← http, dashboard, cli ← App.ts, bin.ts
+ *   deploy ← reporting, openrouter (reconciliation), alerts ← http, dashboard, cli, console ← App.ts, bin.ts
  *
  * Folders of one layer may import each other as long as no cycle forms. The contract (`api/`)
  * imports only `domain/` and libraries, so another process builds a typed client from it.
@@ -19,7 +19,7 @@ export const LAYERS: ReadonlyArray<ReadonlyArray<string>> = [
   ["store", "directory"],
   ["rates", "ingest", "billing", "deploy"],
   ["reporting", "openrouter", "alerts"],
-  ["http", "dashboard", "cli"],
+  ["http", "dashboard", "cli", "console"],
   ["."]
 ]
 
@@ -84,6 +84,13 @@ describe("the layers", () => {
     }
     for (const n of graph.keys()) visit(n, [])
     expect(cycles).toEqual([])
+  })
+
+  it("the console talks to the clients only through the contract: nothing of billing, the stores or reporting", () => {
+    const allowed = ["console", "domain", "api", "platform", "http", "dashboard", "deploy"]
+    const out = edges.filter((e) => e.from === "console" && !allowed.includes(e.to))
+    expect(out.map((e) => `${e.file} → ${e.to}/`)).toEqual([])
+    expect(edges.some((e) => e.from === "console" && e.to === "api")).toBe(true)
   })
 
   it("catches an upward import (the check itself works)", () => {
