@@ -358,7 +358,7 @@ describe("the console's actions", () => {
       const base = `${c.id}/mai-usage_${c.id}`
       const pdf = entries.get(`${base}_statement_${MONTH}.pdf`)!
       expect(pdf.subarray(0, 5).toString()).toBe("%PDF-")
-      const ownCsv = await (await fetch(`${c.url}/api/v1/statements/${MONTH}?format=csv`, { headers: { authorization: `Bearer ${c.token}` } })).text()
+      const ownCsv = await (await fetch(`${c.url}/api/v1/statements/${MONTH}?format=csv&lang=en`, { headers: { authorization: `Bearer ${c.token}` } })).text()
       expect(entries.get(`${base}_statement_${MONTH}.csv`)!.toString("utf8")).toBe(ownCsv)
       const xml = entries.get(`${base}_FA3_${MONTH}.xml`)!.toString("utf8")
       const valid = validateFa3(xml)

@@ -97,7 +97,7 @@ describe("the month overview", () => {
         api.documents.statementPdf({ path: { month: "2025-11" }, urlParams: {} }),
         api.months.list()
       ]))
-    const byFormat = await (await fetch(`${env.app.url}/api/v1/statements/2025-11?format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text()
+    const byFormat = await (await fetch(`${env.app.url}/api/v1/statements/2025-11?format=csv&lang=en`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text()
     expect(csv).toBe(byFormat)
     expect(Crypto.createHash("sha256").update(csv).digest("hex")).toBe(months.closed[0].statementSha256)
     expect(Buffer.from(pdf).subarray(0, 5).toString()).toBe("%PDF-")
