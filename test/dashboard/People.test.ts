@@ -93,6 +93,9 @@ describe("the dashboard", () => {
         await page.locator("#people-table").waitFor()
         await page.locator("#budgets-table").waitFor()
         await page.locator("#alerts-table").waitFor()
+        // the month's users table shows the name and e-mail beside the id the usage carries
+        await page.locator("#users-table", { hasText: "Anna Kowalska" }).waitFor()
+        expect(await page.locator("#users-table").innerText()).toContain("Anna Kowalska · anna.kowalska@example.pl (3f1c2a9e-anna)")
         const people = await page.locator("#people-table").innerText()
         expect(people).toContain("Anna Kowalska")
         expect(people).toContain(anna.email)
@@ -109,6 +112,7 @@ describe("the dashboard", () => {
         expect(budgets).toContain(lang === "pl" ? "5,00\u00a0zł" : "PLN")
         expect(await page.locator("#alerts-table").innerText()).toContain("Anna Kowalska")
         await page.locator("#people").screenshot({ path: `${screenshotDir()}people-${lang}-${width}.png` })
+        await page.locator("#users-table").screenshot({ path: `${screenshotDir()}users-names-${lang}-${width}.png` })
         await page.locator("#budgets").screenshot({ path: `${screenshotDir()}budgets-${lang}-${width}.png` })
         expect(ctx.blocked).toEqual([])
         await ctx.context.close()

@@ -105,7 +105,21 @@ const renderUnbilled = (summary) => {
   )
 }
 
-const renderSummary = (summary) => {
+/**
+ * A user's cell: the name and e-mail from Open WebUI's directory (the people report) beside the id
+ * the usage carries; the id alone where the directory has none (or cannot be read).
+ */
+const userLabel = (people) => {
+  const known = new Map((people?.users ?? []).filter((u) => u.name || u.email).map((u) => [u.user, u]))
+  return (id) => {
+    const p = known.get(id)
+    if (p === undefined) return id
+    const who = [p.name, p.email !== id ? p.email : null].filter(Boolean).join(" · ")
+    return `${who} (${id})`
+  }
+}
+
+const renderSummary = (summary, people) => {
   const month = summary.month
   $("month-name").textContent = monthName(month)
   $("total-pln").textContent = formatPln(summary.totals.costPln)
@@ -119,7 +133,7 @@ const renderSummary = (summary) => {
   const adjusted = (id) => summary.adjustments.length === 0
     ? []
     : [{ id: `${id}-adjustments`, label: t("adjustmentsRow", { n: formatCount(summary.adjustments.length) }), values: summary.adjustmentsTotals }]
-  sortableTable($("users-table"), [{ key: "user", label: t("colUser"), type: "text" }, ...moneyColumns], summary.users,
+  sortableTable($("users-table"), [{ key: "user", label: t("colUser"), type: "text", format: userLabel(people) }, ...moneyColumns], summary.users,
     { key: "costPln", direction: "descending" }, summary.totals, adjusted("users"))
   sortableTable($("models-table"), [{ key: "model", label: t("colModel"), type: "text" }, ...moneyColumns], summary.models,
     { key: "costPln", direction: "descending" }, summary.totals, adjusted("models"))
@@ -149,10 +163,14 @@ const loadMonth = async (month) => {
   const status = $("status")
   status.replaceChildren(el("p", { class: "small", text: t("loadingMonth", { month: monthName(month) }) }))
   try {
-    const summary = await getJson(`/api/v1/usage/summary?month=${encodeURIComponent(month)}`)
+    const [summary, people] = await Promise.all([
+      getJson(`/api/v1/usage/summary?month=${encodeURIComponent(month)}`),
+      // names for the users table; without them the ids alone are shown
+      getJson(`/api/v1/people?month=${encodeURIComponent(month)}`).catch(() => null)
+    ])
     if (ticket !== current) return
     status.replaceChildren()
-    renderSummary(summary)
+    renderSummary(summary, people)
     const empty = summary.days.length === 0
     $("report").hidden = false
     for (const id of ["chart-h", "users-h", "models-h", "days-h", "downloads-h"]) $(id).closest("section").hidden = empty
