@@ -183,8 +183,10 @@ const loadMonth = async (month) => {
           : t("emptyMonth", { month: monthName(month) })
       }))
     }
-    // Other panels (accounting) draw from the same summary.
+    // Other panels (accounting) draw from the same summary; the people card from the same people
+    // report as the users table (null when it could not be read: the card asks again and says why).
     document.dispatchEvent(new CustomEvent("mai:summary", { detail: summary }))
+    document.dispatchEvent(new CustomEvent("mai:people", { detail: { month, report: people } }))
   } catch (error) {
     if (ticket !== current) return
     $("report").hidden = true

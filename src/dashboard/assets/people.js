@@ -1,6 +1,6 @@
 // mai-usage dashboard: the month's people and groups — each user's name and e-mail from Open WebUI's
 // directory beside the id, and the cost per group (a person in two groups counts in both, and the
-// card says so). Follows the month the report shows (the "mai:summary" event of dashboard.js).
+// card says so). Follows the month the report shows (the "mai:people" event of dashboard.js).
 // Loaded after locale.js, dom.js and api.js; labels in labels-budgets.json.
 "use strict"
 ;(() => {
@@ -70,5 +70,6 @@
     }
   }
 
-  document.addEventListener("mai:summary", (e) => load(e.detail.month))
+  // The report dashboard.js read for the users table; read here only when that failed (to show why).
+  document.addEventListener("mai:people", (e) => (e.detail.report === null ? load(e.detail.month) : render(e.detail.report)))
 })()
