@@ -14,18 +14,12 @@ import { Fleet } from "../../src/console/Fleet.js"
 import { Registry } from "../../src/console/Registry.js"
 import { daysFrom } from "../../src/domain/WarsawDay.js"
 import { ADMIN_TOKEN, startApp, type TestApp } from "../support/app.js"
-import { waitForStartupRound } from "../support/openRouterApp.js"
+import { previousMonthWithMissingDay, waitForStartupRound } from "../support/openRouterApp.js"
 import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 import { tempDir } from "../support/tmp.js"
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
-const DAY_MS = 86_400_000
-const utc = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-// The previous calendar month: over, and mostly inside OpenRouter's 30-day window.
-const now = new Date()
-const MONTH = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7)
-const LAST = utc(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0))
-const MISSING = utc(Date.parse(`${LAST}T00:00:00Z`) - 3 * DAY_MS)
+const { month: MONTH, last: LAST, missing: MISSING } = previousMonthWithMissingDay()
 
 let or: OpenRouterStandIn
 let app: TestApp
@@ -65,7 +59,7 @@ describe("a month reconciliation has not cleared, from the console", () => {
     expect(o.reconciliation.configured).toBe(true)
     expect(o.reconciliation.missing).toEqual([MISSING])
     // Every completed UTC day of the month is ok, missing or unreconciled.
-    const yesterday = utc(Date.now() - DAY_MS)
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
     const counted = daysFrom(`${MONTH}-01`, LAST < yesterday ? LAST : yesterday).length
     expect(o.reconciliation.daysOk + o.reconciliation.daysMissing + o.reconciliation.daysUnreconciled).toBe(counted)
 

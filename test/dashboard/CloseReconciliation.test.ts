@@ -8,19 +8,13 @@ import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ADMIN_TOKEN, startApp, type TestApp } from "../support/app.js"
 import { launchChromium, loggedInPage, type OfflineContext, offlineContext, screenshotDir } from "../support/chromium.js"
-import { waitForStartupRound } from "../support/openRouterApp.js"
+import { previousMonthWithMissingDay, waitForStartupRound } from "../support/openRouterApp.js"
 import { API_KEY, MANAGEMENT_KEY, type OpenRouterStandIn, startOpenRouterStandIn } from "../support/openRouterStandIn.js"
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 const shots = screenshotDir()
-const DAY_MS = 86_400_000
-const utc = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-// The previous calendar month: over, and mostly inside OpenRouter's 30-day window.
-const now = new Date()
-const MONTH = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7)
-const LAST = utc(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0))
 // A day of the month OpenRouter counts one request on that never reached the ledger.
-const MISSING = utc(Date.parse(`${LAST}T00:00:00Z`) - 3 * DAY_MS)
+const { month: MONTH, last: LAST, missing: MISSING } = previousMonthWithMissingDay()
 
 let browser: Browser
 let or: OpenRouterStandIn

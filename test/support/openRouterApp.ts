@@ -34,3 +34,17 @@ export const deliverGeneration = async (
   const res = await postWebhook(url, generationDelivery({ user: "anna.kowalska@example.pl", inputTokens: 100, outputTokens: 50, apiKeyName: API_KEY_NAME, ...g }))
   expect(res.status).toBe(200)
 }
+
+const DAY_MS = 86_400_000
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+
+/**
+ * The close-with-reconciliation scenario's calendar: the previous month (over, and mostly inside
+ * OpenRouter's 30-day window), its last day, and a day three days before it on which OpenRouter
+ * counts a request that never reached the ledger.
+ */
+export const previousMonthWithMissingDay = (now = new Date()) => {
+  const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7)
+  const last = utcDay(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0))
+  return { month, last, missing: utcDay(Date.parse(`${last}T00:00:00Z`) - 3 * DAY_MS) }
+}
