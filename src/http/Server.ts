@@ -6,13 +6,13 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Context, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Cause, Context, Effect, Layer, Option, Runtime } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { AppConfig } from "../platform/Config.js"
 import * as Reply from "../ingest/Reply.js"
 import { loadOtlpCodec, otlpCodecLoaded } from "../ingest/OtlpProto.js"
-import { WEBHOOK_PATHS, wantsProtobuf, Webhook } from "../ingest/Webhook.js"
+import { WEBHOOK_PATHS, wantsProtobuf, Webhook, type WebhookOutcome } from "../ingest/Webhook.js"
 import { API_BODY_LIMIT, bodyLimitFor } from "./BodyLimits.js"
 import { lingerIfUnread } from "./Linger.js"
 import { Metrics } from "../platform/Metrics.js"
@@ -64,33 +64,43 @@ export const make = Effect.gen(function*() {
     ["route"]
   )
 
+  const webhookRequests = new Map<number, { inc(): void }>()
+  const countRequest = (status: number) => {
+    let series = webhookRequests.get(status)
+    if (series === undefined) webhookRequests.set(status, series = requests.series({ status: String(status) }))
+    series.inc()
+  }
+  const webhookLatency = latency.series({ route: "webhook" })
+  const otherLatency = latency.series({ route: "other" })
+
   const handleWebhook = (req: Http.IncomingMessage, res: Http.ServerResponse, started: number) => {
-    const fiber = runFork(webhook.handle(req))
-    fiber.addObserver((exit) => {
+    const answer = (outcome: WebhookOutcome) => {
       const protobuf = wantsProtobuf(req)
       let reply: Reply.HttpReply
-      if (Exit.isSuccess(exit)) {
-        reply = Reply.success(exit.value, protobuf)
-      } else {
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some") {
-          reply = Reply.rejection(failure.value, protobuf)
-          // The message is ours (one line, never body content), so it can be logged.
-          if (reply.status !== 401) {
-            runFork(Effect.logWarning("webhook request refused", { status: reply.status, reason: failure.value.message }))
-          }
-        } else {
-          reply = Reply.failure(500, "internal error", protobuf)
-          runFork(Effect.logError("webhook crashed", Cause.pretty(exit.cause)))
+      if (outcome._tag === "Answered") {
+        reply = Reply.success(outcome.reply, protobuf)
+      } else if (outcome._tag === "Refused") {
+        reply = Reply.rejection(outcome.error, protobuf)
+        // The message is ours (one line, never body content), so it can be logged.
+        if (reply.status !== 401) {
+          runFork(Effect.logWarning("webhook request refused", { status: reply.status, reason: outcome.error.message }))
         }
+      } else {
+        reply = Reply.failure(500, "internal error", protobuf)
+        runFork(Effect.logError("webhook crashed", Cause.pretty(Cause.die(outcome.cause))))
       }
-      requests.inc({ status: String(reply.status) })
+      countRequest(reply.status)
       // An answer given before the body was read (401, 413, 503) must reach the sender, never a
       // connection reset (Linger.ts): the rest of the body is read and dropped, nothing is kept.
       if (reply.status !== 200) lingerIfUnread(req)
       res.writeHead(reply.status, reply.headers).end(reply.body)
-      latency.observe((performance.now() - started) / 1000, { route: "webhook" })
-    })
+      webhookLatency.observe((performance.now() - started) / 1000)
+    }
+    try {
+      webhook.handle(req, answer)
+    } catch (cause) {
+      answer({ _tag: "Crashed", cause })
+    }
   }
 
   const server = Http.createServer(SERVER_TIMEOUTS, (req, res) => {
@@ -106,7 +116,7 @@ export const make = Effect.gen(function*() {
       }
       return handleWebhook(req, res, started)
     }
-    res.once("finish", () => latency.observe((performance.now() - started) / 1000, { route: "other" }))
+    res.once("finish", () => otherLatency.observe((performance.now() - started) / 1000))
     const limit = bodyLimitFor(path)
     if (Number(req.headers["content-length"] ?? 0) > limit) {
       // Refused before a byte of it is read; Node drains the rest (dropped) so the 413 is delivered.

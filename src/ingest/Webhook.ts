@@ -7,15 +7,18 @@
  * Nothing of the body is ever quoted in a reply or a log: parse errors carry a position at most,
  * rejected spans an attribute name and a bound.
  */
-import { Effect, Either } from "effect"
+import { Effect, Either, Runtime } from "effect"
 import type * as Http from "node:http"
 import { AppConfig } from "../platform/Config.js"
 import { decodeDelivery, type DecodeOptions } from "../domain/Otlp.js"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
+import type { IgnoredReason, UsageEvent } from "../domain/UsageEvent.js"
 import { Metrics } from "../platform/Metrics.js"
 import { Ledger } from "../store/Ledger.js"
+import { LedgerUnavailable } from "../store/LedgerWriter.js"
+import type { Stored } from "../store/LedgerCommit.js"
 import { makeAuthenticator } from "./Auth.js"
-import { contentEncoding, inflate, readRaw } from "./Body.js"
+import { type BodyResult, contentEncoding, inflate, readRaw } from "./Body.js"
 import { unavailable } from "../api/ApiErrors.js"
 import { BadRequest, Unauthorized, Unavailable, type WebhookRejection } from "../api/WebhookErrors.js"
 import { decodeRequest } from "./OtlpProto.js"
@@ -68,96 +71,153 @@ const rejectedMessage = (rejected: ReadonlyArray<RejectedSpan>) => {
   return `${rejected.length} span(s) rejected as invalid usage and quarantined: ${shown.join("; ")}${more}`
 }
 
-/** The webhook's one job, `handle`: over the configuration, the ledger and the metrics of the process. */
+/** What became of one webhook request: answered, refused with its reason, or a defect of ours. */
+export type WebhookOutcome =
+  | { readonly _tag: "Answered"; readonly reply: WebhookReply }
+  | { readonly _tag: "Refused"; readonly error: WebhookRejection }
+  | { readonly _tag: "Crashed"; readonly cause: unknown }
+
+/**
+ * The webhook's one job, `handle`: over the configuration, the ledger and the metrics of the process.
+ *
+ * The hot path runs no fiber: one request is a chain of plain callbacks (headers, body, decode, the
+ * ledger writer's answer), measured in docs/benchmarks.md. Only the rare paths (a conflict, a
+ * rejected span) fork a log line through the layer's runtime.
+ */
 export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
   effect: Effect.gen(function*() {
     const config = yield* AppConfig
     const ledger = yield* Ledger
     const metrics = yield* Metrics
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const auth = makeAuthenticator(config.webhookSecrets)
     const decodeOptions: DecodeOptions = { clientOrgId: config.clientOrgId, apiKeyNames: config.apiKeyNames }
     const events = metrics.counter("mai_webhook_events_total", "Usage events in webhook deliveries, by outcome and reason", [
       "outcome",
       "reason"
     ])
+    const acceptedEvents = events.series({ outcome: "accepted", reason: "" })
+    const duplicateEvents = events.series({ outcome: "duplicate", reason: "" })
+    const pendingEvents = events.series({ outcome: "cost-pending", reason: "" })
+    const maxBytes = config.maxBodyBytes
 
     // Bodies read only to check a signature (no valid bearer or header secret): a few at a time,
     // so unauthenticated senders can make the server hold at most that many MAX_BODY_BYTES.
     let signatureReads = 0
-    const readToVerify = (req: Http.IncomingMessage) =>
-      Effect.acquireUseRelease(
-        Effect.suspend(() =>
-          signatureReads >= MAX_SIGNATURE_READS
-            ? Effect.fail(new Unavailable({ message: "too many signed deliveries being checked at once; retry" }))
-            : Effect.sync(() => void signatureReads++)
-        ),
-        () => readRaw(req, config.maxBodyBytes),
-        () => Effect.sync(() => void signatureReads--)
-      )
 
-    const handle = (req: Http.IncomingMessage): Effect.Effect<WebhookReply, WebhookRejection> =>
-      Effect.gen(function*() {
-        const headerAuthentic = auth.headerMatches(header(req, "authorization"), header(req, "x-webhook-secret"))
-        const signature = header(req, "x-webhook-signature")
-        // A request whose credentials cannot be right is refused before its body is read.
-        if (!headerAuthentic && signature === undefined) {
-          return yield* new Unauthorized({ message: "missing or wrong webhook secret" })
+    const connectionTest = (): WebhookReply => {
+      events.inc({ outcome: "ignored", reason: "connection-test" })
+      return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
+    }
+
+    /** Counts and logs what the ledger made of a delivery; the reply. */
+    const stored = (
+      usage: ReadonlyArray<UsageEvent>,
+      ignored: ReadonlyArray<IgnoredReason>,
+      rejected: ReadonlyArray<RejectedSpan>,
+      result: Stored
+    ): WebhookReply => {
+      if (result.accepted > 0) acceptedEvents.inc(result.accepted)
+      if (result.duplicates > result.conflicts) duplicateEvents.inc(result.duplicates - result.conflicts)
+      if (result.conflicts > 0) {
+        events.inc({ outcome: "conflict", reason: "" }, result.conflicts)
+        runFork(Effect.logWarning("redelivered generations differ from the stored ones (kept; see `mai-usage conflicts list`)", {
+          conflicts: result.conflicts
+        }))
+      }
+      let pending = 0
+      for (const e of usage) if (e.costNusd === null) pending++
+      if (pending > 0) pendingEvents.inc(pending)
+      for (const reason of ignored) events.inc({ outcome: "ignored", reason })
+      for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
+      if (rejected.length > 0) {
+        runFork(Effect.logWarning("webhook spans rejected", {
+          rejected: rejected.length,
+          reasons: [...new Set(rejected.map((r) => r.reason))]
+        }))
+      }
+      return {
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        ignored: ignored.length,
+        rejected: rejected.length,
+        ...(rejected.length > 0 ? { rejectedMessage: rejectedMessage(rejected) } : {})
+      }
+    }
+
+    /** Handles one request; `reply` is called exactly once. */
+    const handle = (req: Http.IncomingMessage, reply: (outcome: WebhookOutcome) => void): void => {
+      let answered = false
+      const done = (outcome: WebhookOutcome) => {
+        if (answered) return
+        answered = true
+        reply(outcome)
+      }
+      const refuse = (error: WebhookRejection) => done({ _tag: "Refused", error })
+      /** A step of the chain: whatever it throws is a defect of ours (500), never an unanswered request. */
+      const step = <A>(f: (a: A) => void) => (a: A) => {
+        try {
+          f(a)
+        } catch (cause) {
+          done({ _tag: "Crashed", cause })
         }
-        if (!headerAuthentic && !SIGNATURE_FORMAT.test(signature!.trim())) {
-          return yield* new Unauthorized({ message: "malformed webhook signature: expected sha256=<64 hex digits>" })
-        }
-        const encoding = yield* contentEncoding(req)
-        const raw = yield* (headerAuthentic ? readRaw(req, config.maxBodyBytes) : readToVerify(req))
-        // Over the bytes as received, before any decompression: an unauthenticated sender costs at
-        // most MAX_BODY_BYTES, never an expansion.
-        if (!headerAuthentic && !auth.signatureMatches(signature!, raw)) {
-          return yield* new Unauthorized({ message: "wrong webhook signature" })
-        }
-        const body = yield* inflate(raw, encoding, config.maxBodyBytes)
-        const connectionTest = () => {
-          events.inc({ outcome: "ignored", reason: "connection-test" })
-          return { accepted: 0, duplicates: 0, ignored: 1, rejected: 0 }
-        }
+      }
+
+      const headerAuthentic = auth.headerMatches(header(req, "authorization"), header(req, "x-webhook-secret"))
+      const signature = header(req, "x-webhook-signature")
+      // A request whose credentials cannot be right is refused before its body is read.
+      if (!headerAuthentic && signature === undefined) {
+        return refuse(new Unauthorized({ message: "missing or wrong webhook secret" }))
+      }
+      if (!headerAuthentic && !SIGNATURE_FORMAT.test(signature!.trim())) {
+        return refuse(new Unauthorized({ message: "malformed webhook signature: expected sha256=<64 hex digits>" }))
+      }
+      const encoding = contentEncoding(req)
+      if (typeof encoding !== "string") return refuse(encoding)
+
+      const decodeAndStore = step((read: BodyResult) => {
+        if (!read.ok) return refuse(read.error)
+        const body = read.body
         // `X-Test-Connection: true` marks a test only when nothing in the body is usage: a header
         // never discards usage (nor does a span's name: `decodeDelivery` judges each span).
         const testHeader = header(req, "x-test-connection")?.trim().toLowerCase() === "true"
-        if (body.length === 0) return connectionTest()
+        if (body.length === 0) return done({ _tag: "Answered", reply: connectionTest() })
         const decoded = Either.flatMap(parseBody(body, wantsProtobuf(req)), (parsed) =>
           Either.mapLeft(decodeDelivery(parsed, decodeOptions), (why) => `not an OTLP trace export: ${why}`))
         // An unreadable body with the test header is the test itself (it carries no usage we can see).
-        if (Either.isLeft(decoded)) return testHeader ? connectionTest() : yield* new BadRequest({ message: decoded.left })
+        if (Either.isLeft(decoded)) {
+          return testHeader
+            ? done({ _tag: "Answered", reply: connectionTest() })
+            : refuse(new BadRequest({ message: decoded.left }))
+        }
         const { events: usage, ignored, rejected } = decoded.right
-        if (testHeader && usage.length === 0 && rejected.length === 0) return connectionTest()
-        const stored = yield* ledger.record(usage, rejected).pipe(
-          Effect.mapError(unavailable)
-        )
-        if (stored.accepted > 0) events.inc({ outcome: "accepted", reason: "" }, stored.accepted)
-        if (stored.duplicates > stored.conflicts) events.inc({ outcome: "duplicate", reason: "" }, stored.duplicates - stored.conflicts)
-        if (stored.conflicts > 0) {
-          events.inc({ outcome: "conflict", reason: "" }, stored.conflicts)
-          yield* Effect.logWarning("redelivered generations differ from the stored ones (kept; see `mai-usage conflicts list`)", {
-            conflicts: stored.conflicts
-          })
-        }
-        let pending = 0
-        for (const e of usage) if (e.costNusd === null) pending++
-        if (pending > 0) events.inc({ outcome: "cost-pending", reason: "" }, pending)
-        for (const reason of ignored) events.inc({ outcome: "ignored", reason })
-        for (const r of rejected) events.inc({ outcome: "rejected", reason: r.reason })
-        if (rejected.length > 0) {
-          yield* Effect.logWarning("webhook spans rejected", {
-            rejected: rejected.length,
-            reasons: [...new Set(rejected.map((r) => r.reason))]
-          })
-        }
-        return {
-          accepted: stored.accepted,
-          duplicates: stored.duplicates,
-          ignored: ignored.length,
-          rejected: rejected.length,
-          ...(rejected.length > 0 ? { rejectedMessage: rejectedMessage(rejected) } : {})
-        }
+        if (testHeader && usage.length === 0 && rejected.length === 0) return done({ _tag: "Answered", reply: connectionTest() })
+        ledger.submit(usage, rejected, step((result: Stored | LedgerUnavailable) => {
+          if (result instanceof LedgerUnavailable) return refuse(unavailable(result))
+          done({ _tag: "Answered", reply: stored(usage, ignored, rejected, result) })
+        }))
       })
+
+      const verifyAndInflate = step((read: BodyResult) => {
+        if (!read.ok) return refuse(read.error)
+        // Over the bytes as received, before any decompression: an unauthenticated sender costs at
+        // most MAX_BODY_BYTES, never an expansion.
+        if (!headerAuthentic && !auth.signatureMatches(signature!, read.body)) {
+          return refuse(new Unauthorized({ message: "wrong webhook signature" }))
+        }
+        inflate(read.body, encoding, maxBytes, decodeAndStore)
+      })
+
+      if (headerAuthentic) return readRaw(req, maxBytes, verifyAndInflate)
+      if (signatureReads >= MAX_SIGNATURE_READS) {
+        return refuse(new Unavailable({ message: "too many signed deliveries being checked at once; retry" }))
+      }
+      signatureReads++
+      readRaw(req, maxBytes, (read) => {
+        signatureReads--
+        verifyAndInflate(read)
+      })
+    }
 
     return { handle }
   })

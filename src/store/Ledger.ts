@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageAggregate, UsageEvent } from "../domain/UsageEvent.js"
 import { ledgerRow, type RawRejected, type RawRow } from "./LedgerRows.js"
-import { type LedgerSync, LedgerUnavailable, openWriter, unavailable, type WriterOptions } from "./LedgerWriter.js"
+import { type LedgerSync, LedgerUnavailable, openWriter, type RecordDone, unavailable, type WriterOptions } from "./LedgerWriter.js"
 import { camelRow, joinSplitSums, type SplitAggregateColumns, splitSums, usageAggregate } from "./Rows.js"
 import { safeIntegers as exact, sqliteLayer } from "../platform/Sqlite.js"
 import { type KeyAggregate, type PendingRequests, toNs, UsageStore, UsageStoreError, type UsageWindow } from "./UsageStore.js"
@@ -70,6 +70,8 @@ export interface LedgerShape {
     events: ReadonlyArray<UsageEvent>,
     rejected?: ReadonlyArray<RejectedSpan>
   ) => Effect.Effect<{ readonly accepted: number; readonly duplicates: number; readonly conflicts: number }, LedgerUnavailable>
+  /** `record` for the webhook's hot path: the same hand-over, answered through a plain callback (called once). */
+  readonly submit: (events: ReadonlyArray<UsageEvent>, rejected: ReadonlyArray<RejectedSpan>, done: RecordDone) => void
   /** The quarantine, newest first. */
   readonly rejectedSpans: (limit: number) => Effect.Effect<ReadonlyArray<RejectedRow>, LedgerUnavailable>
   readonly aggregate: (window: UsageWindow) => Effect.Effect<ReadonlyArray<UsageAggregate>, LedgerUnavailable>
@@ -193,7 +195,7 @@ const migrations = {
 
 const make = (filename: string, sync: LedgerSync = "full", options: WriterOptions = {}) => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const { db: writer, write, record, lastWrite } = yield* openWriter(filename, sync, options)
+  const { db: writer, write, record, submit, lastWrite } = yield* openWriter(filename, sync, options)
 
   const rejectedSpans: LedgerShape["rejectedSpans"] = (limit) =>
     exact(sql<RawRejected>`SELECT * FROM rejected_spans ORDER BY id DESC LIMIT ${limit}`).pipe(
@@ -373,6 +375,7 @@ const make = (filename: string, sync: LedgerSync = "full", options: WriterOption
 
   const ledger: LedgerShape = {
     record,
+    submit,
     rejectedSpans,
     aggregate,
     unflushed,

@@ -74,8 +74,11 @@ const startThread = (data: WriterData): Worker => {
   )
 }
 
+/** A delivery's answer: stored, or why not. */
+export type RecordDone = (result: Stored | LedgerUnavailable) => void
+
 interface Waiting extends Delivery {
-  readonly resume: (result: Effect.Effect<Stored, LedgerUnavailable>) => void
+  readonly done: RecordDone
 }
 
 /**
@@ -100,7 +103,7 @@ const threadClient = (
 
   const failAll = (message: string) => {
     for (const batch of sent.values()) {
-      for (const w of batch) w.resume(Effect.fail(new LedgerUnavailable({ message })))
+      for (const w of batch) w.done(new LedgerUnavailable({ message }))
       waiting -= batch.length
     }
     sent.clear()
@@ -119,10 +122,10 @@ const threadClient = (
         m.results.forEach((r: DeliveryResult, i) => {
           if ("failure" in r) {
             lastWrite.failure = r.failure
-            batch[i].resume(Effect.fail(new LedgerUnavailable({ message: r.failure })))
+            batch[i].done(new LedgerUnavailable({ message: r.failure }))
           } else {
             lastWrite.failure = undefined
-            batch[i].resume(Effect.succeed(r))
+            batch[i].done(r)
           }
         })
       } else if (m.t === "open-failed") {
@@ -163,21 +166,18 @@ const threadClient = (
     setImmediate(flush)
   }
 
-  const record = (
-    events: ReadonlyArray<UsageEvent>,
-    rejected: ReadonlyArray<RejectedSpan>
-  ): Effect.Effect<Stored, LedgerUnavailable> =>
-    Effect.async<Stored, LedgerUnavailable>((resume) => {
-      if (closing) return resume(Effect.fail(new LedgerUnavailable({ message: "ledger is closed" })))
-      if (waiting >= queueLimit) {
-        return resume(Effect.fail(new LedgerUnavailable({
-          message: `ledger writer is behind (${waiting} deliveries waiting for the disk); not stored, retry`
-        })))
-      }
-      waiting++
-      outgoing.push({ events, rejected, resume })
-      scheduleFlush()
-    })
+  /** Hands a delivery over; `done` is called once, with the thread's answer or why there is none. */
+  const submit = (events: ReadonlyArray<UsageEvent>, rejected: ReadonlyArray<RejectedSpan>, done: RecordDone): void => {
+    if (closing) return done(new LedgerUnavailable({ message: "ledger is closed" }))
+    if (waiting >= queueLimit) {
+      return done(new LedgerUnavailable({
+        message: `ledger writer is behind (${waiting} deliveries waiting for the disk); not stored, retry`
+      }))
+    }
+    waiting++
+    outgoing.push({ events, rejected, done })
+    scheduleFlush()
+  }
 
   /** Sends what is waiting, lets the thread commit it and close its connection. */
   const close = () =>
@@ -195,7 +195,7 @@ const threadClient = (
     })
 
   return {
-    record,
+    submit,
     close,
     /** The thread now running, if any (tests stop it to prove a restart loses nothing acknowledged). */
     thread: () => worker,
@@ -240,12 +240,16 @@ export const openWriter = (filename: string, sync: LedgerSync, options: WriterOp
     (t) => Effect.promise(t.close)
   )
 
+  const nothing: Stored = { accepted: 0, duplicates: 0, conflicts: 0 }
+  /** The webhook's hand-over (plain callback: its hot path runs no fiber). */
+  const submit = (events: ReadonlyArray<UsageEvent>, rejected: ReadonlyArray<RejectedSpan>, done: RecordDone): void =>
+    events.length === 0 && rejected.length === 0 ? done(nothing) : thread.submit(events, rejected, done)
   const record = (
     events: ReadonlyArray<UsageEvent>,
     rejected: ReadonlyArray<RejectedSpan> = []
   ): Effect.Effect<Stored, LedgerUnavailable> =>
-    events.length === 0 && rejected.length === 0
-      ? Effect.succeed({ accepted: 0, duplicates: 0, conflicts: 0 })
-      : thread.record(events, rejected)
-  return { db: writer, write, record, lastWrite, thread }
+    Effect.async<Stored, LedgerUnavailable>((resume) =>
+      submit(events, rejected, (r) => resume(r instanceof LedgerUnavailable ? Effect.fail(r) : Effect.succeed(r)))
+    )
+  return { db: writer, write, record, submit, lastWrite, thread }
 })
