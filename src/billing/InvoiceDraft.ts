@@ -23,7 +23,6 @@
  *     (`TKwotowy`) require.
  */
 import { BigDecimal, Either, Schema } from "effect"
-import { create } from "xmlbuilder2"
 import { formatDecimal, roundHalfUp } from "../domain/Money.js"
 import { invoiceNumber, oneLine, type VatRate } from "../domain/Invoice.js"
 import { isDay, lastDay } from "../domain/WarsawDay.js"
@@ -151,6 +150,23 @@ const missingParties = (invoice: InvoiceSettings): string | undefined => {
   ].filter((m) => m !== undefined)
   return missing.length === 0 ? undefined : missing.join("; ")
 }
+
+type XmlBuilder = typeof import("xmlbuilder2")
+let xmlBuilder: XmlBuilder | undefined
+let loadingXmlBuilder: Promise<XmlBuilder> | undefined
+
+/**
+ * xmlbuilder2 (with the DOM and YAML reader it brings: ~0.5 MB of code, several MB of memory once
+ * loaded), loaded on first use: a server that never drafts an invoice never holds it. Call before
+ * `buildInvoiceDraft`.
+ */
+export const loadXmlBuilder = (): Promise<XmlBuilder> =>
+  (loadingXmlBuilder ??= import("xmlbuilder2").then((m) => (xmlBuilder = m)))
+
+const create: XmlBuilder["create"] = ((...args: Parameters<XmlBuilder["create"]>) => {
+  if (xmlBuilder === undefined) throw new Error("xmlbuilder2 is not loaded yet (loadXmlBuilder)")
+  return xmlBuilder.create(...args)
+}) as XmlBuilder["create"]
 
 export const buildInvoiceDraft = (input: InvoiceDraftInput): Either.Either<InvoiceDraft, InvoiceRefused> => {
   const { statement: s, closing: c, invoice } = input

@@ -8,7 +8,7 @@ import { Clock, Effect, Schema } from "effect"
 import { isMonth, warsawDay } from "../domain/WarsawDay.js"
 import { AppConfig } from "../platform/Config.js"
 import { CODE_VERSION } from "../platform/Version.js"
-import { buildInvoiceDraft, type InvoiceDraft, InvoiceRefused } from "./InvoiceDraft.js"
+import { buildInvoiceDraft, type InvoiceDraft, InvoiceRefused, loadXmlBuilder } from "./InvoiceDraft.js"
 import { Statements } from "./Statements.js"
 import { SummaryRepo } from "./SummaryRepo.js"
 
@@ -38,6 +38,7 @@ const make = Effect.gen(function*() {
       const closing = yield* Effect.mapError(repo.closing(month), unavailable)
       const statement = yield* Effect.mapError(statements.build(month), unavailable)
       const now = yield* Clock.currentTimeMillis
+      yield* Effect.promise(loadXmlBuilder)
       return yield* buildInvoiceDraft({
         statement,
         closing,

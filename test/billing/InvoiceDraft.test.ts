@@ -7,7 +7,7 @@
 import { Either } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { DailyRow } from "../../src/api/UsageModel.js"
-import { buildInvoiceDraft, FA3_NAMESPACE, type InvoiceDraftInput } from "../../src/billing/InvoiceDraft.js"
+import { buildInvoiceDraft, FA3_NAMESPACE, type InvoiceDraftInput, loadXmlBuilder } from "../../src/billing/InvoiceDraft.js"
 import { buildStatement } from "../../src/billing/Statement.js"
 import type { Adjustment, ClosingRecord } from "../../src/billing/SummaryRepo.js"
 import { type InvoiceSettings, testSettings } from "../../src/platform/Config.js"
@@ -132,7 +132,10 @@ const refusal = (i: InvoiceDraftInput) => {
   return message
 }
 
-beforeAll(() => requireXmllint())
+beforeAll(async () => {
+  requireXmllint()
+  await loadXmlBuilder()
+})
 
 describe("the FA(3) draft of a closed month", () => {
   it("validates, with the header, the parties and the annotations FA(3) requires", () => {
