@@ -161,7 +161,10 @@ let loadingXmlBuilder: Promise<XmlBuilder> | undefined
  * `buildInvoiceDraft`.
  */
 export const loadXmlBuilder = (): Promise<XmlBuilder> =>
-  (loadingXmlBuilder ??= import("xmlbuilder2").then((m) => (xmlBuilder = m)))
+  (loadingXmlBuilder ??= import("xmlbuilder2").then((m) =>
+    // a CommonJS package: under some loaders its exports are only on `default`
+    xmlBuilder = typeof m.create === "function" ? m : (m as unknown as { default: XmlBuilder }).default
+  ))
 
 const create: XmlBuilder["create"] = ((...args: Parameters<XmlBuilder["create"]>) => {
   if (xmlBuilder === undefined) throw new Error("xmlbuilder2 is not loaded yet (loadXmlBuilder)")
