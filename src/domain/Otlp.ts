@@ -43,12 +43,16 @@ class Attrs extends Map<string, unknown> {
 const isObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array)
 
-/** The attributes by key; a key given twice with different values is listed in `conflicting`. */
+/**
+ * The attributes `decodeSpan` reads (`KEYS_READ`), by key; a key given twice with different values
+ * is listed in `conflicting`. The others (most of a Broadcast span: provider responses, cache
+ * figures, finish reasons) are passed over: nothing asks for them.
+ */
 const attributes = (list: unknown): Attrs => {
   const out = new Attrs()
   if (!Array.isArray(list)) return out
   for (const kv of list) {
-    if (!isObject(kv) || typeof kv.key !== "string" || !isObject(kv.value)) continue
+    if (!isObject(kv) || typeof kv.key !== "string" || !KEYS_READ.has(kv.key) || !isObject(kv.value)) continue
     const earlier = out.get(kv.key)
     if (earlier !== undefined && !sameValue(earlier, kv.value)) out.conflicting.add(kv.key)
     out.set(kv.key, kv.value)
@@ -167,6 +171,13 @@ const BILLING_KEYS: ReadonlyArray<string> = [
   "trace.metadata.openrouter.api_key_name",
   "gen_ai.response.id"
 ]
+
+/** Every attribute `decodeSpan` reads: `attributes` keeps these and no other. */
+export const KEYS_READ: ReadonlySet<string> = new Set([
+  ...BILLING_KEYS,
+  "span.type",
+  "trace.metadata.openrouter.provider_name"
+])
 
 /** A span carries usage when it has a cost or any token count: then it is billed whatever its name. */
 const carriesUsage = (a: Attrs) => a.has(COST_KEY) || TOKEN_KEYS.some((k) => a.has(k))

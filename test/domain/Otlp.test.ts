@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import * as Fs from "node:fs"
 import { describe, expect, it } from "vitest"
-import { decodeDelivery, type DecodeOptions } from "../../src/domain/Otlp.js"
+import { decodeDelivery, type DecodeOptions, KEYS_READ } from "../../src/domain/Otlp.js"
 
 const options: DecodeOptions = { clientOrgId: "acme", apiKeyNames: undefined }
 const load = (name: string) =>
@@ -161,5 +161,14 @@ describe("defensive decoding", () => {
     const r2 = decode(d2)
     expect(r2.rejected[0]).toMatchObject({ reason: "cost", cost: "cheap" })
     expect(r2.rejected[0].detail).toMatch(/total_cost is malformed/)
+  })
+})
+
+describe("the attributes a span is judged on", () => {
+  it("every attribute key decodeSpan reads is one `attributes` keeps (a key left out would read as absent)", () => {
+    const source = Fs.readFileSync(new URL("../../src/domain/Otlp.ts", import.meta.url), "utf8")
+    const read = [...source.matchAll(/(?:stringAttr|rawOf|tokenAttr|costAttr)\(a, "([^"]+)"\)/g)].map((m) => m[1])
+    expect(read.length).toBeGreaterThan(5)
+    for (const key of read) expect(KEYS_READ.has(key), key).toBe(true)
   })
 })
