@@ -49,6 +49,12 @@ export const configureWriter = (db: Sqlite.Database, sync: LedgerSync, options: 
   db.pragma("journal_mode = WAL")
   db.pragma(sync === "full" ? "synchronous = FULL" : "synchronous = NORMAL")
   db.pragma("busy_timeout = 0")
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection. A writer's inserts touch a
+  // few pages of each index per row (random generation ids spread over the unique index), so under
+  // load its cache filled to all 16 MB: most of the server's RSS growth under the webhook benchmark
+  // (docs/benchmarks.md). 1 MB keeps the B-trees' upper levels; leaves are read back from the
+  // kernel's page cache, which is shared and reclaimable, not this process's memory.
+  db.pragma("cache_size = -1024")
   // The writer thread checkpoints on its own schedule, outside any commit a delivery waits for.
   if (!options.autoCheckpoint) db.pragma("wal_autocheckpoint = 0")
   db.defaultSafeIntegers(true)

@@ -1,9 +1,11 @@
+import Sqlite from "better-sqlite3"
 import { Effect, Either, Layer, ManagedRuntime } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { describe, expect, it } from "vitest"
 import * as Config from "../../src/platform/Config.js"
 import * as Ledger from "../../src/store/Ledger.js"
+import { configureWriter } from "../../src/store/LedgerCommit.js"
 import { tempDir } from "../support/app.js"
 import { usageEvent } from "../support/usageEvent.js"
 
@@ -39,5 +41,22 @@ describe("LEDGER_SYNC", () => {
       Effect.all(Array.from({ length: 200 }, (_, i) => l.record([event(`g-${i % 150}`)])), { concurrency: "unbounded" }))
     expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(150)
     expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(50)
+  })
+})
+
+describe("the ledger writer's connection", () => {
+  it("keeps a 1 MB page cache, not better-sqlite3's 16 MB (what filled the server's memory under load)", () => {
+    const dir = tempDir("mai-ledger-cache-")
+    const db = new Sqlite(Path.join(dir, "c.db"))
+    try {
+      expect(Number(db.pragma("cache_size", { simple: true }))).toBe(-16000) // the build's default, checked
+      configureWriter(db, "full", { autoCheckpoint: false })
+      expect(Number(db.pragma("cache_size", { simple: true }))).toBe(-1024)
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal")
+      expect(Number(db.pragma("wal_autocheckpoint", { simple: true }))).toBe(0)
+    } finally {
+      db.close()
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
