@@ -235,7 +235,7 @@ const startApp = async (entry: string, sync: string) => {
   const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-"))
   const t0 = performance.now()
   // as `npm start` runs it (package.json): the same flags and malloc settings, no npm wrapper
-  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=256", entry, "serve"], {
+  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", entry, "serve"], {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,

@@ -55,7 +55,7 @@ describe("every way to start the server gives it the same memory settings", () =
         const args = argv(server)
         expect(Path.basename(args[0])).toBe("node")
         expect(args).toContain("--max-semi-space-size=2")
-        expect(args).toContain("--max-old-space-size=256")
+        expect(args).toContain("--max-old-space-size=128")
         expect(args.at(-1)).toBe("serve")
         expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
         const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
