@@ -99,7 +99,9 @@ export const make = Effect.gen(function*() {
     try {
       webhook.handle(req, answer)
     } catch (cause) {
-      answer({ _tag: "Crashed", cause })
+      // a defect before any answer: 500 (one that broke the answer itself is only logged)
+      if (res.headersSent) runFork(Effect.logError("webhook crashed while answering", Cause.pretty(Cause.die(cause))))
+      else answer({ _tag: "Crashed", cause })
     }
   }
 
