@@ -34,8 +34,7 @@ export const contentEncoding = (req: Http.IncomingMessage): ContentEncoding | Un
 export const readRaw = (req: Http.IncomingMessage, maxBytes: number, done: (result: BodyResult) => void): void => {
   const declared = Number(req.headers["content-length"])
   if (declared > maxBytes) return done({ ok: false, error: tooLarge(maxBytes) })
-  let first: Buffer | undefined
-  let chunks: Array<Buffer> | undefined
+  const chunks: Array<Buffer> = []
   let size = 0
   let finished = false
   const finish = (result: BodyResult) => {
@@ -47,16 +46,13 @@ export const readRaw = (req: Http.IncomingMessage, maxBytes: number, done: (resu
   const onData = (chunk: Buffer) => {
     size += chunk.length
     if (size > maxBytes) {
-      first = undefined
-      chunks = undefined
+      chunks.length = 0
       return finish({ ok: false, error: tooLarge(maxBytes) })
     }
-    if (first === undefined) first = chunk
-    else (chunks ??= [first]).push(chunk)
+    chunks.push(chunk)
   }
   req.on("data", onData)
-  req.on("end", () =>
-    finish({ ok: true, body: chunks !== undefined ? Buffer.concat(chunks, size) : first ?? Buffer.alloc(0) }))
+  req.on("end", () => finish({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }))
   req.on("error", () => finish({ ok: false, error: new BadRequest({ message: "request body could not be read" }) }))
   req.on("aborted", () => finish({ ok: false, error: new BadRequest({ message: "request aborted" }) }))
 }
