@@ -167,6 +167,9 @@ describe("a month with adjustments, at 1400 and 390 px, in Polish and English", 
           expect(await card.locator(".scroll").evaluate((d) => d.scrollWidth <= d.clientWidth + 1)).toBe(true)
         }
         expect(await scrollWidth(page)).toBeLessThanOrEqual(width)
+        // The users table is whole in its card at both widths: a long e-mail breaks, the PLN column stays in view.
+        const usersScroll = page.locator("#users-h").locator("xpath=..").locator(".scroll")
+        expect(await usersScroll.evaluate((d) => d.scrollWidth <= d.clientWidth + 1)).toBe(true)
         await page.screenshot({ path: `${shots}month-adjustments-${lang}-${width}.png`, fullPage: true })
         await card.screenshot({ path: `${shots}month-adjustments-card-${lang}-${width}.png` })
         await page.locator("#users-h").locator("xpath=..").screenshot({ path: `${shots}month-users-${lang}-${width}.png` })
