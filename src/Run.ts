@@ -5,16 +5,22 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit } from "effect"
+import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { JsonLogger, ServeLive } from "./App.js"
 import { withCliConsole } from "./cli/Output.js"
 import { ComposeInputError, ComposeOutputError } from "./deploy/errors.js"
 import { ConfigInvalid } from "./platform/Config.js"
 import { ExitCode } from "./platform/ExitCode.js"
+import { settleHeapSoon } from "./platform/Heap.js"
 import { launchUntilStopped } from "./platform/Launch.js"
 
-/** The server until a signal (then every layer is closed, the "stopped" line last). */
-export const serveUntilStopped = Effect.suspend(() => launchUntilStopped(ServeLive))
+/**
+ * The server until a signal (then every layer is closed, the "stopped" line last). Once it is up,
+ * the garbage of starting is collected and its pages given back (platform/Heap.ts).
+ */
+export const serveUntilStopped = Effect.suspend(() =>
+  launchUntilStopped(ServeLive.pipe(Layer.tap(() => Effect.sync(() => settleHeapSoon()))))
+)
 
 /** A failure's exit code (2: bad configuration or arguments, 1: a run failed), its line on stderr. */
 export const exitCodeOf = (e: unknown): Effect.Effect<number> => {

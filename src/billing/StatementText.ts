@@ -80,8 +80,16 @@ export const formatInstant = (lang: StatementLang, timeZone: string, iso: string
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} (${zoneName(lang, timeZone)})`
 }
 
-/** Polish alphabetical order (ą after a, ł after l, case ignored first). */
-export const polishOrder = new Intl.Collator("pl", { sensitivity: "variant", numeric: true })
+let collator: Intl.Collator | undefined
+/**
+ * Polish alphabetical order (ą after a, ł after l, case ignored first). The collator is made on
+ * first use: ICU's collation tables are not touched (nor held in memory) by a server that never
+ * writes a statement.
+ */
+export const polishOrder = {
+  compare: (a: string, b: string): number =>
+    (collator ??= new Intl.Collator("pl", { sensitivity: "variant", numeric: true })).compare(a, b)
+}
 
 // ---- words -----------------------------------------------------------------------------------------
 

@@ -44,9 +44,11 @@ const LABELS: Record<Lang, Record<string, string>> = (() => {
 export const label = (lang: Lang, key: string, vars: Record<string, string> = {}) =>
   (LABELS[lang][key] ?? LABELS.en[key] ?? key).replace(/\{(\w+)\}/g, (all, k: string) => vars[k] ?? all)
 
-const secondRules = { pl: new Intl.PluralRules("pl-PL"), en: new Intl.PluralRules("en-GB") }
+/** Made on first use (ICU's plural data is not loaded by a server whose login page is never throttled). */
+const secondRules: Partial<Record<Lang, Intl.PluralRules>> = {}
 /** "30 sekund" / "30 seconds": a count of seconds in `lang`. */
-export const secondsText = (lang: Lang, n: number) => `${n} ${label(lang, `login.seconds.${secondRules[lang].select(n)}`)}`
+export const secondsText = (lang: Lang, n: number) =>
+  `${n} ${label(lang, `login.seconds.${(secondRules[lang] ??= new Intl.PluralRules(lang === "pl" ? "pl-PL" : "en-GB")).select(n)}`)}`
 
 /**
  * The login form, Polish unless `lang` is "en"; the English form posts to `/login?lang=en`, so

@@ -9,6 +9,9 @@
  *   (`queueLimit` deliveries waiting); past it a delivery fails at once (503, retry). If the thread
  *   dies, the deliveries it had not answered fail (503: not acknowledged, the sender retries; a
  *   retry of one that was in fact committed is a duplicate) and a new thread is started.
+ *   A thread with nothing to do for `idleMs` (30 s) closes its connection and ends; the next
+ *   delivery starts a new one. A client's container is idle most of the day (nights, weekends),
+ *   and an idle thread holds a V8 isolate of its own (~6 MB, docs/benchmarks.md).
  * - **Everything else** (outbox marks, pruning, filled costs, the /ready probe) is rare and goes
  *   through one connection on the main thread, wrapped in Effect with typed errors; reads go through
  *   @effect/sql. A write lock held by the other connection (or another process) is retried
@@ -49,12 +52,16 @@ export const unavailable = (what: string) => (cause: unknown) => new LedgerUnava
 export interface WriterOptions {
   /** Deliveries handed to the writer thread and not yet answered; past it, 503 at once. */
   readonly queueLimit?: number
+  /** How long the writer thread may have nothing to do before it ends (the next delivery starts another). */
+  readonly idleMs?: number
 }
 
 /** How long a commit may wait for another connection's write lock before its deliveries get 503. */
 const BUSY_LIMIT_MS = 5_000
 /** How often the writer thread checkpoints the WAL (when something was written). */
 const CHECKPOINT_MS = 1_000
+/** How long the writer thread waits with nothing to do before it ends. */
+const IDLE_MS = 30_000
 
 /**
  * The writer thread's entry: the build's `dist/ledger-writer.js`; from source (tests), the
@@ -88,9 +95,13 @@ interface Waiting extends Delivery {
 const threadClient = (
   data: WriterData,
   queueLimit: number,
-  lastWrite: { failure: string | undefined }
+  lastWrite: { failure: string | undefined },
+  idleMs: number
 ) => {
   let worker: Worker | undefined
+  /** Threads ended for being idle, until they have closed their connection. */
+  const retiring = new Set<Promise<void>>()
+  let idleTimer: NodeJS.Timeout | undefined
   let closing = false
   let nextId = 1
   /** Deliveries sent, by request id, waiting for the thread's answer. */
@@ -109,11 +120,44 @@ const threadClient = (
     sent.clear()
   }
 
+  /**
+   * Ends the thread when nothing waits: it commits nothing more, closes its connection and exits.
+   * Nothing of it is waited for (every delivery it took was answered), so its exit fails nothing.
+   */
+  const retireIfIdle = () => {
+    const w = worker
+    if (w === undefined || closing || waiting > 0 || outgoing.length > 0) return
+    worker = undefined
+    const ended = new Promise<void>((resolve) => {
+      // a thread that does not end within 10 s is stopped (it holds no answer anyone waits for)
+      const stop = setTimeout(() => void w.terminate(), 10_000)
+      stop.unref()
+      w.once("exit", () => {
+        clearTimeout(stop)
+        resolve()
+      })
+      w.postMessage({ t: "close" } satisfies ToWriter)
+    })
+    retiring.add(ended)
+    void ended.then(() => retiring.delete(ended))
+  }
+  /** Counts the idle time again from now (after an answer that left nothing waiting). */
+  const nothingWaiting = () => {
+    if (idleTimer === undefined) {
+      idleTimer = setTimeout(retireIfIdle, idleMs)
+      idleTimer.unref()
+    } else {
+      idleTimer.refresh()
+    }
+  }
+
   const spawn = () => {
     const w = startThread(data)
     worker = w
     w.unref()
     w.on("message", (m: FromWriter) => {
+      // a thread ended for being idle has nothing left to answer
+      if (w !== worker) return
       if (m.t === "done") {
         const batch = sent.get(m.id)
         if (batch === undefined) return
@@ -128,6 +172,7 @@ const threadClient = (
             batch[i].done(r)
           }
         })
+        if (waiting === 0) nothingWaiting()
       } else if (m.t === "open-failed") {
         lastWrite.failure = m.message
         failAll(m.message)
@@ -139,7 +184,9 @@ const threadClient = (
       // the thread's own error ends it: handled on "exit"
     })
     w.on("exit", (code) => {
-      if (worker === w) worker = undefined
+      // a thread ended for being idle: nothing of it was waiting (see retireIfIdle)
+      if (worker !== w) return
+      worker = undefined
       const message = `ledger writer thread stopped (exit code ${code}); not stored, retry`
       if (sent.size > 0) lastWrite.failure = message
       failAll(message)
@@ -184,12 +231,13 @@ const threadClient = (
     new Promise<void>((resolve) => {
       flush()
       closing = true
+      if (idleTimer !== undefined) clearTimeout(idleTimer)
       const w = worker
-      if (w === undefined) return resolve()
+      if (w === undefined) return void Promise.all(retiring).then(() => resolve())
       const timer = setTimeout(() => void w.terminate(), 10_000)
       onClosed = () => {
         clearTimeout(timer)
-        resolve()
+        void Promise.all(retiring).then(() => resolve())
       }
       w.postMessage({ t: "close" } satisfies ToWriter)
     })
@@ -234,7 +282,8 @@ export const openWriter = (filename: string, sync: LedgerSync, options: WriterOp
       threadClient(
         { filename, sync, busyLimitMs: BUSY_LIMIT_MS, checkpointMs: CHECKPOINT_MS },
         options.queueLimit ?? 1024,
-        lastWrite
+        lastWrite,
+        options.idleMs ?? IDLE_MS
       )
     ),
     (t) => Effect.promise(t.close)

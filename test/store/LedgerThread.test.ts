@@ -122,3 +122,46 @@ describe("a writer thread that dies", () => {
     }
   })
 })
+
+describe("an idle writer thread", () => {
+  it("ends after idleMs with nothing to do and the next delivery starts another; nothing is lost across the change", async () => {
+    const dir = tempDir("mai-ledger-idle-")
+    dirs.push(dir)
+    const file = Path.join(dir, "ledger.db")
+    const migrate = ManagedRuntime.make(Ledger.layer(file))
+    await migrate.runPromise(Effect.flatMap(Ledger.Ledger, (l) => l.record([usageEvent({ generationId: "gen-i-first" })])))
+    await migrate.dispose()
+
+    const scope = Effect.runSync(Scope.make())
+    const writer = await Effect.runPromise(Scope.extend(openWriter(file, "full", { idleMs: 150 }), scope))
+    const record = (id: string) => Effect.runPromise(writer.record([usageEvent({ generationId: id, clientOrgId: "acme" })]))
+    try {
+      expect(await record("gen-i-1")).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
+      const first = writer.thread.thread()
+      expect(first).toBeDefined()
+      const exited = new Promise<number>((resolve) => first!.once("exit", resolve))
+      // still busy: deliveries keep coming within idleMs, the same thread takes them
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 60))
+        expect(await record(`gen-i-busy-${i}`)).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
+        expect(writer.thread.thread()).toBe(first)
+      }
+      // then nothing for longer than idleMs: the thread ends and none is running
+      expect(await exited).toBe(0)
+      expect(writer.thread.thread()).toBeUndefined()
+      // the next delivery starts a new thread; a repeat of one the old thread stored is a duplicate
+      expect(await record("gen-i-2")).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
+      expect(await record("gen-i-1")).toEqual({ accepted: 0, duplicates: 1, conflicts: 0 })
+      const second = writer.thread.thread()
+      expect(second).toBeDefined()
+      expect(second!.threadId).not.toBe(first!.threadId)
+      // around the second thread's own end, a burst: every delivery is taken, none fails
+      await new Promise((r) => setTimeout(r, 150))
+      const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => record(`gen-i-burst-${i}`)))
+      expect(burst.every((r) => r.accepted === 1)).toBe(true)
+      expect(storedIds(file, "gen-i-").size).toBe(1 + 1 + 4 + 1 + 50)
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+})
