@@ -27,6 +27,7 @@ import { Worker } from "node:worker_threads"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
 import { assetPath } from "../platform/Assets.js"
+import { settleHeap } from "../platform/Heap.js"
 import { ownerOnly } from "../platform/Sqlite.js"
 import {
   configureWriter,
@@ -134,6 +135,8 @@ const threadClient = (
       stop.unref()
       w.once("exit", () => {
         clearTimeout(stop)
+        // the process has gone idle: give back the garbage the traffic left too (platform/Heap.ts)
+        if (!closing) settleHeap()
         resolve()
       })
       w.postMessage({ t: "close" } satisfies ToWriter)
