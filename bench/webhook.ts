@@ -16,7 +16,7 @@
  * and after taking turns to go first.
  *
  *   npm run bench:webhook   (DURATION=10 CONNECTIONS=32 SYNCS=full,normal BODIES=privacy-mode,full TOOLS=autocannon,wrk
- *                            BASELINE_DIST=/path/to/dist ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1)
+ *                            BASELINE_DIST=/path/to/dist ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1 APP_FLAGS=)
  */
 import autocannon from "autocannon"
 import Database from "better-sqlite3"
@@ -240,7 +240,9 @@ const startApp = async (entry: string, sync: string) => {
   const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-"))
   const t0 = performance.now()
   // as `npm start` runs it (package.json): the same flags and malloc settings, no npm wrapper
-  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", entry, "serve"], {
+  // APP_FLAGS: more V8 flags for both builds, to try one (`APP_FLAGS="--heap-growing-percent=20"`)
+  const extra = (process.env.APP_FLAGS ?? "").split(" ").filter((f) => f !== "")
+  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", ...extra, entry, "serve"], {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
