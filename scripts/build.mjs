@@ -35,7 +35,7 @@ const pkg = JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8"))
 
 // Native add-ons (and pdfkit, which reads its font metrics from files beside its own code)
 // cannot be bundled: they stay in node_modules.
-const external = ["better-sqlite3", "pdfkit", "msgpackr-extract", "@parcel/watcher", "bufferutil", "utf-8-validate"]
+const external = ["better-sqlite3", "koffi", "pdfkit", "msgpackr-extract", "@parcel/watcher", "bufferutil", "utf-8-validate"]
 
 Fs.rmSync(dist, { recursive: true, force: true })
 

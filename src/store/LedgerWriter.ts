@@ -11,7 +11,8 @@
  *   retry of one that was in fact committed is a duplicate) and a new thread is started.
  *   A thread with nothing to do for `idleMs` (30 s) closes its connection and ends; the next
  *   delivery starts a new one. A client's container is idle most of the day (nights, weekends),
- *   and an idle thread holds a V8 isolate of its own (~6 MB, docs/benchmarks.md).
+ *   and an idle thread holds a V8 isolate of its own (~6 MB, docs/benchmarks.md). When it has ended,
+ *   the process gives back what the traffic left: the heap's garbage and the C heap's free pages.
  * - **Everything else** (outbox marks, pruning, filled costs, the /ready probe) is rare and goes
  *   through one connection on the main thread, wrapped in Effect with typed errors; reads go through
  *   @effect/sql. A write lock held by the other connection (or another process) is retried
@@ -27,7 +28,7 @@ import { Worker } from "node:worker_threads"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
 import { assetPath } from "../platform/Assets.js"
-import { settleHeap } from "../platform/Heap.js"
+import { settleHeap, trimMalloc } from "../platform/Heap.js"
 import { ownerOnly } from "../platform/Sqlite.js"
 import {
   configureWriter,
@@ -136,7 +137,10 @@ const threadClient = (
       w.once("exit", () => {
         clearTimeout(stop)
         // the process has gone idle: give back the garbage the traffic left too (platform/Heap.ts)
-        if (!closing) settleHeap()
+        if (!closing) {
+          settleHeap()
+          trimMalloc()
+        }
         resolve()
       })
       w.postMessage({ t: "close" } satisfies ToWriter)
