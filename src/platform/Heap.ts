@@ -15,21 +15,25 @@ import { createRequire } from "node:module"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 
-/** V8's `gc()`, without starting the process with `--expose-gc` (undefined where V8 refuses it). */
-const collector = (): (() => void) | undefined => {
-  try {
-    v8.setFlagsFromString("--expose-gc")
-    const gc: unknown = vm.runInNewContext("gc")
-    return typeof gc === "function" ? (gc as () => void) : undefined
-  } catch {
-    return undefined
+let gcFunction: (() => void) | null | undefined
+/** V8's `gc()`, without starting the process with `--expose-gc` (null where V8 refuses it); made once. */
+const collector = (): (() => void) | null => {
+  if (gcFunction === undefined) {
+    try {
+      v8.setFlagsFromString("--expose-gc")
+      const gc: unknown = vm.runInNewContext("gc")
+      gcFunction = typeof gc === "function" ? (gc as () => void) : null
+    } catch {
+      gcFunction = null
+    }
   }
+  return gcFunction
 }
 
 /** One full, compacting collection now. Returns false if this V8 does not allow it (nothing else changes). */
 export const settleHeap = (): boolean => {
   const gc = collector()
-  if (gc === undefined) return false
+  if (gc === null) return false
   v8.setFlagsFromString("--compact-on-every-full-gc")
   try {
     gc()
