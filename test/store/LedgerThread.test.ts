@@ -9,7 +9,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import * as Ledger from "../../src/store/Ledger.js"
-import { openWriter } from "../../src/store/LedgerWriter.js"
+import { openWriter, type WriterOptions } from "../../src/store/LedgerWriter.js"
 import { postWebhook, startApp, tempDir } from "../support/app.js"
 import { delivery } from "../support/otlp.js"
 import { usageEvent } from "../support/usageEvent.js"
@@ -27,6 +27,22 @@ const storedIds = (file: string, prefix: string): Set<string> => {
   } finally {
     db.close()
   }
+}
+
+/**
+ * A ledger in a temporary folder, its tables made by the ledger's own migrations (with one event,
+ * `<prefix>first`), and a writer opened on it in a scope the test closes.
+ */
+const writerOnFreshLedger = async (prefix: string, options: WriterOptions) => {
+  const dir = tempDir("mai-ledger-thread-")
+  dirs.push(dir)
+  const file = Path.join(dir, "ledger.db")
+  const migrate = ManagedRuntime.make(Ledger.layer(file))
+  await migrate.runPromise(Effect.flatMap(Ledger.Ledger, (l) => l.record([usageEvent({ generationId: `${prefix}first` })])))
+  await migrate.dispose()
+  const scope = Effect.runSync(Scope.make())
+  const writer = await Effect.runPromise(Scope.extend(openWriter(file, "full", options), scope))
+  return { file, scope, writer }
 }
 
 describe("the hand-off to the writer thread is bounded", () => {
@@ -63,16 +79,7 @@ describe("the hand-off to the writer thread is bounded", () => {
 
 describe("a writer thread that dies", () => {
   it("is restarted; every delivery it acknowledged is stored, the unanswered ones fail (retry) and are never half-stored", async () => {
-    const dir = tempDir("mai-ledger-thread-")
-    dirs.push(dir)
-    const file = Path.join(dir, "ledger.db")
-    // the tables, through the ledger's own migrations
-    const migrate = ManagedRuntime.make(Ledger.layer(file))
-    await migrate.runPromise(Effect.flatMap(Ledger.Ledger, (l) => l.record([usageEvent({ generationId: "gen-t-first" })])))
-    await migrate.dispose()
-
-    const scope = Effect.runSync(Scope.make())
-    const writer = await Effect.runPromise(Scope.extend(openWriter(file, "full"), scope))
+    const { file, scope, writer } = await writerOnFreshLedger("gen-t-", {})
     try {
       const acked: Array<string> = []
       const failed: Array<string> = []
@@ -125,15 +132,7 @@ describe("a writer thread that dies", () => {
 
 describe("an idle writer thread", () => {
   it("ends after idleMs with nothing to do and the next delivery starts another; nothing is lost across the change", async () => {
-    const dir = tempDir("mai-ledger-idle-")
-    dirs.push(dir)
-    const file = Path.join(dir, "ledger.db")
-    const migrate = ManagedRuntime.make(Ledger.layer(file))
-    await migrate.runPromise(Effect.flatMap(Ledger.Ledger, (l) => l.record([usageEvent({ generationId: "gen-i-first" })])))
-    await migrate.dispose()
-
-    const scope = Effect.runSync(Scope.make())
-    const writer = await Effect.runPromise(Scope.extend(openWriter(file, "full", { idleMs: 150 }), scope))
+    const { file, scope, writer } = await writerOnFreshLedger("gen-i-", { idleMs: 150 })
     const record = (id: string) => Effect.runPromise(writer.record([usageEvent({ generationId: id, clientOrgId: "acme" })]))
     try {
       expect(await record("gen-i-1")).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
