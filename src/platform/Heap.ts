@@ -68,3 +68,9 @@ export const trimMalloc = (): boolean => {
   trim(0)
   return true
 }
+
+/** What the traffic left, given back once the process has gone idle: the heap's garbage, the C heap's free pages. */
+export const releaseIdleMemory = (): void => {
+  settleHeap()
+  trimMalloc()
+}

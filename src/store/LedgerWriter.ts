@@ -11,8 +11,8 @@
  *   retry of one that was in fact committed is a duplicate) and a new thread is started.
  *   A thread with nothing to do for `idleMs` (30 s) closes its connection and ends; the next
  *   delivery starts a new one. A client's container is idle most of the day (nights, weekends),
- *   and an idle thread holds a V8 isolate of its own (~6 MB, docs/benchmarks.md). When it has ended,
- *   the process gives back what the traffic left: the heap's garbage and the C heap's free pages.
+ *   and an idle thread holds a V8 isolate of its own (8–11 MB, docs/benchmarks.md). When it has
+ *   ended, `onIdleEnd` is called (serve gives back what the traffic left: platform/Heap.ts).
  * - **Everything else** (outbox marks, pruning, filled costs, the /ready probe) is rare and goes
  *   through one connection on the main thread, wrapped in Effect with typed errors; reads go through
  *   @effect/sql. A write lock held by the other connection (or another process) is retried
@@ -28,7 +28,6 @@ import { Worker } from "node:worker_threads"
 import type { RejectedSpan } from "../domain/RejectedSpan.js"
 import type { UsageEvent } from "../domain/UsageEvent.js"
 import { assetPath } from "../platform/Assets.js"
-import { settleHeap, trimMalloc } from "../platform/Heap.js"
 import { ownerOnly } from "../platform/Sqlite.js"
 import {
   configureWriter,
@@ -56,6 +55,8 @@ export interface WriterOptions {
   readonly queueLimit?: number
   /** How long the writer thread may have nothing to do before it ends (the next delivery starts another). */
   readonly idleMs?: number
+  /** Called when a thread has ended for being idle: the process has nothing to do (serve gives memory back). */
+  readonly onIdleEnd?: () => void
 }
 
 /** How long a commit may wait for another connection's write lock before its deliveries get 503. */
@@ -98,7 +99,8 @@ const threadClient = (
   data: WriterData,
   queueLimit: number,
   lastWrite: { failure: string | undefined },
-  idleMs: number
+  idleMs: number,
+  onIdleEnd: () => void
 ) => {
   let worker: Worker | undefined
   /** Threads ended for being idle, until they have closed their connection. */
@@ -136,11 +138,7 @@ const threadClient = (
       stop.unref()
       w.once("exit", () => {
         clearTimeout(stop)
-        // the process has gone idle: give back the garbage the traffic left too (platform/Heap.ts)
-        if (!closing) {
-          settleHeap()
-          trimMalloc()
-        }
+        if (!closing) onIdleEnd()
         resolve()
       })
       w.postMessage({ t: "close" } satisfies ToWriter)
@@ -290,7 +288,8 @@ export const openWriter = (filename: string, sync: LedgerSync, options: WriterOp
         { filename, sync, busyLimitMs: BUSY_LIMIT_MS, checkpointMs: CHECKPOINT_MS },
         options.queueLimit ?? 1024,
         lastWrite,
-        options.idleMs ?? IDLE_MS
+        options.idleMs ?? IDLE_MS,
+        options.onIdleEnd ?? (() => {})
       )
     ),
     (t) => Effect.promise(t.close)

@@ -5,6 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../platform/Config.js"
+import { releaseIdleMemory } from "../platform/Heap.js"
 import { Readiness } from "../platform/Readiness.js"
 import * as InfluxUsageStore from "./InfluxUsageStore.js"
 import * as Ledger from "./Ledger.js"
@@ -23,7 +24,7 @@ const LedgerReadiness = Layer.effectDiscard(
 )
 
 /** The ledger of `USAGE_LEDGER_DB`, with `LEDGER_SYNC`. */
-export const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync, { queueLimit: c.ledgerQueueLimit })))
+export const LedgerLive = Layer.unwrapEffect(Effect.map(AppConfig, (c) => Ledger.layer(c.ledgerDbPath, c.ledgerSync, { queueLimit: c.ledgerQueueLimit, onIdleEnd: releaseIdleMemory })))
 
 /** Embedded mode reads usage back from the ledger; InfluxDB mode from InfluxDB. */
 export const UsageStoreLive = Layer.unwrapEffect(

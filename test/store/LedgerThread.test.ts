@@ -132,7 +132,8 @@ describe("a writer thread that dies", () => {
 
 describe("an idle writer thread", () => {
   it("ends after idleMs with nothing to do and the next delivery starts another; nothing is lost across the change", async () => {
-    const { file, scope, writer } = await writerOnFreshLedger("gen-i-", { idleMs: 150 })
+    let idleEnds = 0
+    const { file, scope, writer } = await writerOnFreshLedger("gen-i-", { idleMs: 150, onIdleEnd: () => idleEnds++ })
     const record = (id: string) => Effect.runPromise(writer.record([usageEvent({ generationId: id, clientOrgId: "acme" })]))
     try {
       expect(await record("gen-i-1")).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
@@ -148,6 +149,9 @@ describe("an idle writer thread", () => {
       // then nothing for longer than idleMs: the thread ends and none is running
       expect(await exited).toBe(0)
       expect(writer.thread.thread()).toBeUndefined()
+      // and the process is told it has gone idle (serve gives memory back then), once
+      await new Promise((r) => setTimeout(r, 20))
+      expect(idleEnds).toBe(1)
       // the next delivery starts a new thread; a repeat of one the old thread stored is a duplicate
       expect(await record("gen-i-2")).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 })
       expect(await record("gen-i-1")).toEqual({ accepted: 0, duplicates: 1, conflicts: 0 })
