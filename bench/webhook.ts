@@ -255,7 +255,7 @@ const startApp = async (entry: string, sync: string) => {
   // as `npm start` runs it (package.json): the same flags and malloc settings, no npm wrapper
   // APP_FLAGS: more V8 flags for both builds, to try one (`APP_FLAGS="--heap-growing-percent=20"`)
   const extra = (process.env.APP_FLAGS ?? "").split(" ").filter((f) => f !== "")
-  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", "--single-threaded-gc", ...extra, entry, "serve"], {
+  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", ...extra, entry, "serve"], {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,

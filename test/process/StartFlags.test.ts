@@ -56,7 +56,7 @@ describe("every way to start the server gives it the same memory settings", () =
         expect(Path.basename(args[0])).toBe("node")
         expect(args).toContain("--max-semi-space-size=2")
         expect(args).toContain("--max-old-space-size=128")
-        expect(args).toContain("--single-threaded-gc")
+        expect(args).toContain("--v8-pool-size=1")
         expect(args.at(-1)).toBe("serve")
         expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
         const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
