@@ -17,7 +17,7 @@
  * and after taking turns to go first.
  *
  *   npm run bench:webhook   (DURATION=10 CONNECTIONS=32 SYNCS=full,normal BODIES=privacy-mode,full TOOLS=autocannon,wrk
- *                            BASELINE_DIST=/path/to/dist ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1 APP_FLAGS=)
+ *                            BASELINE_DIST=/path/to/dist BASELINE_FLAGS="…" ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1 APP_FLAGS=)
  */
 import autocannon from "autocannon"
 import Database from "better-sqlite3"
@@ -249,13 +249,17 @@ end`
   }
 }
 
-const startApp = async (entry: string, sync: string) => {
+/** The start flags of the bin (`bin/mai-usage.js`), `npm start` and the images. */
+const START_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1"]
+const flagList = (text: string | undefined) => (text ?? "").split(" ").filter((f) => f !== "")
+
+const startApp = async (entry: string, sync: string, startFlags: ReadonlyArray<string>) => {
   const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-"))
   const t0 = performance.now()
   // as `npm start` runs it (package.json): the same flags and malloc settings, no npm wrapper
   // APP_FLAGS: more V8 flags for both builds, to try one (`APP_FLAGS="--heap-growing-percent=20"`)
-  const extra = (process.env.APP_FLAGS ?? "").split(" ").filter((f) => f !== "")
-  const app = await start(process.execPath, ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", ...extra, entry, "serve"], {
+  const extra = flagList(process.env.APP_FLAGS)
+  const app = await start(process.execPath, [...startFlags, ...extra, entry, "serve"], {
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dataDir,
@@ -278,13 +282,21 @@ interface Build {
   /** "after" (this tree's dist/) or "before" (BASELINE_DIST), or "mai-usage" alone */
   readonly name: string
   readonly entry: string
+  /** node's flags before the entry */
+  readonly flags: ReadonlyArray<string>
 }
 
+// BASELINE_FLAGS: the baseline build's start flags, when they were other than this tree's
+// (e.g. "--max-semi-space-size=2 --max-old-space-size=128" for a build from before --v8-pool-size=1)
 const builds: ReadonlyArray<Build> = process.env.BASELINE_DIST === undefined
-  ? [{ name: "mai-usage", entry: process.env.APP_ENTRY ?? Path.join(root, "dist/bin.js") }]
+  ? [{ name: "mai-usage", entry: process.env.APP_ENTRY ?? Path.join(root, "dist/bin.js"), flags: START_FLAGS }]
   : [
-    { name: "before", entry: Path.join(Path.resolve(process.env.BASELINE_DIST), "bin.js") },
-    { name: "after", entry: process.env.APP_ENTRY ?? Path.join(root, "dist/bin.js") }
+    {
+      name: "before",
+      entry: Path.join(Path.resolve(process.env.BASELINE_DIST), "bin.js"),
+      flags: process.env.BASELINE_FLAGS === undefined ? START_FLAGS : flagList(process.env.BASELINE_FLAGS)
+    },
+    { name: "after", entry: process.env.APP_ENTRY ?? Path.join(root, "dist/bin.js"), flags: START_FLAGS }
   ]
 
 /**
@@ -387,7 +399,7 @@ const main = async () => {
     const judged = sync === "full"
     const apps: Array<Build & Awaited<ReturnType<typeof startApp>> & { acks: Acks; peak: number }> = []
     for (const build of builds) {
-      const app = await startApp(build.entry, sync)
+      const app = await startApp(build.entry, sync, build.flags)
       apps.push({ ...build, ...app, acks: { accepted: 0, duplicates: 0 }, peak: 0 })
     }
     // Idle: 2 s after start, and again 10 s later (what a container with no traffic holds once
@@ -397,7 +409,7 @@ const main = async () => {
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS))
     for (const app of apps) {
       const idle = rssNow(app.child.pid!)
-      results.push(`== LEDGER_SYNC=${sync}, ${app.name} (${app.entry}): start to first /health 200 ${app.startMs.toFixed(0)} ms; server RSS idle ${early.get(app)!.toFixed(0)} MB 2 s after start, ${idle.toFixed(0)} MB ${IDLE_SETTLE_MS / 1000} s later`)
+      results.push(`== LEDGER_SYNC=${sync}, ${app.name} (${app.entry}; ${app.flags.join(" ")}): start to first /health 200 ${app.startMs.toFixed(0)} ms; server RSS idle ${early.get(app)!.toFixed(0)} MB 2 s after start, ${idle.toFixed(0)} MB ${IDLE_SETTLE_MS / 1000} s later`)
       if (judged && app.name !== "before") {
         results.push(judge(`${app.name}: /health within 1 s of start`, app.startMs < 1000, `${app.startMs.toFixed(0)} ms`))
         results.push(judge(`${app.name}: idle RSS < 80 MB`, idle < 80, `${idle.toFixed(0)} MB (${early.get(app)!.toFixed(0)} MB 2 s after start)`))
