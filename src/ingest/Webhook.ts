@@ -32,6 +32,9 @@ const SIGNATURE_FORMAT = /^sha256=[0-9a-fA-F]{64}$/
 /** Signature-checked bodies read at once; more get 503 with Retry-After. */
 export const MAX_SIGNATURE_READS = 4
 
+/** At most this many bytes of read bodies wait for the end of the event loop's round to be decoded. */
+const DEFERRED_BYTES = 128 * 1024
+
 export const WEBHOOK_PATHS: ReadonlySet<string> = new Set(["/api/v1/webhooks/openrouter", "/v1/traces"])
 
 const header = (req: Http.IncomingMessage, name: string): string | undefined => {
@@ -104,6 +107,8 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
     // Bodies read only to check a signature (no valid bearer or header secret): a few at a time,
     // so unauthenticated senders can make the server hold at most that many MAX_BODY_BYTES.
     let signatureReads = 0
+    /** Bytes of bodies read and waiting for their decoding (`decodeSoon`). */
+    let deferredBytes = 0
 
     const connectionTest = (): WebhookReply => {
       events.inc({ outcome: "ignored", reason: "connection-test" })
@@ -198,6 +203,21 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
         }))
       })
 
+      // Decoding (the body's JSON.parse: most of a delivery's CPU) runs after the event loop's
+      // current round of I/O, so the light requests that arrived beside a burst of deliveries
+      // (`/health`, `/metrics`, a page) are answered first instead of queueing behind every parse.
+      // Bodies wait for it only up to DEFERRED_BYTES in all: big ones beyond that are decoded at once
+      // (held longer, 158 KB bodies cost more in garbage collection than the wait saves).
+      const decodeSoon = (read: BodyResult) => {
+        if (!read.ok || deferredBytes + read.body.length > DEFERRED_BYTES) return decodeAndStore(read)
+        const bytes = read.body.length
+        deferredBytes += bytes
+        setImmediate(() => {
+          deferredBytes -= bytes
+          decodeAndStore(read)
+        })
+      }
+
       const verifyAndInflate = step((read: BodyResult) => {
         if (!read.ok) return refuse(read.error)
         // Over the bytes as received, before any decompression: an unauthenticated sender costs at
@@ -205,7 +225,7 @@ export class Webhook extends Effect.Service<Webhook>()("mai-usage/Webhook", {
         if (!headerAuthentic && !auth.signatureMatches(signature!, read.body)) {
           return refuse(new Unauthorized({ message: "wrong webhook signature" }))
         }
-        inflate(read.body, encoding, maxBytes, decodeAndStore)
+        inflate(read.body, encoding, maxBytes, decodeSoon)
       })
 
       if (headerAuthentic) return readRaw(req, maxBytes, verifyAndInflate)
