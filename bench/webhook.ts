@@ -249,8 +249,10 @@ end`
   }
 }
 
-/** The start flags of the bin (`bin/mai-usage.js`), `npm start` and the images. */
-const START_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1"]
+/** The start flags of the bin (`bin/mai-usage.js`: `npm start` and the images use the same), read from it. */
+const START_FLAGS: ReadonlyArray<string> = JSON.parse(
+  /^const FLAGS = (\[.*\])$/m.exec(Fs.readFileSync(Path.join(root, "bin/mai-usage.js"), "utf8"))![1]
+)
 const flagList = (text: string | undefined) => (text ?? "").split(" ").filter((f) => f !== "")
 
 const startApp = async (entry: string, sync: string, startFlags: ReadonlyArray<string>) => {
