@@ -7,12 +7,15 @@ import { AdminAccess } from "./AdminAuth.js"
 import { Metrics } from "../platform/Metrics.js"
 import { quiet, Readiness } from "../platform/Readiness.js"
 
+/** `/health`'s answer: the process is up and serving (the server answers it without the app). */
+export const HEALTH = { status: "ok" } as const
+
 export const OpsRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
     const readiness = yield* Readiness
     const access = yield* AdminAccess
-    yield* router.get("/health", HttpServerResponse.unsafeJson({ status: "ok" }))
+    yield* router.get("/health", HttpServerResponse.unsafeJson(HEALTH))
     yield* router.get(
       "/ready",
       Effect.gen(function*() {
