@@ -1,7 +1,7 @@
 /**
- * One `node:http` server. The webhook — the hot path — runs its Effect straight from the Node
- * handler through the layer's runtime, for throughput (docs/benchmarks.md); every other path goes
- * to the Effect `HttpApp` built from `MaiApi` and the plain routes.
+ * One `node:http` server. The webhook — the hot path — runs straight from the Node handler, for
+ * throughput, and `/health` is answered there too, as fast as a bare server (docs/benchmarks.md);
+ * every other path goes to the Effect `HttpApp` built from `MaiApi` and the plain routes.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
