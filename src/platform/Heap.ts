@@ -72,14 +72,17 @@ export const cHeapBytes = (maps: string): number => {
 export const settleHeapSoon = (afterMs = 250): void => {
   setTimeout(() => {
     settleHeap()
-    let maps = ""
-    try {
-      maps = readFileSync("/proc/self/maps", "utf8")
-    } catch {
-      return // not Linux: no glibc to trim either
-    }
-    if (cHeapBytes(maps) > START_TRIM_BYTES) trimMalloc()
+    if (cHeapBytes(ownMaps()) > START_TRIM_BYTES) trimMalloc()
   }, afterMs).unref()
+}
+
+/** This process's `/proc/self/maps`; empty where there is none (not Linux: no glibc to trim either). */
+const ownMaps = (): string => {
+  try {
+    return readFileSync("/proc/self/maps", "utf8")
+  } catch {
+    return ""
+  }
 }
 
 type Trim = (pad: number) => number
