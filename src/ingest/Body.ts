@@ -10,6 +10,7 @@
 import type * as Http from "node:http"
 import * as Zlib from "node:zlib"
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from "../api/WebhookErrors.js"
+import { noteBodyBytes } from "../platform/Heap.js"
 
 export type ContentEncoding = "identity" | "gzip" | "deflate"
 
@@ -53,6 +54,9 @@ export const readRaw = (req: Http.IncomingMessage, maxBytes: number, done: (resu
   }
   req.on("data", onData)
   req.on("end", () => {
+    // The chunks, and their copy in one piece: Buffers the heap is told of (Node 24 collects them
+    // only when told: platform/Heap.ts).
+    noteBodyBytes(chunks.length === 1 ? size : 2 * size)
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
     // These listeners stay on `req` until the reply: the chunks must not wait with them for the
     // ledger's commit (with 158 KB deliveries, a second copy of every body in flight).
@@ -72,7 +76,10 @@ export const inflate = (
 ): void => {
   if (encoding === "identity") return done({ ok: true, body: raw })
   const inflated = (e: Error | null, out: Buffer) => {
-    if (e === null) return done({ ok: true, body: out })
+    if (e === null) {
+      noteBodyBytes(out.length)
+      return done({ ok: true, body: out })
+    }
     if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || e instanceof RangeError) {
       return done({ ok: false, error: tooLarge(maxBytes) })
     }
