@@ -45,6 +45,11 @@ const freePort = () =>
     s.on("error", reject)
   })
 
+/** CPU time (user + system) a process has used so far, in µs. */
+const cpuMicros = (pid: number) => {
+  const fields = Fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
+}
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 /** The node server in a container: PID 1's child where tini is PID 1, else PID 1 itself. */
 const serverPid = async (name: string) => {
@@ -137,9 +142,11 @@ const main = async () => {
     for (const [body, template] of [["privacy JSON", privacy], ["158 KB full", full]] as const) {
       for (const s of servers) {
         const f = figures.get(s.label)!
+        const cpu = cpuMicros(f.pid)
         const [r, peak] = await peakDuring(f.pid, () => load(s.port, template))
+        const perRequest = (cpuMicros(f.pid) - cpu) / Math.max(1, r.requests.total)
         f.peak = Math.max(f.peak, peak)
-        lines.push(`${s.label.padEnd(5)} ${body.padEnd(13)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  2xx ${r["2xx"]}  non-2xx ${r.non2xx}  peak RSS ${peak.toFixed(1)} MB`)
+        lines.push(`${s.label.padEnd(5)} ${body.padEnd(13)} ${r.requests.average.toFixed(0).padStart(7)} req/s  CPU ${perRequest.toFixed(0)} µs/req  p99 ${String(r.latency.p99).padStart(4)} ms  2xx ${r["2xx"]}  non-2xx ${r.non2xx}  peak RSS ${peak.toFixed(1)} MB`)
       }
     }
     await new Promise((r) => setTimeout(r, AFTER_MS))

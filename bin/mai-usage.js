@@ -1,15 +1,16 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1 --no-maglev
 // The package's `bin`, and what `npm start` runs: the compiled CLI (`npm run build`, which `npm ci`
 // runs through `prepare`), always with the memory settings the image has too: two malloc arenas
-// (not eight per core), memory handed back to the system sooner, a small young generation
-// (docs/benchmarks.md has the RSS figures). Run as a program, the line above sets them; run as
+// (not eight per core), memory handed back to the system sooner, a small young generation, one
+// V8 helper thread, and no Maglev (Node 24's mid-tier compiler: ~10 MB of C heap under load for no
+// throughput here; Node 20 has it off already). docs/benchmarks.md has the RSS figures. Run as a program, the line above sets them; run as
 // `node bin/mai-usage.js`, it starts itself once more with them (in place where Node can, else as
 // a child whose signals and exit status this process relays).
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1"]
+const FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev"]
 const ENV = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" }
 
 const entry = new URL("../dist/bin.js", import.meta.url)

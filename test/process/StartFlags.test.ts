@@ -57,6 +57,7 @@ describe("every way to start the server gives it the same memory settings", () =
         expect(args).toContain("--max-semi-space-size=2")
         expect(args).toContain("--max-old-space-size=128")
         expect(args).toContain("--v8-pool-size=1")
+        expect(args).toContain("--no-maglev")
         expect(args.at(-1)).toBe("serve")
         expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
         const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
