@@ -67,35 +67,13 @@ export const settleHeap = (): boolean => {
   return true
 }
 
-/** Above this, the C heap a start left is worth a `malloc_trim` (and koffi's ~3 MB) at once. */
-export const START_TRIM_BYTES = 12 * 1024 * 1024
-
-/** The size of the C heap (glibc's `[heap]`, grown with brk) in a `/proc/PID/maps` text; 0 if none. */
-export const cHeapBytes = (maps: string): number => {
-  const m = /^([0-9a-f]+)-([0-9a-f]+) [^\n]*\[heap\]$/m.exec(maps)
-  return m === null ? 0 : parseInt(m[2], 16) - parseInt(m[1], 16)
-}
-
 /**
- * `settleHeap` once, `afterMs` from now (the timer does not keep the process alive). If the start
- * left a big C heap, its free pages are given back too: Node 24 leaves ~18 MB there (12 MB of it
- * free, in holes) where Node 20 leaves ~6 MB, which is not worth loading koffi for.
+ * `releaseIdleMemory` once, `afterMs` from now (the timer does not keep the process alive): what the
+ * start left. A start leaves ~18 MB of C heap on Node 24 (12 MB of it free, in holes; ~6 MB on
+ * Node 20) and 44–54 MB of the binary's pages touched.
  */
 export const settleHeapSoon = (afterMs = 250): void => {
-  setTimeout(() => {
-    settleHeap()
-    if (cHeapBytes(ownMaps()) > START_TRIM_BYTES) trimMalloc()
-    releaseCodePages()
-  }, afterMs).unref()
-}
-
-/** This process's `/proc/self/maps`; empty where there is none (not Linux: no glibc to trim either). */
-const ownMaps = (): string => {
-  try {
-    return readFileSync("/proc/self/maps", "utf8")
-  } catch {
-    return ""
-  }
+  setTimeout(releaseIdleMemory, afterMs).unref()
 }
 
 type Libc = {
@@ -179,7 +157,10 @@ export const releaseCodePages = (): number => {
   return released
 }
 
-/** What the traffic left, given back once the process has gone idle: the heap's garbage, the C heap's free pages, the code pages. */
+/**
+ * What the process holds and an idle server does not use, given back: the heap's garbage, the C
+ * heap's free pages, the binary's code pages. After the start, and once traffic has ended.
+ */
 export const releaseIdleMemory = (): void => {
   settleHeap()
   trimMalloc()

@@ -11,13 +11,11 @@ import { createHash } from "node:crypto"
 import * as Fs from "node:fs"
 import {
   bodyBytesNoter,
-  cHeapBytes,
   codeMappings,
   collectYoung,
   everyBytes,
   releaseCodePages,
   settleHeap,
-  START_TRIM_BYTES,
   trimMalloc,
   YOUNG_GC_BYTES
 } from "../../src/platform/Heap.js"
@@ -60,25 +58,6 @@ describe("trimMalloc", () => {
     expect(before - after).toBeGreaterThan(8 * 1024 * 1024)
     // a second call finds nothing more to give back, and works as well
     expect(trimMalloc()).toBe(true)
-  })
-})
-
-describe("cHeapBytes (whether a start's C heap is worth a trim at once)", () => {
-  it("is the size of the [heap] mapping in a maps text, 0 without one", () => {
-    const maps = [
-      "00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/node",
-      "55fb7d0ce000-55fb7e2ce000 rw-p 00000000 00:00 0                          [heap]",
-      "7f2c1a000000-7f2c1a021000 rw-p 00000000 00:00 0 ",
-      "7ffc4d5e0000-7ffc4d601000 rw-p 00000000 00:00 0                          [stack]"
-    ].join("\n")
-    expect(cHeapBytes(maps)).toBe(0x55fb7e2ce000 - 0x55fb7d0ce000)
-    expect(cHeapBytes(maps)).toBeGreaterThan(START_TRIM_BYTES) // 18 MB, as Node 24 leaves it
-    expect(cHeapBytes(maps.replace("[heap]", ""))).toBe(0)
-    expect(cHeapBytes("")).toBe(0)
-  })
-
-  it("reads this process's own maps", () => {
-    expect(cHeapBytes(Fs.readFileSync("/proc/self/maps", "utf8"))).toBeGreaterThan(0)
   })
 })
 
