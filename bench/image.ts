@@ -16,6 +16,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { buildImages, podman, podmanOk, podmanUnavailable, ULIMITS } from "../test/images/podman.js"
+import { cpuMicros, full, GEN_ID, privacy } from "./deliveries.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -24,15 +25,6 @@ const secret = "bench-secret-0123456789"
 const IDLE_MS = 12_000
 const AFTER_MS = 40_000
 
-const privacy = Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-privacy-mode.json"), "utf8")
-const full = (() => {
-  // as bench:webhook pads it: a full delivery with ~150 KB of conversation
-  const d = JSON.parse(Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-full.json"), "utf8"))
-  const prompt = d.resourceSpans[0].scopeSpans[0].spans[0].attributes.find((a: any) => a.key === "gen_ai.prompt")
-  prompt.value.stringValue = prompt.value.stringValue + " lorem ipsum dolor".repeat(8500)
-  return JSON.stringify(d)
-})()
-const GEN_ID = /gen-1790\d+-[A-Za-z0-9]+/g
 let seq = 0
 const fresh = (template: string) => template.replace(GEN_ID, `gen-image-${process.pid}-${++seq}`)
 
@@ -45,11 +37,6 @@ const freePort = () =>
     s.on("error", reject)
   })
 
-/** CPU time (user + system) a process has used so far, in µs. */
-const cpuMicros = (pid: number) => {
-  const fields = Fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
-}
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 /** The node server in a container: PID 1's child where tini is PID 1, else PID 1 itself. */
 const serverPid = async (name: string) => {

@@ -28,6 +28,7 @@ import * as Path from "node:path"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { encodeRequest } from "../src/ingest/OtlpCodec.js"
+import { cpuMicros, full, GEN_ID, privacy } from "./deliveries.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -35,16 +36,6 @@ const connections = Number(process.env.CONNECTIONS ?? 32)
 const secret = "bench-secret-0123456789"
 const adminToken = "bench-admin-token-0123456789"
 
-const privacy = Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-privacy-mode.json"), "utf8")
-const full = (() => {
-  // A full delivery with prompts: pad the conversation to ~150 KB, as real ones with history are.
-  const d = JSON.parse(Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-full.json"), "utf8"))
-  const span = d.resourceSpans[0].scopeSpans[0].spans[0]
-  const prompt = span.attributes.find((a: any) => a.key === "gen_ai.prompt")
-  prompt.value.stringValue = prompt.value.stringValue + " lorem ipsum dolor".repeat(8500)
-  return JSON.stringify(d)
-})()
-const GEN_ID = /gen-1790\d+-[A-Za-z0-9]+/g
 
 let seq = 0
 const withFreshId = (template: string) => {
@@ -150,14 +141,6 @@ const load = (port: number, path: string, body: Body, rate?: number, acks?: Acks
 const row = (name: string, r: autocannon.Result, rss?: number) =>
   `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   2xx ${String(r["2xx"]).padStart(7)}   non-2xx ${r.non2xx}${rss === undefined ? "" : `   max RSS ${rss.toFixed(0)} MB`}`
 
-/**
- * CPU time (user + system) a process has used so far, in µs (Linux /proc): per request, it moves
- * far less with the other load on a shared machine than req/s does.
- */
-const cpuMicros = (pid: number) => {
-  const fields = Fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
-}
 const cpuText = (micros: number, requests: number) => `   CPU ${(micros / Math.max(1, requests)).toFixed(0)} µs/req`
 
 /** How long after the 2 s reading idle RSS is read again (and judged). */

@@ -1,0 +1,32 @@
+/**
+ * What the webhook benchmarks send, and how they read a server's CPU time: shared by
+ * `bench:webhook` and `bench:image`.
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+
+const root = Path.resolve(new URL("..", import.meta.url).pathname)
+
+/** The privacy-mode delivery (~6.6 KB of OTLP JSON). */
+export const privacy = Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-privacy-mode.json"), "utf8")
+
+/** A full delivery with prompts: the conversation padded to ~150 KB, as real ones with history are. */
+export const full = (() => {
+  const d = JSON.parse(Fs.readFileSync(Path.join(root, "test/fixtures/openrouter/delivery-full.json"), "utf8"))
+  const span = d.resourceSpans[0].scopeSpans[0].spans[0]
+  const prompt = span.attributes.find((a: any) => a.key === "gen_ai.prompt")
+  prompt.value.stringValue = prompt.value.stringValue + " lorem ipsum dolor".repeat(8500)
+  return JSON.stringify(d)
+})()
+
+/** The generation ids in both templates, replaced by a fresh one per request. */
+export const GEN_ID = /gen-1790\d+-[A-Za-z0-9]+/g
+
+/**
+ * CPU time (user + system) a process has used so far, in µs (Linux /proc): per request, it moves
+ * far less with the other load on a shared machine than req/s does.
+ */
+export const cpuMicros = (pid: number) => {
+  const fields = Fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
+}
