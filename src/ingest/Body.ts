@@ -54,8 +54,8 @@ export const readRaw = (req: Http.IncomingMessage, maxBytes: number, done: (resu
   }
   req.on("data", onData)
   req.on("end", () => {
-    // The chunks, and their copy in one piece: Buffers the heap is told of (Node 24 collects them
-    // only when told: platform/Heap.ts).
+    // The chunks, and their copy in one piece: Buffers the heap is told of (Node 24's V8 would
+    // leave them dead until a full collection: platform/Heap.ts).
     noteBodyBytes(chunks.length === 1 ? size : 2 * size)
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
     // These listeners stay on `req` until the reply: the chunks must not wait with them for the

@@ -190,9 +190,8 @@ export const collectYoung = (): boolean => {
 }
 
 /** `noteBodyBytes` for a Node major version: a young collection every YOUNG_GC_BYTES from 24 on, nothing before. */
-export function bodyBytesNoter(nodeMajor: number, collect: () => void = collectYoung): (bytes: number) => void {
-  return nodeMajor >= 24 ? everyBytes(YOUNG_GC_BYTES, collect) : () => {}
-}
+export const bodyBytesNoter = (nodeMajor: number, collect: () => void = collectYoung): ((bytes: number) => void) =>
+  nodeMajor >= 24 ? everyBytes(YOUNG_GC_BYTES, collect) : () => {}
 
 /**
  * Tells the heap that `bytes` of request body were read (and copied once, if in pieces). On Node 24
