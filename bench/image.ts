@@ -50,7 +50,7 @@ const waitHealth = async (port: number, path: string) => {
   const started = Date.now()
   while (Date.now() - started < 60_000) {
     const ok = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status < 500, () => false)
-    if (ok) return Date.now() - started
+    if (ok) return
     await new Promise((r) => setTimeout(r, 20))
   }
   throw new Error(`nothing answered on port ${port} within 60 s`)
@@ -118,32 +118,31 @@ const main = async () => {
       "--env", "DAILY_BATCH_ENABLED=false",
       image
     ])
-    const servers = [{ label: "bare", ...b, health: "/" }, { label: "app", ...a, health: "/health" }]
-    const figures = new Map<string, { pid: number; idle: number; peak: number; after: number }>()
+    const servers = [
+      { label: "bare", ...b, health: "/", pid: 0, idle: 0, peak: 0, after: 0 },
+      { label: "app", ...a, health: "/health", pid: 0, idle: 0, peak: 0, after: 0 }
+    ]
     for (const s of servers) {
       await waitHealth(s.port, s.health)
-      figures.set(s.label, { pid: await serverPid(s.name), idle: 0, peak: 0, after: 0 })
+      s.pid = await serverPid(s.name)
     }
     await new Promise((r) => setTimeout(r, IDLE_MS))
-    for (const s of servers) figures.get(s.label)!.idle = rssOf(figures.get(s.label)!.pid)
+    for (const s of servers) s.idle = rssOf(s.pid)
     for (const [body, template] of [["privacy JSON", privacy], ["158 KB full", full]] as const) {
       for (const s of servers) {
-        const f = figures.get(s.label)!
-        const cpu = cpuMicros(f.pid)
-        const [r, peak] = await peakDuring(f.pid, () => load(s.port, template))
-        const perRequest = (cpuMicros(f.pid) - cpu) / Math.max(1, r.requests.total)
-        f.peak = Math.max(f.peak, peak)
+        const cpu = cpuMicros(s.pid)
+        const [r, peak] = await peakDuring(s.pid, () => load(s.port, template))
+        const perRequest = (cpuMicros(s.pid) - cpu) / Math.max(1, r.requests.total)
+        s.peak = Math.max(s.peak, peak)
         lines.push(`${s.label.padEnd(5)} ${body.padEnd(13)} ${r.requests.average.toFixed(0).padStart(7)} req/s  CPU ${perRequest.toFixed(0)} µs/req  p99 ${String(r.latency.p99).padStart(4)} ms  2xx ${r["2xx"]}  non-2xx ${r.non2xx}  peak RSS ${peak.toFixed(1)} MB`)
       }
     }
     await new Promise((r) => setTimeout(r, AFTER_MS))
-    for (const s of servers) figures.get(s.label)!.after = rssOf(figures.get(s.label)!.pid)
     for (const s of servers) {
-      const f = figures.get(s.label)!
-      lines.push(`${s.label.padEnd(5)} RSS: idle ${f.idle.toFixed(1)} MB ${IDLE_MS / 1000} s after answering, peak under the load ${f.peak.toFixed(1)} MB, idle ${AFTER_MS / 1000} s after the load ${f.after.toFixed(1)} MB`)
+      s.after = rssOf(s.pid)
+      lines.push(`${s.label.padEnd(5)} RSS: idle ${s.idle.toFixed(1)} MB ${IDLE_MS / 1000} s after answering, peak under the load ${s.peak.toFixed(1)} MB, idle ${AFTER_MS / 1000} s after the load ${s.after.toFixed(1)} MB`)
     }
-    const app = figures.get("app")!
-    const base = figures.get("bare")!
+    const [base, app] = servers
     lines.push(judge("image: idle RSS < 80 MB", app.idle < 80, `${app.idle.toFixed(1)} MB (bare node:http in the same image: ${base.idle.toFixed(1)} MB)`))
     lines.push(judge("image: RSS under the webhook load < 120 MB", app.peak < 120, `${app.peak.toFixed(1)} MB (bare: ${base.peak.toFixed(1)} MB)`))
     lines.push(judge("image: idle RSS after the load < 80 MB", app.after < 80, `${app.after.toFixed(1)} MB (bare: ${base.after.toFixed(1)} MB)`))
