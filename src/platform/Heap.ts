@@ -57,11 +57,15 @@ const LAST_RESORT = NODE_MAJOR >= 24
 export const settleHeap = (): boolean => {
   const gc = collector()
   if (gc === null) return false
+  // Dead Buffers' memory is freed by this collection, not later on a background thread: a
+  // `trimMalloc` right after finds their holes (on a busy machine it missed half of them).
   v8.setFlagsFromString("--compact-on-every-full-gc")
+  v8.setFlagsFromString("--no-concurrent-array-buffer-sweeping")
   try {
     if (LAST_RESORT) gc({ type: "major", execution: "sync", flavor: "last-resort" })
     else gc()
   } finally {
+    v8.setFlagsFromString("--concurrent-array-buffer-sweeping")
     v8.setFlagsFromString("--no-compact-on-every-full-gc")
   }
   return true
