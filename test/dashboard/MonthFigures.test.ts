@@ -246,6 +246,23 @@ describe("the printable statement, at 1400 and 390 px, in Polish and English", (
         // Users in Polish alphabetical order, each with a subtotal.
         expect(await page.locator("#statement-lines tr.group").allInnerTexts()).toEqual([ANNA, LUKASZ, ZOFIA])
         expect(await page.locator("#statement-lines tr.subtotal").count()).toBe(3)
+        // A sum's label ("Razem użytkownik") breaks between words, never inside one, even at 390 px:
+        // every word of it is drawn on one line.
+        const brokenWords = await page.locator("#statement-lines tr.subtotal td:first-child, #statement-lines tr.total td:first-child")
+          .evaluateAll((cells) =>
+            cells.flatMap((cell) => {
+              const text = cell.firstChild as Text
+              const words: Array<string> = []
+              for (const m of text.data.matchAll(/\S+/g)) {
+                const range = document.createRange()
+                range.setStart(text, m.index!)
+                range.setEnd(text, m.index! + m[0].length)
+                if (range.getClientRects().length > 1) words.push(m[0])
+              }
+              return words
+            })
+          )
+        expect(brokenWords).toEqual([])
         const totalPln = (await page.locator("#statement-total-pln").innerText()).replace(/\u00a0/g, " ")
         const [int, frac] = s.totals.costPln.split(".")
         expect(totalPln).toBe(pl ? `${int},${frac} zł` : `${int}.${frac} PLN`)
