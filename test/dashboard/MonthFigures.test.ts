@@ -249,12 +249,12 @@ describe("the printable statement, at 1400 and 390 px, in Polish and English", (
         // A sum's label ("Razem użytkownik") breaks between words, never inside one, even at 390 px:
         // every word of it is drawn on one line.
         const brokenWords = await page.locator("#statement-lines tr.subtotal td:first-child, #statement-lines tr.total td:first-child")
-          .evaluateAll((cells) =>
+          .evaluateAll((cells: Array<any>) =>
             cells.flatMap((cell) => {
-              const text = cell.firstChild as Text
+              const text = cell.firstChild
               const words: Array<string> = []
-              for (const m of text.data.matchAll(/\S+/g)) {
-                const range = document.createRange()
+              for (const m of (text.data as string).matchAll(/\S+/g)) {
+                const range = (globalThis as any).document.createRange()
                 range.setStart(text, m.index!)
                 range.setEnd(text, m.index! + m[0].length)
                 if (range.getClientRects().length > 1) words.push(m[0])
