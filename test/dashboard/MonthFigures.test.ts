@@ -273,6 +273,11 @@ describe("the printable statement, at 1400 and 390 px, in Polish and English", (
         expect(await page.locator("#statement-csv").getAttribute("href")).toBe(
           pl ? "/api/v1/statements/2025-11?format=csv&lang=pl&dialect=excel-pl" : "/api/v1/statements/2025-11?format=csv&lang=en"
         )
+        // The four controls under it (three links and the print button) stand the same height.
+        const heights = await page.locator("p.downloads > *").evaluateAll((els: Array<any>) =>
+          els.map((el) => Math.round(el.getBoundingClientRect().height as number)))
+        expect(heights.length).toBe(4)
+        expect(new Set(heights).size).toBe(1)
         expect(await scrollWidth(page)).toBeLessThanOrEqual(width)
         await page.screenshot({ path: `${shots}statement-${lang}-${width}.png`, fullPage: true })
         expect(ctx.blocked).toEqual([])
