@@ -238,6 +238,8 @@ describe("the printable statement, at 1400 and 390 px, in Polish and English", (
         }).format(new Date(s.closing.closedAt))
         const pl = lang === "pl"
         expect(await page.locator("h1").innerText()).toBe(pl ? "Zestawienie zużycia za 2025-11" : "Usage statement for 2025-11")
+        // its month is drawn whole, on one line, even where the heading wraps (Polish, 390 px)
+        expect(await page.locator("h1 .month").evaluate((m: any) => m.getClientRects().length as number)).toBe(1)
         expect(await page.locator("#statement-closed-by").innerText()).toBe(`${CLOSER} (API)`)
         expect(await page.locator("#statement-close-reason").innerText()).toBe(REASON)
         expect(await page.locator("#statement-closed-at").innerText()).toBe(`${warsaw} (${pl ? "czasu warszawskiego" : "Warsaw time"})`)

@@ -34,11 +34,18 @@
       node("tbody", {}, ...table.rows.map(row))))
   }
 
+  /** The heading; its month ("2025-11") is never broken at its hyphen on a narrow screen. */
+  const title = (d) => {
+    const at = d.title.lastIndexOf(d.month)
+    if (at < 0) return node("h1", { text: d.title })
+    return node("h1", {}, d.title.slice(0, at), node("span", { class: "month", text: d.month }), d.title.slice(at + d.month.length))
+  }
+
   const render = (d) => {
     document.title = `${d.title} — mai-usage`
     const base = `/api/v1/statements/${encodeURIComponent(d.month)}`
     root.replaceChildren(
-      node("h1", { text: d.title }),
+      title(d),
       node("dl", { class: "run", id: "statement-facts" },
         ...d.facts.flatMap((f) => [node("dt", { text: f.label }), node("dd", { id: `statement-${f.id}`, text: f.value })])),
       node("p", { class: "statement-total", id: "statement-total" },
