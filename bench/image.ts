@@ -37,7 +37,14 @@ const freePort = () =>
     s.on("error", reject)
   })
 
-const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+/** A process's resident memory in MB: all of it (VmRSS), and its parts: anonymous (heaps) and file-backed (the binary's pages, shared through the page cache). */
+const memOf = (pid: number) => {
+  const status = Fs.readFileSync(`/proc/${pid}/status`, "utf8")
+  const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024
+  return { rss: mb("VmRSS"), anon: mb("RssAnon"), file: mb("RssFile") }
+}
+type Mem = ReturnType<typeof memOf>
+const split = (m: Mem) => `(anonymous ${m.anon.toFixed(1)}, file ${m.file.toFixed(1)})`
 /** The node server in a container: PID 1's child where tini is PID 1, else PID 1 itself. */
 const serverPid = async (name: string) => {
   const pid = Number(await podmanOk("inspect", "--format", "{{.State.Pid}}", name))
@@ -71,12 +78,13 @@ const load = (port: number, template: string) =>
     )
   })
 
-/** Peak RSS of `pid` while `run` runs, sampled every 100 ms. */
-const peakDuring = async <A>(pid: number, run: () => Promise<A>): Promise<[A, number]> => {
-  let peak = rssOf(pid)
+/** Peak RSS of `pid` while `run` runs (with its parts at that moment), sampled every 100 ms. */
+const peakDuring = async <A>(pid: number, run: () => Promise<A>): Promise<[A, Mem]> => {
+  let peak = memOf(pid)
   const t = setInterval(() => {
     try {
-      peak = Math.max(peak, rssOf(pid))
+      const m = memOf(pid)
+      if (m.rss > peak.rss) peak = m
     } catch {
       // gone
     }
@@ -119,28 +127,36 @@ const main = async () => {
       image
     ])
     const servers = [
-      { label: "bare", ...b, health: "/", pid: 0, idle: 0, peak: 0, after: 0 },
-      { label: "app", ...a, health: "/health", pid: 0, idle: 0, peak: 0, after: 0 }
+      { label: "bare", ...b, health: "/", pid: 0, idle: 0, peak: 0, peakMem: "", after: 0 },
+      { label: "app", ...a, health: "/health", pid: 0, idle: 0, peak: 0, peakMem: "", after: 0 }
     ]
     for (const s of servers) {
       await waitHealth(s.port, s.health)
       s.pid = await serverPid(s.name)
     }
     await new Promise((r) => setTimeout(r, IDLE_MS))
-    for (const s of servers) s.idle = rssOf(s.pid)
+    for (const s of servers) {
+      const m = memOf(s.pid)
+      s.idle = m.rss
+      lines.push(`${s.label.padEnd(5)} idle RSS ${m.rss.toFixed(1)} MB ${split(m)}`)
+    }
     for (const [body, template] of [["privacy JSON", privacy], ["158 KB full", full]] as const) {
       for (const s of servers) {
         const cpu = cpuMicros(s.pid)
         const [r, peak] = await peakDuring(s.pid, () => load(s.port, template))
         const perRequest = (cpuMicros(s.pid) - cpu) / Math.max(1, r.requests.total)
-        s.peak = Math.max(s.peak, peak)
-        lines.push(`${s.label.padEnd(5)} ${body.padEnd(13)} ${r.requests.average.toFixed(0).padStart(7)} req/s  CPU ${perRequest.toFixed(0)} µs/req  p99 ${String(r.latency.p99).padStart(4)} ms  2xx ${r["2xx"]}  non-2xx ${r.non2xx}  peak RSS ${peak.toFixed(1)} MB`)
+        if (peak.rss > s.peak) {
+          s.peak = peak.rss
+          s.peakMem = split(peak)
+        }
+        lines.push(`${s.label.padEnd(5)} ${body.padEnd(13)} ${r.requests.average.toFixed(0).padStart(7)} req/s  CPU ${perRequest.toFixed(0)} µs/req  p99 ${String(r.latency.p99).padStart(4)} ms  2xx ${r["2xx"]}  non-2xx ${r.non2xx}  peak RSS ${peak.rss.toFixed(1)} MB ${split(peak)}`)
       }
     }
     await new Promise((r) => setTimeout(r, AFTER_MS))
     for (const s of servers) {
-      s.after = rssOf(s.pid)
-      lines.push(`${s.label.padEnd(5)} RSS: idle ${s.idle.toFixed(1)} MB ${IDLE_MS / 1000} s after answering, peak under the load ${s.peak.toFixed(1)} MB, idle ${AFTER_MS / 1000} s after the load ${s.after.toFixed(1)} MB`)
+      const after = memOf(s.pid)
+      s.after = after.rss
+      lines.push(`${s.label.padEnd(5)} RSS: idle ${s.idle.toFixed(1)} MB ${IDLE_MS / 1000} s after answering, peak under the load ${s.peak.toFixed(1)} MB ${s.peakMem}, idle ${AFTER_MS / 1000} s after the load ${s.after.toFixed(1)} MB ${split(after)}`)
     }
     const [base, app] = servers
     lines.push(judge("image: idle RSS < 80 MB", app.idle < 80, `${app.idle.toFixed(1)} MB (bare node:http in the same image: ${base.idle.toFixed(1)} MB)`))
