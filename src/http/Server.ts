@@ -35,8 +35,8 @@ const HEALTH_BODY = JSON.stringify(HEALTH)
 
 /**
  * Answers with the body's length declared. Without it, a `writeHead` then `end(body)` answer goes
- * out chunked (a chunk header, the body and the closing chunk: three buffers, one `writev`) and the
- * sender parses the framing; with it, the head and the body leave in one write. The webhook's
+ * out chunked (a chunk-size line, the body, the closing chunk) and the sender parses that framing;
+ * with it, the head and the body go out as one piece and the sender reads a length. The webhook's
  * replies are small and known whole, so they are never streamed.
  */
 const answerWith = (res: Http.ServerResponse, status: number, headers: Record<string, string>, body: string | Uint8Array) => {

@@ -1,7 +1,7 @@
 /**
  * The webhook's replies and `/health` declare their length (`Content-Length`) instead of going out
- * chunked: the head and a JSON body leave in one write, and the sender reads a plain length-framed
- * body. Checked on the raw HTTP/1.1 response, where the framing shows.
+ * chunked: the sender reads a plain length-framed body, no chunk framing. Checked on the raw
+ * HTTP/1.1 response, where the framing shows.
  */
 import * as Http from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
