@@ -45,7 +45,9 @@ const header = (req: Http.IncomingMessage, name: string): string | undefined => 
 /** OTLP's binary encoding; anything else is read as JSON (a non-JSON body then gets 400). */
 export const wantsProtobuf = (req: Http.IncomingMessage): boolean => {
   const type = header(req, "content-type")
-  return type !== undefined && /^application\/(x-)?protobuf$/i.test(type.split(";")[0].trim())
+  // the usual JSON sender answered without splitting the header (this runs for every delivery)
+  if (type === undefined || type === "application/json") return false
+  return /^application\/(x-)?protobuf$/i.test(type.split(";")[0].trim())
 }
 
 /** The parser's position, never its excerpt of the input (which could be prompt text). */

@@ -18,7 +18,11 @@ export const MIN_SECRET_LENGTH = 16
 export const usableSecrets = <A extends Redacted.Redacted<string>>(secrets: ReadonlyArray<A>): ReadonlyArray<A> =>
   secrets.filter((s) => Redacted.value(s).length >= MIN_SECRET_LENGTH)
 
-const digest = (s: string | Buffer) => Crypto.createHash("sha256").update(s).digest()
+// One-shot hashing (no Hash object per call; Node 20.12 and later): every webhook request hashes
+// its credential. Older Node 20 releases build the Hash object.
+const digest: (s: string | Buffer) => Buffer = typeof Crypto.hash === "function"
+  ? (s) => Crypto.hash("sha256", s, "buffer")
+  : (s) => Crypto.createHash("sha256").update(s).digest()
 
 /**
  * Whether a presented credential is one of `secrets`. Both sides go through SHA-256 and
