@@ -30,3 +30,16 @@ export const cpuMicros = (pid: number) => {
   const fields = Fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
 }
+
+/** How many times a process's main thread (its event loop) has gone to sleep and been woken so far (Linux /proc). */
+export const wakeUps = (pid: number) =>
+  Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"))![1])
+
+/** An idle process's CPU and wake-ups from `from` (`idleReading`) until now, as one line. */
+export const idleReading = (pid: number) => ({ at: performance.now(), cpu: cpuMicros(pid), wakes: wakeUps(pid) })
+export const idleText = (pid: number, from: ReturnType<typeof idleReading>) => {
+  const seconds = (performance.now() - from.at) / 1000
+  const cpuMs = (cpuMicros(pid) - from.cpu) / 1000
+  const wakes = (wakeUps(pid) - from.wakes) / seconds
+  return `CPU ${cpuMs.toFixed(0)} ms in ${seconds.toFixed(0)} s (${(cpuMs / seconds / 10).toFixed(2)} % of a core); the event loop woke ${wakes.toFixed(0)} times a second`
+}

@@ -16,7 +16,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { buildImages, podman, podmanOk, podmanUnavailable, ULIMITS } from "../test/images/podman.js"
-import { cpuMicros, full, GEN_ID, privacy } from "./deliveries.js"
+import { cpuMicros, full, GEN_ID, idleReading, idleText, privacy } from "./deliveries.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -135,11 +135,14 @@ const main = async () => {
       await waitHealth(s.port, s.health)
       s.pid = await serverPid(s.name)
     }
-    await new Promise((r) => setTimeout(r, IDLE_MS))
-    for (const s of servers) {
+    // what an idle container costs: its CPU and wake-ups from 2 s after answering until the RSS reading
+    await new Promise((r) => setTimeout(r, 2_000))
+    const idleFrom = servers.map((s) => idleReading(s.pid))
+    await new Promise((r) => setTimeout(r, IDLE_MS - 2_000))
+    for (const [i, s] of servers.entries()) {
       const m = memOf(s.pid)
       s.idle = m.rss
-      lines.push(`${s.label.padEnd(5)} idle RSS ${m.rss.toFixed(1)} MB ${split(m)}`)
+      lines.push(`${s.label.padEnd(5)} idle RSS ${m.rss.toFixed(1)} MB ${split(m)}; idle ${idleText(s.pid, idleFrom[i])}`)
     }
     for (const [body, template] of [["privacy JSON", privacy], ["158 KB full", full]] as const) {
       for (const s of servers) {

@@ -28,7 +28,7 @@ import * as Path from "node:path"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { encodeRequest } from "../src/ingest/OtlpCodec.js"
-import { cpuMicros, full, GEN_ID, privacy } from "./deliveries.js"
+import { cpuMicros, full, GEN_ID, idleReading, idleText, privacy } from "./deliveries.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -391,10 +391,13 @@ const main = async () => {
     // V8 has collected the garbage of starting); the second is judged.
     await new Promise((r) => setTimeout(r, 2000))
     const early = new Map(apps.map((app) => [app, rssNow(app.child.pid!)]))
+    // what an idle server costs while nothing arrives: its CPU and how often its event loop wakes
+    const idleFrom = new Map(apps.map((app) => [app, idleReading(app.child.pid!)]))
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS))
     for (const app of apps) {
       const idle = rssNow(app.child.pid!)
       results.push(`== LEDGER_SYNC=${sync}, ${app.name} (${app.entry}; ${app.flags.join(" ")}): start to first /health 200 ${app.startMs.toFixed(0)} ms; server RSS idle ${early.get(app)!.toFixed(0)} MB 2 s after start, ${idle.toFixed(0)} MB ${IDLE_SETTLE_MS / 1000} s later`)
+      results.push(`   idle over those ${IDLE_SETTLE_MS / 1000} s: ${idleText(app.child.pid!, idleFrom.get(app)!)}`)
       if (judged && app.name !== "before") {
         results.push(judge(`${app.name}: /health within 1 s of start`, app.startMs < 1000, `${app.startMs.toFixed(0)} ms`))
         results.push(judge(`${app.name}: idle RSS < 80 MB`, idle < 80, `${idle.toFixed(0)} MB (${early.get(app)!.toFixed(0)} MB 2 s after start)`))
@@ -508,7 +511,7 @@ const main = async () => {
               app.acks.duplicates += steady.duplicates
               const after = fsyncFloor()
               results.push(fmt(`wrk ${app.name} steady ~1,000 req/s`, steady) + cpuText(cpu, steady.ok + steady.non2xx))
-              results.push(`   ${lagText(lag)} (prom-client's 10 ms timer: a stall shows as the excess over 10 ms)`)
+              results.push(`   ${lagText(lag)} (prom-client's sampling timer: a stall shows as the excess over its period, which the p50 shows)`)
               results.push(floorText("right after it", after))
               if (judged && app.name !== "before") {
                 const f = { p50: Math.max(floorBefore.p50, after.p50), p99: Math.max(floorBefore.p99, after.p99) }
