@@ -35,8 +35,9 @@ export const cpuMicros = (pid: number) => {
 export const wakeUps = (pid: number) =>
   Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"))![1])
 
-/** An idle process's CPU and wake-ups from `from` (`idleReading`) until now, as one line. */
+/** Where an idle process's CPU and wake-ups stand now, to count from (`idleText`). */
 export const idleReading = (pid: number) => ({ at: performance.now(), cpu: cpuMicros(pid), wakes: wakeUps(pid) })
+/** An idle process's CPU and wake-ups from `from` until now, as one line. */
 export const idleText = (pid: number, from: ReturnType<typeof idleReading>) => {
   const seconds = (performance.now() - from.at) / 1000
   const cpuMs = (cpuMicros(pid) - from.cpu) / 1000
