@@ -35,6 +35,25 @@ export const cpuMicros = (pid: number) => {
 export const wakeUps = (pid: number) =>
   Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"))![1])
 
+/** Each thread's wake-ups so far (voluntary context switches), by thread id. */
+export const allWakeUps = (pid: number): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const tid of Fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]))
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out
+}
+/** Wake-ups of all a process's threads since `from` (a thread started since counts from 0; one that ended is lost). */
+export const wakeUpsSince = (pid: number, from: Map<string, number>) => {
+  let n = 0
+  for (const [tid, count] of allWakeUps(pid)) n += count - (from.get(tid) ?? 0)
+  return n
+}
+
 /** Where an idle process's CPU and wake-ups stand now, to count from (`idleText`). */
 export const idleReading = (pid: number) => ({ at: performance.now(), cpu: cpuMicros(pid), wakes: wakeUps(pid) })
 /** An idle process's CPU and wake-ups from `from` until now, as one line. */

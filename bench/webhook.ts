@@ -11,6 +11,8 @@
  * Start-up: process start to the first /health 200. Idle RSS: 2 s after start and 10 s later
  * (judged), and 40 s after the load (past the ledger writer thread's idle end; `IDLE_AFTER=0` skips).
  * Idle CPU: the server's CPU and its event loop's wake-ups over the 10 s after the idle reading.
+ * A client's own rates (`CLIENT_RATES`, 10 and 100 req/s): CPU and wake-ups (every thread's
+ * voluntary context switches) per delivery, paced by wrk, for bare, before and after.
  *
  * With `BASELINE_DIST=<another build's dist/>` (e.g. a build of main before a change, with its own
  * node_modules beside it) that build runs too, in the same run, as "before" beside this tree's
@@ -18,7 +20,8 @@
  * and after taking turns to go first.
  *
  *   npm run bench:webhook   (DURATION=10 CONNECTIONS=32 SYNCS=full,normal BODIES=privacy-mode,full TOOLS=autocannon,wrk
- *                            BASELINE_DIST=/path/to/dist BASELINE_FLAGS="…" ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1 APP_FLAGS=)
+ *                            BASELINE_DIST=/path/to/dist BASELINE_FLAGS="…" ROUNDS=1 APP_ENTRY=dist/bin.js IDLE_AFTER=1 APP_FLAGS=
+ *                            CLIENT_RATES=10,100 CLIENT_SECONDS=20 CLIENT_SETTLE_SECONDS=5)
  */
 import autocannon from "autocannon"
 import Database from "better-sqlite3"
@@ -29,7 +32,7 @@ import * as Path from "node:path"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { encodeRequest } from "../src/ingest/OtlpCodec.js"
-import { cpuMicros, full, GEN_ID, idleReading, idleText, privacy } from "./deliveries.js"
+import { allWakeUps, cpuMicros, full, GEN_ID, idleReading, idleText, privacy, wakeUpsSince } from "./deliveries.js"
 
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const duration = Number(process.env.DURATION ?? 10)
@@ -69,14 +72,20 @@ const freshProtobuf = () => {
 }
 
 const start = (cmd: string, args: Array<string>, env: Record<string, string>) =>
-  new Promise<{ child: ChildProcess; port: number }>((resolve, reject) => {
+  new Promise<{ child: ChildProcess; port: number; warnings: () => ReadonlyArray<string> }>((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
+    /** The server's warnings and errors (a refused delivery says why): kept, the rest of its log dropped. */
+    const warnings: Array<string> = []
+    let partial = ""
     child.stdout!.on("data", (d) => {
-      out += d
+      if (out.length < 64 * 1024) out += d
+      const lines = (partial + d).split("\n")
+      partial = lines.pop()!
+      for (const line of lines) if (/"level":"(WARN|ERROR|FATAL)"|level=(WARN|ERROR|FATAL)/i.test(line)) warnings.push(line)
       const m = /listening (\d+)/.exec(out) ?? /"listening",\{"port":(\d+)/.exec(out) ??
         /"message":"listening","port":(\d+)/.exec(out)
-      if (m) resolve({ child, port: Number(m[1]) })
+      if (m) resolve({ child, port: Number(m[1]), warnings: () => warnings })
     })
     child.once("exit", (c) => reject(new Error(`${cmd} exited ${c}: ${out}`)))
   })
@@ -148,6 +157,15 @@ const cpuText = (micros: number, requests: number) => `   CPU ${(micros / Math.m
 const IDLE_SETTLE_MS = 10_000
 /** How long an idle server's CPU and wake-ups are counted, after the idle RSS reading. */
 const IDLE_CPU_MS = 10_000
+/**
+ * A client's own rates (deliveries a second, `CLIENT_RATES`; empty skips them): each paced for
+ * `CLIENT_SECONDS` after a 2 s saturating burst and `CLIENT_SETTLE_SECONDS` at the same rate that
+ * are not counted (a writer thread ended for being idle starts again cold; after a saturating load
+ * V8 re-optimizes for lone requests), for bare, before and after in turn.
+ */
+const CLIENT_RATES = (process.env.CLIENT_RATES ?? "10,100").split(",").filter((r) => r.trim() !== "").map(Number)
+const CLIENT_SECONDS = Number(process.env.CLIENT_SECONDS ?? 20)
+const CLIENT_SETTLE_SECONDS = Number(process.env.CLIENT_SETTLE_SECONDS ?? 5)
 /** How long after the load idle RSS is read (past the writer thread's 30 s idle end). */
 const IDLE_AFTER_MS = 40_000
 const rssNow = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(Fs.readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
@@ -162,7 +180,7 @@ let wrkRuns = 0
  * saturating: each connection waits a random (exponential) time after each reply, so requests
  * arrive as independent events at ~`rate` per second overall, and wrk times each one to the µs.
  */
-const wrk = async (port: number, path: string, template: string, rate?: number) => {
+const wrk = async (port: number, path: string, template: string, rate?: number, seconds = duration) => {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "mai-bench-wrk-"))
   try {
     const parts = template.split(GEN_ID)
@@ -174,6 +192,8 @@ local threads = {}
 -- globals, so that \`done\` can read each thread's with thread:get
 accepted = 0
 duplicates = 0
+-- the replies that were not 2xx, counted by status
+refused = {}
 function setup(thread)
   table.insert(threads, thread)
   thread:set("tid", #threads)
@@ -200,18 +220,22 @@ function response(status, headers, body)
   if status >= 200 and status < 300 then
     accepted = accepted + (tonumber(string.match(body, '"accepted":(%d+)')) or 0)
     duplicates = duplicates + (tonumber(string.match(body, '"duplicates":(%d+)')) or 0)
+  else
+    refused[status] = (refused[status] or 0) + 1
   end
 end
 function done(summary, latency, requests)
-  local a, d = 0, 0
+  local a, d, r = 0, 0, ""
   for _, t in ipairs(threads) do
     a = a + t:get("accepted")
     d = d + t:get("duplicates")
+    for code, n in pairs(t:get("refused")) do r = r .. code .. ":" .. n .. "," end
   end
   io.write(string.format("accepted %d duplicates %d\\n", a, d))
+  io.write(string.format("refused [%s]\\n", r))
 end`
     Fs.writeFileSync(Path.join(dir, "post.lua"), lua)
-    const { stdout: out } = await promisify(execFile)("wrk", ["-t2", `-c${connections}`, `-d${duration}s`, "--latency", "-s", Path.join(dir, "post.lua"), `http://127.0.0.1:${port}${path}`], { encoding: "utf8" })
+    const { stdout: out } = await promisify(execFile)("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", Path.join(dir, "post.lua"), `http://127.0.0.1:${port}${path}`], { encoding: "utf8" })
     const ms = (label: string) => {
       const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out)
       if (!m) return NaN
@@ -221,6 +245,12 @@ end`
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
     const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
     const counts = /accepted (\d+) duplicates (\d+)/.exec(out)
+    // the non-2xx replies by status ("503 × 2"), as the Lua script counted them in each thread
+    const statuses = new Map<string, number>()
+    for (const entry of (/refused \[([\d:,]*)\]/.exec(out)?.[1] ?? "").split(",").filter(Boolean)) {
+      const [code, n] = entry.split(":")
+      statuses.set(code, (statuses.get(code) ?? 0) + Number(n))
+    }
     return {
       rps,
       p50: ms("50"),
@@ -228,7 +258,10 @@ end`
       ok: total - non2xx,
       non2xx,
       accepted: Number(counts?.[1] ?? 0),
-      duplicates: Number(counts?.[2] ?? 0)
+      duplicates: Number(counts?.[2] ?? 0),
+      refused: [...statuses].map(([code, n]) => `${code} × ${n}`).join(", "),
+      /** wrk's "Socket errors" line, when it printed one */
+      socketErrors: /Socket errors: ([^\n]+)/.exec(out)?.[1] ?? ""
     }
   } finally {
     Fs.rmSync(dir, { recursive: true, force: true })
@@ -467,7 +500,7 @@ const main = async () => {
           const b = await wrk(bare.port, "/", body.template)
           const bareHealth = await stopBare()
           const fmt = (n: string, r: Awaited<ReturnType<typeof wrk>>, m?: number) =>
-            `${n.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   2xx ${r.ok}   non-2xx ${r.non2xx}${m === undefined ? "" : `   max RSS ${m.toFixed(0)} MB`}`
+            `${n.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   2xx ${r.ok}   non-2xx ${r.non2xx}${r.refused === "" ? "" : ` (${r.refused})`}${m === undefined ? "" : `   max RSS ${m.toFixed(0)} MB`}`
           results.push(fmt("wrk bare node:http", b))
           results.push(`   a light request every 20 ms to bare while saturated: p50 ${ms(bareHealth.p50)}, p99 ${ms(bareHealth.p99)} (${bareHealth.n})`)
           const measured = []
@@ -529,6 +562,38 @@ const main = async () => {
         }
       }
     }
+    // What a delivery costs at a client's own rate: a few a second, each arriving alone, so each
+    // wakes the server's threads (the saturated figures share one wake-up among many deliveries).
+    if (judged && (only === undefined || only.some((o) => "privacy-mode JSON".startsWith(o)))) {
+      for (const [i, rate] of CLIENT_RATES.entries()) {
+        // bare first; before and after take turns to go first
+        const ordered = i % 2 === 0 ? apps : [...apps].reverse()
+        const servers = [
+          { name: "bare", port: bare.port, pid: bare.child.pid!, path: "/" },
+          ...ordered.map((app) => ({ name: app.name, port: app.port, pid: app.child.pid!, path: "/api/v1/webhooks/openrouter", app }))
+        ]
+        for (const server of servers) {
+          if (CLIENT_SETTLE_SECONDS > 0) {
+            // a short saturating burst first: a writer thread ended for being idle (30 s) starts
+            // again cold, and a client sending steadily keeps its code optimized
+            const burst = await wrk(server.port, server.path, privacy, undefined, 2)
+            const settle = await wrk(server.port, server.path, privacy, rate, CLIENT_SETTLE_SECONDS)
+            if ("app" in server) server.app.acks.accepted += burst.accepted + settle.accepted
+          }
+          const cpu0 = cpuMicros(server.pid)
+          const wakes0 = allWakeUps(server.pid)
+          const r = await wrk(server.port, server.path, privacy, rate, CLIENT_SECONDS)
+          const cpu = cpuMicros(server.pid) - cpu0
+          const wakes = wakeUpsSince(server.pid, wakes0)
+          if ("app" in server) {
+            server.app.acks.accepted += r.accepted
+            server.app.acks.duplicates += r.duplicates
+          }
+          const n = Math.max(1, r.ok + r.non2xx)
+          results.push(`wrk ${server.name} at ${rate} req/s (paced, ${CLIENT_SECONDS} s)`.padEnd(40) + ` ${r.rps.toFixed(1).padStart(6)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   non-2xx ${r.non2xx}${r.refused === "" ? "" : ` (${r.refused})`}   CPU ${(cpu / n).toFixed(0)} µs/req   ${(wakes / n).toFixed(1)} wake-ups/req (all threads)${r.socketErrors === "" ? "" : `   socket errors: ${r.socketErrors}`}`)
+        }
+      }
+    }
     // Idle again after the load: the ledger writer's thread ends after 30 s with nothing to do.
     if (process.env.IDLE_AFTER !== "0") {
       await new Promise((r) => setTimeout(r, IDLE_AFTER_MS))
@@ -550,6 +615,14 @@ const main = async () => {
       // A duplicate delivery is answered 2xx too: what must be stored is what the replies accepted.
       const ok = stored >= app.acks.accepted
       allStored &&= ok
+      // what the server itself said went wrong (a non-2xx reply is logged with its reason), counted
+      const said = new Map<string, number>()
+      for (const w of app.warnings()) {
+        const text = w.replace(/"timestamp":"[^"]*",?/, "").replace(/"fiber":"[^"]*",?/, "").slice(0, 300)
+        said.set(text, (said.get(text) ?? 0) + 1)
+      }
+      results.push(`${app.name}: the server's warnings and errors: ${said.size === 0 ? "none" : ""}`)
+      for (const [text, n] of said) results.push(`   ${n} × ${text}`)
       results.push(`${app.name}: server RSS peak under load ${app.peak.toFixed(0)} MB; ledger rows ${stored}, accepted in replies (warm-up included) ${app.acks.accepted}, duplicates in replies ${app.acks.duplicates}: every accepted event stored ${ok ? "yes" : "NO"}`)
       if (judged && app.name !== "before") {
         results.push(judge(`${app.name}: RSS under the webhook benchmark < 120 MB`, app.peak < 120, `${app.peak.toFixed(0)} MB`))
