@@ -31,16 +31,19 @@ export const cpuMicros = (pid: number) => {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
 }
 
-/** How many times a process's main thread (its event loop) has gone to sleep and been woken so far (Linux /proc). */
-export const wakeUps = (pid: number) =>
-  Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${pid}/status`, "utf8"))![1])
+/** How many times one thread of a process has gone to sleep and been woken so far (Linux /proc). */
+const threadWakeUps = (pid: number, tid: number | string) =>
+  Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1])
+
+/** How many times a process's main thread (its event loop) has gone to sleep and been woken so far. */
+export const wakeUps = (pid: number) => threadWakeUps(pid, pid)
 
 /** Each thread's wake-ups so far (voluntary context switches), by thread id. */
 export const allWakeUps = (pid: number): Map<string, number> => {
   const out = new Map<string, number>()
   for (const tid of Fs.readdirSync(`/proc/${pid}/task`)) {
     try {
-      out.set(tid, Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(Fs.readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]))
+      out.set(tid, threadWakeUps(pid, tid))
     } catch {
       // the thread ended between the listing and the read
     }
