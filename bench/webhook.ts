@@ -268,6 +268,10 @@ end`
   }
 }
 
+/** wrk's non-2xx replies, with their statuses when there were any: `non-2xx 2 (408 × 2)`. */
+const non2xxText = (r: { readonly non2xx: number; readonly refused: string }) =>
+  `non-2xx ${r.non2xx}${r.refused === "" ? "" : ` (${r.refused})`}`
+
 /** The start flags of the bin (`bin/mai-usage.js`: `npm start` and the images use the same), read from it. */
 const START_FLAGS: ReadonlyArray<string> = JSON.parse(
   /^const FLAGS = (\[.*\])$/m.exec(Fs.readFileSync(Path.join(root, "bin/mai-usage.js"), "utf8"))![1]
@@ -404,6 +408,8 @@ const main = async () => {
     [`full with prompts JSON (${(full.length / 1024).toFixed(0)} KB)`, fullJson]
   ]
   const only = process.env.BODIES?.split(",")
+  /** Whether a body's label is among those asked for (`BODIES`: label prefixes; all by default). */
+  const wanted = (label: string) => only === undefined || only.some((o) => label.startsWith(o))
   const tools = (process.env.TOOLS ?? "autocannon,wrk").split(",")
   const rounds = Number(process.env.ROUNDS ?? 1)
   // each line as soon as it is measured (a long run shows its progress)
@@ -452,7 +458,7 @@ const main = async () => {
       // before and after take turns to go first, so neither always meets a warmer machine
       const ordered = round % 2 === 1 ? apps : [...apps].reverse()
       for (const [label, body] of variants) {
-        if (only !== undefined && !only.some((o) => label.startsWith(o))) continue
+        if (!wanted(label)) continue
         results.push(`-- ${label}, ${connections} connections, ${duration} s each${rounds > 1 ? `, round ${round}/${rounds}` : ""}`)
         if (tools.includes("autocannon")) {
           const b = await load(bare.port, "/", body)
@@ -500,7 +506,7 @@ const main = async () => {
           const b = await wrk(bare.port, "/", body.template)
           const bareHealth = await stopBare()
           const fmt = (n: string, r: Awaited<ReturnType<typeof wrk>>, m?: number) =>
-            `${n.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   2xx ${r.ok}   non-2xx ${r.non2xx}${r.refused === "" ? "" : ` (${r.refused})`}${m === undefined ? "" : `   max RSS ${m.toFixed(0)} MB`}`
+            `${n.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   2xx ${r.ok}   ${non2xxText(r)}${m === undefined ? "" : `   max RSS ${m.toFixed(0)} MB`}`
           results.push(fmt("wrk bare node:http", b))
           results.push(`   a light request every 20 ms to bare while saturated: p50 ${ms(bareHealth.p50)}, p99 ${ms(bareHealth.p99)} (${bareHealth.n})`)
           const measured = []
@@ -564,7 +570,7 @@ const main = async () => {
     }
     // What a delivery costs at a client's own rate: a few a second, each arriving alone, so each
     // wakes the server's threads (the saturated figures share one wake-up among many deliveries).
-    if (judged && (only === undefined || only.some((o) => "privacy-mode JSON".startsWith(o)))) {
+    if (judged && wanted(variants.find(([, b]) => b === privacyJson)![0])) {
       for (const [i, rate] of CLIENT_RATES.entries()) {
         // bare first; before and after take turns to go first
         const ordered = i % 2 === 0 ? apps : [...apps].reverse()
@@ -590,7 +596,7 @@ const main = async () => {
             server.app.acks.duplicates += r.duplicates
           }
           const n = Math.max(1, r.ok + r.non2xx)
-          results.push(`wrk ${server.name} at ${rate} req/s (paced, ${CLIENT_SECONDS} s)`.padEnd(40) + ` ${r.rps.toFixed(1).padStart(6)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   non-2xx ${r.non2xx}${r.refused === "" ? "" : ` (${r.refused})`}   CPU ${(cpu / n).toFixed(0)} µs/req   ${(wakes / n).toFixed(1)} wake-ups/req (all threads)${r.socketErrors === "" ? "" : `   socket errors: ${r.socketErrors}`}`)
+          results.push(`wrk ${server.name} at ${rate} req/s (paced, ${CLIENT_SECONDS} s)`.padEnd(40) + ` ${r.rps.toFixed(1).padStart(6)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   ${non2xxText(r)}   CPU ${(cpu / n).toFixed(0)} µs/req   ${(wakes / n).toFixed(1)} wake-ups/req (all threads)${r.socketErrors === "" ? "" : `   socket errors: ${r.socketErrors}`}`)
         }
       }
     }
