@@ -14,6 +14,9 @@
  * A client's own rates (`CLIENT_RATES`, 10 and 100 req/s): CPU and wake-ups (every thread's
  * voluntary context switches) per delivery, paced by wrk, for bare, before and after.
  *
+ * `npm run bench:webhook:image-node` (bench/on-node.sh) runs it with the servers on the images' Node
+ * (24) instead of the machine's.
+ *
  * With `BASELINE_DIST=<another build's dist/>` (e.g. a build of main before a change, with its own
  * node_modules beside it) that build runs too, in the same run, as "before" beside this tree's
  * "after": figures print as bare / before / after. `ROUNDS=N` repeats the measurements, before
