@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1 --no-maglev --no-separate-gc-phases
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1 --no-maglev
 // The package's `bin`, and what `npm start` runs: the compiled CLI (`npm run build`, which `npm ci`
 // runs through `prepare`), always with the memory settings the image has too: two malloc arenas
 // (not eight per core), memory handed back to the system sooner, a small young generation, one
@@ -10,7 +10,7 @@ import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
-const FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases"]
+const FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev"]
 const ENV = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" }
 
 const entry = new URL("../dist/bin.js", import.meta.url)

@@ -31,9 +31,9 @@ const instruction = (stage: Stage, keyword: string) =>
   stage.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `))
 
 describe.each([
-  ["docker/Dockerfile", 8080, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", "dist\/bin\.js", "serve"\]/, "PORT"],
-  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", "dist\/nbp\.js"\]/, "PORT"],
-  ["docker/Dockerfile.console", 8090, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", "dist\/bin\.js", "console"\]/, "CONSOLE_PORT"]
+  ["docker/Dockerfile", 8080, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "dist\/bin\.js", "serve"\]/, "PORT"],
+  ["docker/Dockerfile.nbp", 8001, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "dist\/nbp\.js"\]/, "PORT"],
+  ["docker/Dockerfile.console", 8090, /CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "dist\/bin\.js", "console"\]/, "CONSOLE_PORT"]
 ])("%s", (file, port, command, portVariable) => {
   const all = stages(file)
   const final = all[all.length - 1]
@@ -86,7 +86,7 @@ describe.each([
     const env = instruction(final, "ENV").join(" ")
     expect(env).toMatch(/\bMALLOC_ARENA_MAX=2\b/)
     expect(env).toMatch(/\bMALLOC_TRIM_THRESHOLD_=131072\b/)
-    expect(final.lines.join("\n")).toMatch(/CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", /)
+    expect(final.lines.join("\n")).toMatch(/CMD \["node", "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", /)
   })
 
   it("has a HEALTHCHECK that needs no curl", () => {

@@ -59,8 +59,8 @@ const start = async (nodeArgs: ReadonlyArray<string>, extraEnv: Record<string, s
     DAILY_BATCH_ENABLED: "false",
     ...extraEnv
   }
-  // the image's command (`node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1 --no-maglev --no-separate-gc-phases dist/bin.js serve`), run from the copy
-  const running = spawnNode([...nodeArgs, "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", "dist/bin.js", "serve"], env, checkout)
+  // the image's command (`node --max-semi-space-size=2 --max-old-space-size=128 --v8-pool-size=1 --no-maglev dist/bin.js serve`), run from the copy
+  const running = spawnNode([...nodeArgs, "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "dist/bin.js", "serve"], env, checkout)
   const url = `http://127.0.0.1:${port}`
   await waitForHealth(url, running)
   return { running, url }
@@ -95,7 +95,7 @@ describe("the production build", () => {
       const pid = running.child.pid!
       const cmdline = Fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean)
       // process.execArgv is only the heap settings: no --import/--loader/--require
-      expect(cmdline).toEqual([process.execPath, "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", "dist/bin.js", "serve"])
+      expect(cmdline).toEqual([process.execPath, "--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "dist/bin.js", "serve"])
       const environ = Fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")
       expect(environ.filter((e) => e.startsWith("NODE_OPTIONS="))).toEqual([])
       const maps = Fs.readFileSync(`/proc/${pid}/maps`, "utf8")

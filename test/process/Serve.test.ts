@@ -82,7 +82,7 @@ describe("durability", () => {
     const server = spawnCli(["serve"], env)
     await waitForHealth(url, server)
     const cmdline = Fs.readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean)
-    expect(cmdline.slice(1)).toEqual(["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", "--no-separate-gc-phases", binPath, "serve"]) // the bin's memory flags, no loader flag
+    expect(cmdline.slice(1)).toEqual(["--max-semi-space-size=2", "--max-old-space-size=128", "--v8-pool-size=1", "--no-maglev", binPath, "serve"]) // the bin's memory flags, no loader flag
     expect(Fs.readFileSync(binPath, "utf8")).toContain("../dist/bin.js")
     const acked = new Set<string>()
     const sent: Array<string> = []

@@ -82,7 +82,6 @@ describe("every way to start the server gives it the same memory settings", () =
         expect(args).toContain("--max-old-space-size=128")
         expect(args).toContain("--v8-pool-size=1")
         expect(args).toContain("--no-maglev")
-        expect(args).toContain("--no-separate-gc-phases")
         expect(args.at(-1)).toBe(command)
         expect(args.at(-2)!.endsWith(Path.join("bin", "mai-usage.js"))).toBe(true)
         const environ = Fs.readFileSync(`/proc/${server}/environ`, "utf8").split("\0")
