@@ -19,12 +19,11 @@
  *
  * Under deliveries of 158 KB, Node 24's V8 no longer collects its young generation for the
  * ArrayBuffers behind request bodies (Node 20's does): dead Buffers piled up to 57 MB and the C
- * heap to 64 MB. `noteBodyBytes` runs a young-generation collection when `YOUNG_GC_BYTES` of
- * bodies were read since the last one, there only.
+ * heap to 64 MB. `noteBodyBytes` runs a young-generation collection every `YOUNG_GC_BYTES` of
+ * bodies read, there only.
  */
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { constants as perfConstants, PerformanceObserver } from "node:perf_hooks"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 
@@ -175,22 +174,15 @@ export const releaseIdleMemory = (): void => {
 /** Bytes of request bodies between two young-generation collections (Node 24; `noteBodyBytes`). */
 export const YOUNG_GC_BYTES = 2 * 1024 * 1024
 
-/**
- * Calls `collect` when `bytes` of what it is told have added up since the last young-generation
- * collection: `restart` (called for every one, its own or V8's) starts the count again.
- */
-export const everyBytes = (
-  bytes: number,
-  collect: () => void
-): ((read: number) => void) & { readonly restart: () => void } => {
+/** Calls `collect` once every `everyBytes` of what it is told. */
+export const everyBytes = (bytes: number, collect: () => void): ((read: number) => void) => {
   let since = 0
-  const note = (read: number) => {
+  return (read) => {
     since += read
     if (since < bytes) return
     since = 0
     collect()
   }
-  return Object.assign(note, { restart: () => void (since = 0) })
 }
 
 /** One young-generation collection now (a scavenge: ~0.3 ms with a 2 MB semi-space). False where V8 refuses it. */
@@ -201,49 +193,16 @@ export const collectYoung = (): boolean => {
   return true
 }
 
-/**
- * Calls `seen` after every young-generation collection of this process (V8's own or asked for);
- * returns how to stop.
- */
-export const onYoungCollection = (seen: () => void): (() => void) => {
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = (entry as unknown as { readonly detail?: { readonly kind?: number } }).detail?.kind
-      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) return seen()
-    }
-  })
-  observer.observe({ entryTypes: ["gc"] })
-  return () => observer.disconnect()
-}
-
-/**
- * `noteBodyBytes` for a Node major version: from 24 on, a young collection once YOUNG_GC_BYTES of
- * bodies were read with none in between; nothing before.
- *
- * Only bodies that arrive with no young collection of V8's own in between need one: small
- * deliveries (6.6 KB) allocate enough on the heap for V8 to collect every ~50 of them, so they never
- * add up to the threshold. A collection asked for while V8 marks the old generation is the costly
- * kind on Node 24: V8 finishes the full collection first, at once (a pause of ~10 ms against ~3 ms
- * when it finishes on its own schedule; docs/benchmarks.md). Counted every 2 MB regardless, most of
- * the full collections under a privacy-mode load ended that way.
- */
-export const bodyBytesNoter = (
-  nodeMajor: number,
-  collect: () => void = collectYoung,
-  watch: (seen: () => void) => void = onYoungCollection
-): ((bytes: number) => void) => {
-  if (nodeMajor < 24) return () => {}
-  const note = everyBytes(YOUNG_GC_BYTES, collect)
-  watch(note.restart)
-  return note
-}
+/** `noteBodyBytes` for a Node major version: a young collection every YOUNG_GC_BYTES from 24 on, nothing before. */
+export const bodyBytesNoter = (nodeMajor: number, collect: () => void = collectYoung): ((bytes: number) => void) =>
+  nodeMajor >= 24 ? everyBytes(YOUNG_GC_BYTES, collect) : () => {}
 
 /**
  * Tells the heap that `bytes` of request body were read (and copied once, if in pieces). On Node 24
- * a young-generation collection follows once YOUNG_GC_BYTES were read without one: the Buffers of
- * the bodies answered by then are freed with it, instead of waiting for a full collection. Measured
- * with 158 KB deliveries on the image's Node 24 (docs/benchmarks.md): dead Buffers 17–57 → 1–3 MB,
- * peak RSS ~190 → ~115 MB, and more deliveries per second (1,300 → 1,900: fewer full collections).
- * Node 20's V8 collects them by itself; there this does nothing.
+ * a young-generation collection follows every YOUNG_GC_BYTES: the Buffers of the bodies answered by
+ * then are freed with it, instead of waiting for a full collection. Measured with 158 KB deliveries
+ * on the image's Node 24 (docs/benchmarks.md): dead Buffers 17–57 → 1–3 MB, peak RSS ~190 →
+ * ~115 MB, and more deliveries per second (1,300 → 1,900: fewer full collections). Node 20's V8
+ * collects them by itself; there this does nothing.
  */
 export const noteBodyBytes: (bytes: number) => void = bodyBytesNoter(NODE_MAJOR)

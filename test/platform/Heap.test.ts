@@ -14,7 +14,6 @@ import {
   codeMappings,
   collectYoung,
   everyBytes,
-  onYoungCollection,
   releaseCodePages,
   settleHeap,
   trimMalloc,
@@ -154,58 +153,17 @@ describe("young collections for request bodies (Node 24)", () => {
     expect(calls).toBe(2)
   })
 
-  it("everyBytes counts again from a young collection it did not ask for", () => {
-    let calls = 0
-    const note = everyBytes(1000, () => calls++)
-    note(900)
-    note.restart()
-    note(900)
-    expect(calls).toBe(0)
-    note(100)
-    expect(calls).toBe(1)
-  })
-
   it("collects every YOUNG_GC_BYTES of bodies from Node 24 on, never before", () => {
     let on24 = 0
     let on20 = 0
-    const watched: Array<number> = []
-    const note24 = bodyBytesNoter(24, () => on24++, () => watched.push(24))
-    const note20 = bodyBytesNoter(20, () => on20++, () => watched.push(20))
+    const note24 = bodyBytesNoter(24, () => on24++)
+    const note20 = bodyBytesNoter(20, () => on20++)
     for (let i = 0; i < 80; i++) {
       note24(YOUNG_GC_BYTES / 8)
       note20(YOUNG_GC_BYTES / 8)
     }
     expect(on24).toBe(10)
     expect(on20).toBe(0)
-    expect(watched).toEqual([24])
-  })
-
-  it("asks for none while V8 collects the young generation by itself between the bodies", () => {
-    let asked = 0
-    let youngCollection = () => {}
-    const note = bodyBytesNoter(24, () => asked++, (seen) => (youngCollection = seen))
-    // small deliveries: V8's own young collection comes every few hundred KB of bodies
-    for (let i = 0; i < 1000; i++) {
-      note(6_600)
-      if (i % 50 === 49) youngCollection()
-    }
-    expect(asked).toBe(0)
-    // large ones with none in between: one every YOUNG_GC_BYTES
-    for (let i = 0; i < 40; i++) note(158 * 1024)
-    expect(asked).toBe(3)
-  })
-
-  it("onYoungCollection hears of every young collection, one asked for included", async () => {
-    let seen = 0
-    const stop = onYoungCollection(() => seen++)
-    try {
-      expect(collectYoung()).toBe(true)
-      const deadline = Date.now() + 5_000
-      while (seen === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-      expect(seen).toBeGreaterThan(0)
-    } finally {
-      stop()
-    }
   })
 
   it("collectYoung runs a young-generation collection", async () => {
