@@ -15,10 +15,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=${NODE_VERSION:-$(sed -n 's/^NODE_VERSION=//p' "$root/test/images/build-base.sh")}
-[ -n "$version" ] || { echo "on-node: no NODE_VERSION" >&2; exit 1; }
+log() { echo "on-node: $*" >&2; }
+die() { log "$*"; exit 1; }
+[ -n "$version" ] || die "no NODE_VERSION"
 work="$root/.bench/node-$version"
 app="$work/app"
-log() { echo "on-node: $*" >&2; }
 
 mkdir -p "$work"
 if [ ! -x "$work/node/bin/node" ]; then
@@ -29,7 +30,7 @@ if [ ! -x "$work/node/bin/node" ]; then
   rm -rf "$work/pack"
 fi
 node_bin="$work/node/bin"
-[ "$("$node_bin/node" --version)" = "v$version" ] || { echo "on-node: $node_bin/node is not v$version" >&2; exit 1; }
+[ "$("$node_bin/node" --version)" = "v$version" ] || die "$node_bin/node is not v$version"
 
 (cd "$root" && npm run --silent build >/dev/null)
 
